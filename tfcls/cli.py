@@ -4,16 +4,49 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 
 from tfcls.config import Config, load_config
 from tfcls.errors import TfclsError
 
 
+# Lines TF 2.19 prints at import on a machine without a GPU; they are not actionable.
+_TF_NOISE = re.compile(
+    r"absl::InitializeLog|Unable to register cu(DNN|BLAS|FFT)|computation placer already "
+    r"registered|Could not find cuda drivers|cudart_stub|oneDNN custom operations|"
+    r"TensorFlow binary is optimized|rebuild TensorFlow with the appropriate compiler flags|"
+    r"Attempting to register factory"
+)
+
+
 def quiet_tensorflow() -> None:
-    """Silence TF's C++ start-up chatter (CUDA probing etc.) unless the user set a level."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Import TensorFlow without its C++ start-up chatter (CUDA probing on CPU machines).
+
+    TF writes these lines straight to file descriptor 2 before its log level applies, so
+    the import runs with fd 2 captured; any captured line that is not known noise is
+    written back, so real warnings and errors still reach the user.
+    Set TF_CPP_MIN_LOG_LEVEL yourself to see everything.
+    """
+    if "tensorflow" in sys.modules or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode("utf-8", "replace").splitlines()
+    kept = [line for line in lines if line.strip() and not _TF_NOISE.search(line)]
+    if kept:
+        print("\n".join(kept), file=sys.stderr)
 
 
 def parser(prog: str, description: str) -> argparse.ArgumentParser:

@@ -243,13 +243,14 @@ def main() -> None:
         encoding="utf-8",
     )
 
+    # ASCII-escaped JSON: no raw U+2028/U+0085 that line splitters would break on.
     texts = make_token_texts()
     tok = model.tokenizer
     with (HERE / "minilm_tokens.jsonl").open("w", encoding="utf-8") as f:
         f.write(json.dumps({"reference": versions}) + "\n")
         for t in texts:
             ids = tok(t, truncation=True, max_length=model.max_seq_length)["input_ids"]
-            f.write(json.dumps({"text": t, "ids": ids}, ensure_ascii=False) + "\n")
+            f.write(json.dumps({"text": t, "ids": ids}) + "\n")
     print(f"wrote {len(EMBED_TEXTS)} embeddings and {len(texts)} token sequences ({versions})")
 
 

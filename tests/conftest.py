@@ -1,0 +1,126 @@
+"""Shared fixtures: a fresh cache, the real MiniLM encoder, and tiny TF Hub modules.
+
+Tiny modules are built by the tests themselves (random weights, a 60-token vocabulary),
+so both TF Hub conventions (BERT-style with a preprocessor, and string-input) are
+exercised for real in well under a second each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+
+TINY_VOCAB = [
+    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
+    "fix", "login", "bug", "design", "page", "meeting", "plan", "the", "a", "team",
+    "sync", "weekly", "research", "sprint", "review", "##s", "##ing", "##ed", "re",
+    "##direct", "on", "##board", "!", "?", ".", ",", "-", "(", ")", "'", ":",
+    "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p",
+    "##a", "##b", "##c", "##d", "##e", "##f", "##g", "##h", "##i",
+]
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty tfcls cache for this test session."""
+    return tmp_path_factory.mktemp("tfcls-cache")
+
+
+@pytest.fixture(scope="session")
+def minilm(cache_dir: Path):
+    """The real all-MiniLM-L6-v2, built from the pinned weights into the session cache."""
+    from tfcls.encoders import load_encoder
+
+    return load_encoder("all-MiniLM-L6-v2", cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def golden_embeddings() -> dict:
+    return json.loads((DATA / "minilm_embeddings.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def golden_tokens() -> list[dict]:
+    lines = (DATA / "minilm_tokens.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines[1:]]
+
+
+def tiny_bert_config():
+    from tfcls.encoders.bert import BertConfig
+
+    return BertConfig(vocab_size=len(TINY_VOCAB), hidden_size=16, num_hidden_layers=2,
+                      num_attention_heads=2, intermediate_size=32, max_position_embeddings=32)
+
+
+@pytest.fixture(scope="session")
+def tiny_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A weights package look-alike: model.safetensors + vocab.txt of a tiny BERT."""
+    from safetensors.numpy import save_file
+
+    from tfcls.encoders.bert import random_weights
+
+    root = tmp_path_factory.mktemp("tiny-source")
+    save_file(random_weights(tiny_bert_config(), seed=1), str(root / "model.safetensors"))
+    (root / "vocab.txt").write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
+    return root
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def tiny_spec(tiny_source: Path):
+    """An EncoderSpec for the tiny BERT, with the right sha256 pins."""
+    from tfcls.encoders import EncoderSpec
+
+    return EncoderSpec(
+        name="tiny-bert", package="(test fixture)", module="unused",
+        weights_file="model.safetensors", vocab_file="vocab.txt",
+        weights_sha256=_sha(tiny_source / "model.safetensors"),
+        vocab_sha256=_sha(tiny_source / "vocab.txt"),
+        bert=tiny_bert_config(), max_seq_len=16, source_dir=str(tiny_source),
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_pair(tiny_spec, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A BERT-style module pair directory (preprocessor/ + encoder/) built by tfcls."""
+    from tfcls.encoders import registry
+
+    built = registry.build(tiny_spec, tmp_path_factory.mktemp("tiny-pair-cache"))
+    target = tmp_path_factory.mktemp("modules") / "tiny-pair"
+    shutil.copytree(built, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def tiny_text_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A string-input (Universal Sentence Encoder style) TF Hub module."""
+    import tensorflow as tf
+
+    class HashingEncoder(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            rng = np.random.default_rng(3)
+            self.table = tf.Variable(rng.standard_normal((97, 12)).astype(np.float32))
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def __call__(self, texts: tf.Tensor) -> tf.Tensor:
+            words = tf.strings.split(tf.strings.lower(texts))
+            vectors = tf.gather(self.table, tf.strings.to_hash_bucket_fast(words, 97))
+            return tf.reduce_sum(vectors, axis=1) + self.table[0]
+
+    path = tmp_path_factory.mktemp("modules") / "tiny-text"
+    tf.saved_model.save(HashingEncoder(), str(path))
+    return path

@@ -1,0 +1,56 @@
+"""The config tree: defaults, YAML, overrides and errors that name the key and file."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tfcls.config import DEFAULT_CONFIG, Config, ConfigError, load_config, parse_override, to_dict
+
+
+def test_default_yaml_equals_dataclass_defaults():
+    assert DEFAULT_CONFIG.is_file()
+    assert to_dict(load_config()) == to_dict(Config())
+
+
+def test_overrides_are_parsed_as_yaml_values():
+    cfg = load_config(overrides=["encoder.batch_size=16", "encoder.embedding_cache=false",
+                                 "encoder.preprocessor=/tmp/pre"])
+    assert cfg.encoder.batch_size == 16 and cfg.encoder.embedding_cache is False
+    assert cfg.encoder.preprocessor == "/tmp/pre"
+
+
+def test_unknown_key_names_key_and_file(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("encoder:\n  handel: x\n")
+    with pytest.raises(ConfigError, match=r"c.yaml: unknown key 'encoder.handel'.*handle"):
+        load_config(path)
+    with pytest.raises(ConfigError, match=r"--set nope.x=1: unknown key 'nope'"):
+        load_config(overrides=["nope.x=1"])
+
+
+def test_wrong_type_and_bad_value_are_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"encoder.batch_size = 'many' is not a int"):
+        load_config(overrides=["encoder.batch_size=many"])
+    with pytest.raises(ConfigError, match=r"encoder.batch_size must be ≥ 1"):
+        load_config(overrides=["encoder.batch_size=0"])
+    with pytest.raises(ConfigError, match="expected section.key=value"):
+        parse_override("encoder.batch_size")
+
+
+def test_yaml_syntax_error_names_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("encoder:\n  handle: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: line \d+, column \d+ invalid YAML"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "missing.yaml")
+
+
+@given(st.integers(min_value=1, max_value=10_000))
+def test_int_overrides_roundtrip(n):
+    cfg = load_config(overrides=[f"encoder.batch_size={n}"])
+    assert dataclasses.replace(cfg.encoder).batch_size == n
