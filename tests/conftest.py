@@ -15,18 +15,72 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 DATA = Path(__file__).parent / "data"
 
 TINY_VOCAB = [
-    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
-    "fix", "login", "bug", "design", "page", "meeting", "plan", "the", "a", "team",
-    "sync", "weekly", "research", "sprint", "review", "##s", "##ing", "##ed", "re",
-    "##direct", "on", "##board", "!", "?", ".", ",", "-", "(", ")", "'", ":",
-    "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p",
-    "##a", "##b", "##c", "##d", "##e", "##f", "##g", "##h", "##i",
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "fix",
+    "login",
+    "bug",
+    "design",
+    "page",
+    "meeting",
+    "plan",
+    "the",
+    "a",
+    "team",
+    "sync",
+    "weekly",
+    "research",
+    "sprint",
+    "review",
+    "##s",
+    "##ing",
+    "##ed",
+    "re",
+    "##direct",
+    "on",
+    "##board",
+    "!",
+    "?",
+    ".",
+    ",",
+    "-",
+    "(",
+    ")",
+    "'",
+    ":",
+    "b",
+    "c",
+    "d",
+    "e",
+    "f",
+    "g",
+    "h",
+    "i",
+    "j",
+    "k",
+    "l",
+    "m",
+    "n",
+    "o",
+    "p",
+    "##a",
+    "##b",
+    "##c",
+    "##d",
+    "##e",
+    "##f",
+    "##g",
+    "##h",
+    "##i",
 ]
 
 
@@ -58,8 +112,14 @@ def golden_tokens() -> list[dict]:
 def tiny_bert_config():
     from tfcls.encoders.bert import BertConfig
 
-    return BertConfig(vocab_size=len(TINY_VOCAB), hidden_size=16, num_hidden_layers=2,
-                      num_attention_heads=2, intermediate_size=32, max_position_embeddings=32)
+    return BertConfig(
+        vocab_size=len(TINY_VOCAB),
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -85,11 +145,16 @@ def tiny_spec(tiny_source: Path):
     from tfcls.encoders import EncoderSpec
 
     return EncoderSpec(
-        name="tiny-bert", package="(test fixture)", module="unused",
-        weights_file="model.safetensors", vocab_file="vocab.txt",
+        name="tiny-bert",
+        package="(test fixture)",
+        module="unused",
+        weights_file="model.safetensors",
+        vocab_file="vocab.txt",
         weights_sha256=_sha(tiny_source / "model.safetensors"),
         vocab_sha256=_sha(tiny_source / "vocab.txt"),
-        bert=tiny_bert_config(), max_seq_len=16, source_dir=str(tiny_source),
+        bert=tiny_bert_config(),
+        max_seq_len=16,
+        source_dir=str(tiny_source),
     )
 
 

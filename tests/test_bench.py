@@ -20,9 +20,25 @@ def test_bench_embed_runs_on_a_small_slice(tiny_pair, tmp_path):
     out_json = tmp_path / "bench.json"
     env = dict(os.environ, TFCLS_CACHE=str(tmp_path))
     proc = subprocess.run(
-        [sys.executable, "-m", "tfcls.bench", "--set", f"encoder.handle={tiny_pair}",
-         "embed", "--n", "40", "--repeats", "1", "--json", str(out_json)],
-        env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "tfcls.bench",
+            "--set",
+            f"encoder.handle={tiny_pair}",
+            "embed",
+            "--n",
+            "40",
+            "--repeats",
+            "1",
+            "--json",
+            str(out_json),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out_json.read_text())
     assert result["texts"] == 40 and result["warm_texts_per_s"] > 0

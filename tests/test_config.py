@@ -17,8 +17,13 @@ def test_default_yaml_equals_dataclass_defaults():
 
 
 def test_overrides_are_parsed_as_yaml_values():
-    cfg = load_config(overrides=["encoder.batch_size=16", "encoder.embedding_cache=false",
-                                 "encoder.preprocessor=/tmp/pre"])
+    cfg = load_config(
+        overrides=[
+            "encoder.batch_size=16",
+            "encoder.embedding_cache=false",
+            "encoder.preprocessor=/tmp/pre",
+        ]
+    )
     assert cfg.encoder.batch_size == 16 and cfg.encoder.embedding_cache is False
     assert cfg.encoder.preprocessor == "/tmp/pre"
 
@@ -37,7 +42,7 @@ def test_wrong_type_and_bad_value_are_named(tmp_path):
         load_config(overrides=["encoder.batch_size=many"])
     with pytest.raises(ConfigError, match=r"encoder.batch_size must be ≥ 1"):
         load_config(overrides=["encoder.batch_size=0"])
-    with pytest.raises(ConfigError, match="expected section.key=value"):
+    with pytest.raises(ConfigError, match=r"expected section\.key=value"):
         parse_override("encoder.batch_size")
 
 

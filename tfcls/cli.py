@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from tfcls.config import Config, load_config
 from tfcls.errors import TfclsError
 
-
 # Lines TF 2.19 prints at import on a machine without a GPU; they are not actionable.
 _TF_NOISE = re.compile(
     r"absl::InitializeLog|Unable to register cu(DNN|BLAS|FFT)|computation placer already "

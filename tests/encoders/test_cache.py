@@ -48,8 +48,9 @@ def test_corrupt_shard_is_detected_dropped_and_rebuilt(tmp_path, damage):
     cache = EmbeddingCache(tmp_path, "fp", DIM)
     cache.store(["good"], vec("good")[None])
     cache.store(["bad"], vec("bad")[None])
-    shard = next(p for p in cache.dir.glob("*.emb")
-                 if bytes(read_shard(p, DIM)[0][0]) == text_key("bad"))
+    shard = next(
+        p for p in cache.dir.glob("*.emb") if bytes(read_shard(p, DIM)[0][0]) == text_key("bad")
+    )
     data = bytearray(shard.read_bytes())
     if damage == "truncate":
         data = data[:-5]
@@ -66,8 +67,9 @@ def test_corrupt_shard_is_detected_dropped_and_rebuilt(tmp_path, damage):
     assert set(found) == {"good"}  # the damaged entry is not trusted
     assert fresh.stats.corrupt_shards == 1 and not shard.exists()
     fresh.store(["bad"], vec("bad")[None])  # re-embedded by the caller
-    np.testing.assert_array_equal(EmbeddingCache(tmp_path, "fp", DIM).lookup(["bad"])["bad"],
-                                  vec("bad"))
+    np.testing.assert_array_equal(
+        EmbeddingCache(tmp_path, "fp", DIM).lookup(["bad"])["bad"], vec("bad")
+    )
 
 
 def test_compaction_merges_shards_without_losing_entries(tmp_path):
@@ -85,7 +87,7 @@ def test_compaction_merges_shards_without_losing_entries(tmp_path):
 def _writer(root, worker, texts, queue):
     cache = EmbeddingCache(root, "fp", DIM, compact_after=4)
     for i in range(0, len(texts), 7):
-        batch = texts[i:i + 7]
+        batch = texts[i : i + 7]
         cache.store(batch, np.stack([vec(t) for t in batch]))
         cache.lookup(texts[:i])
     queue.put((worker, cache.stats.corrupt_shards))
@@ -97,8 +99,9 @@ def test_concurrent_processes_do_not_corrupt_the_cache(tmp_path):
     queue = ctx.Queue()
     # Four writers with overlapping slices, each compacting as it goes.
     slices = [texts[0:200], texts[100:300], texts[50:250], texts[::2]]
-    procs = [ctx.Process(target=_writer, args=(tmp_path, i, s, queue))
-             for i, s in enumerate(slices)]
+    procs = [
+        ctx.Process(target=_writer, args=(tmp_path, i, s, queue)) for i, s in enumerate(slices)
+    ]
     for p in procs:
         p.start()
     for p in procs:

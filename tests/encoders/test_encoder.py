@@ -32,8 +32,14 @@ def test_second_call_embeds_only_unseen_texts(tiny_pair, tmp_path):
 
 def test_bucketed_embedding_equals_plain_graph(minilm):
     """Sorting by length and padding per batch changes nothing but speed."""
-    texts = ["standup", "Fix login redirect bug after the SSO change on mobile Safari",
-             "", "Design review", "plan " * 60, "Interview five users"]
+    texts = [
+        "standup",
+        "Fix login redirect bug after the SSO change on mobile Safari",
+        "",
+        "Design review",
+        "plan " * 60,
+        "Interview five users",
+    ]
     bucketed = minilm.embed(texts, batch_size=2)
     plain = minilm.modules.embed_strings(tf.constant(texts)).numpy()
     assert np.abs(bucketed - plain).max() < 1e-5
@@ -70,6 +76,7 @@ def test_embeddings_are_unit_length_and_deterministic(tiny, texts):
 
 
 def test_similar_titles_are_closer_than_unrelated_ones(minilm):
-    v = minilm.embed(["Fix login redirect bug", "Login page redirects to 404",
-                      "Book a dentist appointment"])
+    v = minilm.embed(
+        ["Fix login redirect bug", "Login page redirects to 404", "Book a dentist appointment"]
+    )
     assert v[0] @ v[1] > v[0] @ v[2] + 0.2

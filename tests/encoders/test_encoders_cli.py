@@ -14,8 +14,13 @@ def run(*args: str, cache=None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     if cache is not None:
         env["TFCLS_CACHE"] = str(cache)
-    return subprocess.run([sys.executable, "-m", "tfcls.encoders", *args], env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "tfcls.encoders", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.slow
@@ -23,8 +28,13 @@ def test_build_then_similarity_with_the_default_encoder(cache_dir, minilm):
     out = run("build", cache=cache_dir)  # built by the minilm fixture: a no-op here
     assert out.returncode == 0, out.stderr
     assert "already built all-MiniLM-L6-v2 (dim 384" in out.stdout
-    out = run("similarity", "Fix login redirect bug", "Login page redirects to 404",
-              "Book a dentist appointment", cache=cache_dir)
+    out = run(
+        "similarity",
+        "Fix login redirect bug",
+        "Login page redirects to 404",
+        "Book a dentist appointment",
+        cache=cache_dir,
+    )
     assert out.returncode == 0, out.stderr
     assert "nearest: 'Login page redirects to 404'" in out.stdout.splitlines()[0]
     assert out.stdout.strip().splitlines()[-1].startswith("embedded 3 texts with")

