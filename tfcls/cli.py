@@ -31,7 +31,9 @@ def quiet_tensorflow() -> None:
     """
     if "tensorflow" in sys.modules or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
         return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    # 3: also hide TF's C++ ERROR lines on CPU machines ("failed call to cuInit", oneDNN
+    # int64 fallback); failures that matter surface as Python exceptions.
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:
