@@ -43,10 +43,118 @@ class EncoderConfig:
 
 
 @dataclass
+class DataConfig:
+    """Which dataset, and how it is split."""
+
+    path: str = "data/training_data.json"  # SmartSynch JSON, or JSONL/CSV (text+label)
+    val_fraction: float = 0.15  # tuning/early stopping/calibration
+    test_fraction: float = 0.15  # held out; reported, never trained or tuned on
+    min_per_label: int = 3  # fewer examples of a label is an error naming it
+
+    def __post_init__(self) -> None:
+        for name in ("val_fraction", "test_fraction"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ConfigError(f"data.{name} must be in [0, 1), got {value}")
+        if self.val_fraction + self.test_fraction >= 1.0:
+            raise ConfigError("data.val_fraction + data.test_fraction must be < 1")
+
+
+@dataclass
+class ModelConfig:
+    """The classification head used when tuning is off (and the tuner's first trial)."""
+
+    units: int = 128
+    dropout: float = 0.2
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    l2: float = 0.0
+    label_smoothing: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.units < 1 or not 0.0 <= self.dropout < 1.0 or self.learning_rate <= 0:
+            raise ConfigError("model: units ≥ 1, 0 ≤ dropout < 1 and learning_rate > 0 needed")
+
+
+TUNER_KINDS = ("random", "hyperband", "bayesian")
+
+
+@dataclass
+class TunerConfig:
+    """KerasTuner search over the head's hyperparameters (on cached embeddings)."""
+
+    enabled: bool = True
+    kind: str = "bayesian"  # random | hyperband | bayesian
+    max_trials: int = 20
+    objective: str = "val_accuracy"
+    epochs: int = 60  # per trial, with early stopping
+    patience: int = 6
+    units_min: int = 64
+    units_max: int = 512
+    dropout_max: float = 0.75
+    learning_rate_min: float = 1e-4
+    learning_rate_max: float = 1e-2
+    batch_sizes: list[int] = field(default_factory=lambda: [16, 32, 64])
+    search_l2: bool = True
+    search_label_smoothing: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in TUNER_KINDS:
+            raise ConfigError(
+                f"tuner.kind must be one of {', '.join(TUNER_KINDS)}, got {self.kind!r}"
+            )
+        if self.max_trials < 1:
+            raise ConfigError(f"tuner.max_trials must be ≥ 1, got {self.max_trials}")
+        if not 1 <= self.units_min <= self.units_max:
+            raise ConfigError("tuner: need 1 ≤ units_min ≤ units_max")
+        if not 0 < self.learning_rate_min <= self.learning_rate_max:
+            raise ConfigError("tuner: need 0 < learning_rate_min ≤ learning_rate_max")
+        if not self.batch_sizes or min(self.batch_sizes) < 1:
+            raise ConfigError("tuner.batch_sizes must be a non-empty list of positive ints")
+
+
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+
+@dataclass
+class TrainConfig:
+    """The final fit, the run directory, reproducibility and optional fine-tuning."""
+
+    seed: int = 42
+    epochs: int = 200  # upper bound; early stopping ends sooner
+    patience: int = 10  # early stopping on val_loss
+    reduce_lr_patience: int = 4
+    reduce_lr_factor: float = 0.5
+    class_weights: bool = False  # weight classes inversely to their frequency
+    output_dir: str = "runs"
+    tensorboard: bool = True
+    strategy: str = "default"  # default | mirrored | multi_worker (tf.distribute)
+    dev_mode_per_label: int = 15  # --dev-mode: examples kept per label
+    dev_mode_trials: int = 3
+    fine_tune: bool = False  # unfreeze the encoder after the head is found
+    fine_tune_learning_rate: float = 2e-5
+    fine_tune_epochs: int = 4
+    fine_tune_batch_size: int = 16
+    fine_tune_patience: int = 1
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(
+                f"train.strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}"
+            )
+        if self.epochs < 1 or self.patience < 1:
+            raise ConfigError("train.epochs and train.patience must be ≥ 1")
+
+
+@dataclass
 class Config:
     """Root of the configuration tree."""
 
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    tuner: TunerConfig = field(default_factory=TunerConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
 
 
 def _type_name(tp: Any) -> str:
@@ -76,6 +184,11 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
     elif tp is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
+        if isinstance(value, str):  # PyYAML reads "1e-4" (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value

@@ -1,0 +1,168 @@
+"""`python -m tfcls.train` end to end with the real encoder on a small real dataset."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfcls.bench import datasets_dir
+from tfcls.model import load_model
+
+INTENTS = ["alarm_set", "weather_query", "play_music", "calendar_set", "email_query"]
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory) -> Path:
+    """25 real HWU64 utterances for each of 5 intents, as JSONL text+label."""
+    rows: dict[str, list[str]] = {k: [] for k in INTENTS}
+    with (datasets_dir() / "hwu64" / "train.jsonl").open() as f:
+        for line in f:
+            row = json.loads(line)
+            bucket = rows.get(row["label"])
+            if bucket is not None and len(bucket) < 25 and row["text"] not in bucket:
+                bucket.append(row["text"])
+    path = tmp_path_factory.mktemp("data") / "intents.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "label": k}) + "\n"
+                            for k, texts in rows.items() for t in texts))
+    return path
+
+
+def train_cmd(data: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "tfcls.train", "--data", str(data), "--output-dir", str(out),
+            "--set", "tuner.epochs=15", "--set", "tuner.patience=4", "--set",
+            "train.epochs=40", "--set", "tuner.kind=random", *extra]
+
+
+def child_env(cache: Path) -> dict[str, str]:
+    """The test's environment for a child command, minus conftest's TF log level (the
+    CLI filters TF's start-up noise itself only when the user has not set one)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return dict(env, TFCLS_CACHE=str(cache))
+
+
+def run_train(args: list[str], cache: Path) -> subprocess.CompletedProcess:
+    env = child_env(cache)
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def trained(small_dataset, cache_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    proc = run_train(train_cmd(small_dataset, out, "--max-trials", "3", "--name", "a"),
+                     cache_dir)
+    assert proc.returncode == 0, proc.stderr
+    return out / "a", proc
+
+
+def test_run_directory_holds_everything(trained):
+    run_dir, proc = trained
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert summary.startswith("test accuracy ") and f"run {run_dir}" in summary
+    for name in ("config.yaml", "data.json", "splits.json", "label_map.json", "run.json",
+                 "tuner_summary.json", "best_hparams.json", "head.keras", "model.keras",
+                 "history.json", "metrics.json", "checkpoints/head.weights.h5"):
+        assert (run_dir / name).exists(), name
+    assert list((run_dir / "logs").rglob("*tfevents*")), "no TensorBoard logs"
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["tuner"] == {"trials": 3, "completed": 3, "failed": 0}
+    assert metrics["test"]["accuracy"] > 0.6  # 5 well-separated intents
+    assert set(metrics["test"]["per_class"]) == set(INTENTS)
+    data = json.loads((run_dir / "data.json").read_text())
+    assert data["examples"] == 125 and len(data["sha256"]) == 64
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
+    splits = json.loads((run_dir / "splits.json").read_text())
+    assert not set(splits["train"]) & set(splits["test"])
+    assert "trial 3: completed" in proc.stderr
+
+
+def test_full_model_takes_strings_and_head_takes_embeddings(trained, minilm, cache_dir,
+                                                            monkeypatch):
+    run_dir, _ = trained
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    labels = json.loads((run_dir / "metrics.json").read_text())["labels"]
+    model = load_model(run_dir / "model.keras")
+    texts = ["wake me up at seven tomorrow", "will it rain in paris today"]
+    proba = model.predict(tf.constant(texts), verbose=0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert [labels[i] for i in proba.argmax(1)] == ["alarm_set", "weather_query"]
+    head = load_model(run_dir / "head.keras")
+    np.testing.assert_allclose(head.predict(minilm.embed(texts), verbose=0), proba, atol=1e-5)
+
+
+def test_same_data_config_and_seed_give_the_same_metrics(trained, small_dataset, cache_dir):
+    run_dir, _ = trained
+    again = run_train(train_cmd(small_dataset, run_dir.parent, "--max-trials", "3",
+                                "--name", "b"), cache_dir)
+    assert again.returncode == 0, again.stderr
+    first = json.loads((run_dir / "metrics.json").read_text())
+    second = json.loads((run_dir.parent / "b" / "metrics.json").read_text())
+    for key in ("hyperparameters", "val", "test"):
+        assert first[key] == second[key], key
+    assert second["embedding_cache"]["misses"] == 0  # every text came from the cache
+
+
+@pytest.mark.slow
+def test_resume_after_a_killed_run_finishes_the_remaining_trials(small_dataset, cache_dir,
+                                                                   tmp_path):
+    args = train_cmd(small_dataset, tmp_path, "--max-trials", "6", "--name", "r")
+    env = child_env(cache_dir)
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    tuner_dir = tmp_path / "r" / "tuner" / "head"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        done = [json.loads(p.read_text()) for p in tuner_dir.glob("trial_*/trial.json")]
+        if sum(t["status"] == "COMPLETED" for t in done) >= 2:
+            break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {p.parent.name: json.loads(p.read_text()) for p in
+              tuner_dir.glob("trial_*/trial.json")}
+    finished_before = {k: v["score"] for k, v in before.items() if v["status"] == "COMPLETED"}
+    assert 2 <= len(finished_before) < 6
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["status"] == "running"
+
+    resumed = run_train([sys.executable, "-m", "tfcls.train", "--resume",
+                         str(tmp_path / "r")], cache_dir)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads((tmp_path / "r" / "tuner_summary.json").read_text())
+    assert sum(t["status"] == "COMPLETED" for t in summary) == 6
+    scores = {f"trial_{t['trial_id']}": t["score"] for t in summary}
+    for trial, score in finished_before.items():  # finished trials were kept, not rerun
+        assert scores[trial] == score
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["status"] == "complete"
+
+
+def test_resume_refuses_changed_data_and_extra_options(trained, small_dataset, tmp_path,
+                                                       cache_dir):
+    run_dir, _ = trained
+    proc = run_train([sys.executable, "-m", "tfcls.train", "--resume", str(run_dir),
+                      "--set", "tuner.max_trials=9"], cache_dir)
+    assert proc.returncode == 2 and "--resume uses the run's own config" in proc.stderr
+    copy = tmp_path / "run"
+    subprocess.run(["cp", "-r", str(run_dir), str(copy)], check=True)
+    changed = tmp_path / "changed.jsonl"
+    changed.write_text(small_dataset.read_text() + '{"text": "one more", "label": "play_music"}\n')
+    run = json.loads((copy / "run.json").read_text())
+    run["data_path"] = str(changed)
+    (copy / "run.json").write_text(json.dumps(run))
+    proc = run_train([sys.executable, "-m", "tfcls.train", "--resume", str(copy)], cache_dir)
+    assert proc.returncode == 2 and "changed since" in proc.stderr
+
+
+def test_bad_dataset_is_a_one_line_error(tmp_path, cache_dir):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "a", "label": "x"}\n{"text": 3, "label": "y"}\n')
+    proc = run_train(train_cmd(bad, tmp_path), cache_dir)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ")
+    assert f"{bad}:2" in proc.stderr and "Traceback" not in proc.stderr

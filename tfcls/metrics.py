@@ -1,0 +1,54 @@
+"""Classification metrics in numpy (no scikit-learn dependency)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """counts[i, j] = examples of true class i predicted as j."""
+    cm = np.zeros((n_classes, n_classes), np.int64)
+    np.add.at(cm, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return cm
+
+
+def per_class(cm: np.ndarray) -> dict[str, np.ndarray]:
+    """Precision, recall, F1 and support per class (0 where undefined)."""
+    tp = np.diag(cm).astype(float)
+    predicted, support = cm.sum(axis=0), cm.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    return {"precision": precision, "recall": recall, "f1": f1, "support": support}
+
+
+def classification_metrics(
+    y_true: np.ndarray, proba: np.ndarray, labels: list[str]
+) -> dict[str, Any]:
+    """Accuracy, macro/weighted P/R/F1, top-k accuracy and a per-class table (JSON-able)."""
+    y_true = np.asarray(y_true)
+    y_pred = proba.argmax(axis=1)
+    cm = confusion_matrix(y_true, y_pred, len(labels))
+    pc = per_class(cm)
+    weights = pc["support"] / max(pc["support"].sum(), 1)
+    ranked = np.argsort(-proba, axis=1)
+    out: dict[str, Any] = {
+        "n": len(y_true),
+        "accuracy": float((y_pred == y_true).mean()) if len(y_true) else 0.0,
+        "macro_precision": float(pc["precision"].mean()),
+        "macro_recall": float(pc["recall"].mean()),
+        "macro_f1": float(pc["f1"].mean()),
+        "weighted_f1": float((pc["f1"] * weights).sum()),
+    }
+    for k in (1, 3):
+        if k <= len(labels) and len(y_true):
+            out[f"top{k}_accuracy"] = float((ranked[:, :k] == y_true[:, None]).any(1).mean())
+    out["per_class"] = {
+        label: {name: (int(v[i]) if name == "support" else float(v[i])) for name, v in pc.items()}
+        for i, label in enumerate(labels)
+    }
+    out["confusion_matrix"] = cm.tolist()
+    return out

@@ -1,0 +1,78 @@
+"""Run directories: everything one training produced, written so later stages can read it.
+
+``runs/<name>/`` holds config.yaml (resolved), data.json (path, sha256, counts, skipped
+rows), splits.json, label_map.json, tuner/ (KerasTuner state), tuner_summary.json,
+best_hparams.json, head.keras, model.keras, checkpoints/, logs/ (TensorBoard),
+history.json, metrics.json and run.json (status, timings, versions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tfcls.errors import TfclsError
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays (and Paths) so json.dump accepts them."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Write JSON atomically (temp file + rename): a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(to_jsonable(data), f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file of a run, with an error that names it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TfclsError(f"{path}: missing; is {path.parent} a tfcls run directory?") from None
+    except json.JSONDecodeError as err:
+        raise TfclsError(f"{path}: line {err.lineno}: invalid JSON ({err.msg})") from None
+
+
+def new_run_dir(output_dir: str | Path, data_sha256: str, name: str | None = None) -> Path:
+    """Create ``output_dir/<name>``; the default name is UTC time + data hash prefix."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    path = Path(output_dir) / (name or f"{stamp}-{data_sha256[:8]}")
+    if path.exists():
+        raise TfclsError(
+            f"{path}: run directory exists; pick another --name or use --resume {path}"
+        )
+    path.mkdir(parents=True)
+    return path
+
+
+def now() -> str:
+    """UTC timestamp for run records."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
