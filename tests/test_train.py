@@ -31,15 +31,33 @@ def small_dataset(tmp_path_factory) -> Path:
             if bucket is not None and len(bucket) < 25 and row["text"] not in bucket:
                 bucket.append(row["text"])
     path = tmp_path_factory.mktemp("data") / "intents.jsonl"
-    path.write_text("".join(json.dumps({"text": t, "label": k}) + "\n"
-                            for k, texts in rows.items() for t in texts))
+    path.write_text(
+        "".join(
+            json.dumps({"text": t, "label": k}) + "\n" for k, texts in rows.items() for t in texts
+        )
+    )
     return path
 
 
 def train_cmd(data: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "tfcls.train", "--data", str(data), "--output-dir", str(out),
-            "--set", "tuner.epochs=15", "--set", "tuner.patience=4", "--set",
-            "train.epochs=40", "--set", "tuner.kind=random", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "tfcls.train",
+        "--data",
+        str(data),
+        "--output-dir",
+        str(out),
+        "--set",
+        "tuner.epochs=15",
+        "--set",
+        "tuner.patience=4",
+        "--set",
+        "train.epochs=40",
+        "--set",
+        "tuner.kind=random",
+        *extra,
+    ]
 
 
 def child_env(cache: Path) -> dict[str, str]:
@@ -57,8 +75,7 @@ def run_train(args: list[str], cache: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def trained(small_dataset, cache_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
-    proc = run_train(train_cmd(small_dataset, out, "--max-trials", "3", "--name", "a"),
-                     cache_dir)
+    proc = run_train(train_cmd(small_dataset, out, "--max-trials", "3", "--name", "a"), cache_dir)
     assert proc.returncode == 0, proc.stderr
     return out / "a", proc
 
@@ -67,9 +84,20 @@ def test_run_directory_holds_everything(trained):
     run_dir, proc = trained
     summary = proc.stdout.strip().splitlines()[-1]
     assert summary.startswith("test accuracy ") and f"run {run_dir}" in summary
-    for name in ("config.yaml", "data.json", "splits.json", "label_map.json", "run.json",
-                 "tuner_summary.json", "best_hparams.json", "head.keras", "model.keras",
-                 "history.json", "metrics.json", "checkpoints/head.weights.h5"):
+    for name in (
+        "config.yaml",
+        "data.json",
+        "splits.json",
+        "label_map.json",
+        "run.json",
+        "tuner_summary.json",
+        "best_hparams.json",
+        "head.keras",
+        "model.keras",
+        "history.json",
+        "metrics.json",
+        "checkpoints/head.weights.h5",
+    ):
         assert (run_dir / name).exists(), name
     assert list((run_dir / "logs").rglob("*tfevents*")), "no TensorBoard logs"
     metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -84,8 +112,9 @@ def test_run_directory_holds_everything(trained):
     assert "trial 3: completed" in proc.stderr
 
 
-def test_full_model_takes_strings_and_head_takes_embeddings(trained, minilm, cache_dir,
-                                                            monkeypatch):
+def test_full_model_takes_strings_and_head_takes_embeddings(
+    trained, minilm, cache_dir, monkeypatch
+):
     run_dir, _ = trained
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     labels = json.loads((run_dir / "metrics.json").read_text())["labels"]
@@ -100,8 +129,9 @@ def test_full_model_takes_strings_and_head_takes_embeddings(trained, minilm, cac
 
 def test_same_data_config_and_seed_give_the_same_metrics(trained, small_dataset, cache_dir):
     run_dir, _ = trained
-    again = run_train(train_cmd(small_dataset, run_dir.parent, "--max-trials", "3",
-                                "--name", "b"), cache_dir)
+    again = run_train(
+        train_cmd(small_dataset, run_dir.parent, "--max-trials", "3", "--name", "b"), cache_dir
+    )
     assert again.returncode == 0, again.stderr
     first = json.loads((run_dir / "metrics.json").read_text())
     second = json.loads((run_dir.parent / "b" / "metrics.json").read_text())
@@ -111,12 +141,14 @@ def test_same_data_config_and_seed_give_the_same_metrics(trained, small_dataset,
 
 
 @pytest.mark.slow
-def test_resume_after_a_killed_run_finishes_the_remaining_trials(small_dataset, cache_dir,
-                                                                   tmp_path):
+def test_resume_after_a_killed_run_finishes_the_remaining_trials(
+    small_dataset, cache_dir, tmp_path
+):
     args = train_cmd(small_dataset, tmp_path, "--max-trials", "6", "--name", "r")
     env = child_env(cache_dir)
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
     tuner_dir = tmp_path / "r" / "tuner" / "head"
     deadline = time.time() + 300
     while time.time() < deadline:
@@ -126,14 +158,16 @@ def test_resume_after_a_killed_run_finishes_the_remaining_trials(small_dataset, 
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    before = {p.parent.name: json.loads(p.read_text()) for p in
-              tuner_dir.glob("trial_*/trial.json")}
+    before = {
+        p.parent.name: json.loads(p.read_text()) for p in tuner_dir.glob("trial_*/trial.json")
+    }
     finished_before = {k: v["score"] for k, v in before.items() if v["status"] == "COMPLETED"}
     assert 2 <= len(finished_before) < 6
     assert json.loads((tmp_path / "r" / "run.json").read_text())["status"] == "running"
 
-    resumed = run_train([sys.executable, "-m", "tfcls.train", "--resume",
-                         str(tmp_path / "r")], cache_dir)
+    resumed = run_train(
+        [sys.executable, "-m", "tfcls.train", "--resume", str(tmp_path / "r")], cache_dir
+    )
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads((tmp_path / "r" / "tuner_summary.json").read_text())
     assert sum(t["status"] == "COMPLETED" for t in summary) == 6
@@ -143,11 +177,20 @@ def test_resume_after_a_killed_run_finishes_the_remaining_trials(small_dataset, 
     assert json.loads((tmp_path / "r" / "run.json").read_text())["status"] == "complete"
 
 
-def test_resume_refuses_changed_data_and_extra_options(trained, small_dataset, tmp_path,
-                                                       cache_dir):
+def test_resume_refuses_changed_data_and_extra_options(trained, small_dataset, tmp_path, cache_dir):
     run_dir, _ = trained
-    proc = run_train([sys.executable, "-m", "tfcls.train", "--resume", str(run_dir),
-                      "--set", "tuner.max_trials=9"], cache_dir)
+    proc = run_train(
+        [
+            sys.executable,
+            "-m",
+            "tfcls.train",
+            "--resume",
+            str(run_dir),
+            "--set",
+            "tuner.max_trials=9",
+        ],
+        cache_dir,
+    )
     assert proc.returncode == 2 and "--resume uses the run's own config" in proc.stderr
     copy = tmp_path / "run"
     subprocess.run(["cp", "-r", str(run_dir), str(copy)], check=True)

@@ -40,7 +40,7 @@ def test_all_failed_trials_stop_with_the_first_error(tmp_path, monkeypatch):
 
     monkeypatch.setattr(model_mod.HeadHyperModel, "fit", broken)
     x, y = clusters()
-    with pytest.raises(TuningError, match="every tuner trial failed(.|\n)*loss became NaN"):
+    with pytest.raises(TuningError, match=r"every tuner trial failed(.|\n)*loss became NaN"):
         search(
             x,
             one_hot(y, 3),
@@ -67,7 +67,7 @@ def test_some_failed_trials_are_reported_but_do_not_stop(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(model_mod.HeadHyperModel, "fit", flaky)
     x, y = clusters()
-    best, summary = search(
+    _, summary = search(
         x,
         one_hot(y, 3),
         x,

@@ -73,7 +73,10 @@ def _prepare_run(config: Config, args: Any) -> tuple[Path, data_mod.Dataset, dic
             dataset.y, config.train.dev_mode_per_label, None, config.train.seed
         )
     train, val, test = splits_mod.stratified_split(
-        dataset.y[keep], config.data.val_fraction, config.data.test_fraction, config.train.seed,
+        dataset.y[keep],
+        config.data.val_fraction,
+        config.data.test_fraction,
+        config.train.seed,
         labels=dataset.labels,
     )
     splits = {"train": keep[train], "val": keep[val], "test": keep[test]}
