@@ -38,14 +38,13 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 
 demo: setup
 	$(PY) -m tfcls.encoders build
-	$(PY) -m tfcls.encoders similarity \
+	$(PY) -m tfcls.train
+	$(PY) -m tfcls.predict \
 	    "Fix login redirect bug" \
-	    "Login page redirects to 404 after SSO" \
-	    "Design onboarding screens in Figma" \
 	    "Pick colour palette for the landing page" \
-	    "Weekly sync with the marketing team" \
 	    "standup" \
 	    "Interview five users about the export feature" \
+	    "Q3 roadmap draft" \
 	    "Compare vector databases for search"
 
 test: setup

@@ -8,76 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import INTENTS, child_env, run_train, train_cmd
 
-from tfcls.bench import datasets_dir
 from tfcls.model import load_model
-
-INTENTS = ["alarm_set", "weather_query", "play_music", "calendar_set", "email_query"]
-
-
-@pytest.fixture(scope="module")
-def small_dataset(tmp_path_factory) -> Path:
-    """25 real HWU64 utterances for each of 5 intents, as JSONL text+label."""
-    rows: dict[str, list[str]] = {k: [] for k in INTENTS}
-    with (datasets_dir() / "hwu64" / "train.jsonl").open() as f:
-        for line in f:
-            row = json.loads(line)
-            bucket = rows.get(row["label"])
-            if bucket is not None and len(bucket) < 25 and row["text"] not in bucket:
-                bucket.append(row["text"])
-    path = tmp_path_factory.mktemp("data") / "intents.jsonl"
-    path.write_text(
-        "".join(
-            json.dumps({"text": t, "label": k}) + "\n" for k, texts in rows.items() for t in texts
-        )
-    )
-    return path
-
-
-def train_cmd(data: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "tfcls.train",
-        "--data",
-        str(data),
-        "--output-dir",
-        str(out),
-        "--set",
-        "tuner.epochs=15",
-        "--set",
-        "tuner.patience=4",
-        "--set",
-        "train.epochs=40",
-        "--set",
-        "tuner.kind=random",
-        *extra,
-    ]
-
-
-def child_env(cache: Path) -> dict[str, str]:
-    """The test's environment for a child command, minus conftest's TF log level (the
-    CLI filters TF's start-up noise itself only when the user has not set one)."""
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    return dict(env, TFCLS_CACHE=str(cache))
-
-
-def run_train(args: list[str], cache: Path) -> subprocess.CompletedProcess:
-    env = child_env(cache)
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture(scope="module")
-def trained(small_dataset, cache_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs")
-    proc = run_train(train_cmd(small_dataset, out, "--max-trials", "3", "--name", "a"), cache_dir)
-    assert proc.returncode == 0, proc.stderr
-    return out / "a", proc
 
 
 def test_run_directory_holds_everything(trained):

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 
 # Commands that exist so far (later stages add train, evaluate, export, serve, ...).
 COMMANDS = {
+    "train": "train a classifier (KerasTuner head on a sentence encoder)",
+    "predict": "top categories for texts from a trained run",
     "encoders": "build, inspect and try sentence encoders",
-    "bench": "benchmarks (embedding throughput, ...)",
+    "bench": "benchmarks (embedding throughput, training time, cross-validation)",
 }
 
 

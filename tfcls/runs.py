@@ -76,3 +76,24 @@ def new_run_dir(output_dir: str | Path, data_sha256: str, name: str | None = Non
 def now() -> str:
     """UTC timestamp for run records."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+LATEST = "LATEST"
+
+
+def mark_latest(run_dir: Path) -> None:
+    """Record ``run_dir`` as the newest finished run of its output directory (atomic)."""
+    tmp = run_dir.parent / f".{LATEST}.{os.getpid()}"
+    tmp.write_text(run_dir.name + "\n", encoding="utf-8")
+    os.replace(tmp, run_dir.parent / LATEST)
+
+
+def latest_run(output_dir: str | Path) -> Path:
+    """The newest finished run under ``output_dir``, or a clear error."""
+    marker = Path(output_dir) / LATEST
+    if not marker.is_file():
+        raise TfclsError(
+            f"{output_dir}: no finished training run yet; run "
+            "`python -m tfcls.train` or pass --run RUN_DIR"
+        )
+    return Path(output_dir) / marker.read_text(encoding="utf-8").strip()

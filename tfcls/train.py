@@ -244,6 +244,7 @@ def train(config: Config, args: Any) -> dict[str, Any]:
     run = runs.read_json(run_dir / "run.json")
     run.update(status="complete", finished_at=runs.now(), run_dir=str(run_dir))
     runs.write_json(run_dir / "run.json", run)
+    runs.mark_latest(run_dir)
     metrics["run_dir"] = str(run_dir)
     return metrics
 
