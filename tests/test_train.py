@@ -146,3 +146,44 @@ def test_bad_dataset_is_a_one_line_error(tmp_path, cache_dir):
     proc = run_train(train_cmd(bad, tmp_path), cache_dir)
     assert proc.returncode == 2 and proc.stderr.startswith("error: ")
     assert f"{bad}:2" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_train_with_fine_tuning_reports_the_gain(small_dataset, cache_dir, tmp_path):
+    proc = run_train(
+        train_cmd(
+            small_dataset,
+            tmp_path,
+            "--max-trials",
+            "2",
+            "--name",
+            "ft",
+            "--set",
+            "train.fine_tune=true",
+            "--set",
+            "train.fine_tune_epochs=2",
+            "--set",
+            "train.fine_tune_learning_rate=0.0001",
+        ),
+        cache_dir,
+    )
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((tmp_path / "ft" / "metrics.json").read_text())
+    report = metrics["fine_tune"]
+    assert report["val_accuracy_after"] - report["val_accuracy_before"] == pytest.approx(
+        report["gain"]
+    )
+    assert "fine-tuning: val accuracy" in proc.stderr
+    config = (tmp_path / "ft" / "config.yaml").read_text()
+    if report["kept"]:  # the run now names its own fine-tuned encoder
+        assert str(tmp_path / "ft" / "encoder") in config
+        assert (tmp_path / "ft" / "encoder" / "encoder" / "saved_model.pb").is_file()
+    predicted = subprocess.run(
+        [sys.executable, "-m", "tfcls.predict", "--run", str(tmp_path / "ft"), "set an alarm"],
+        env=child_env(cache_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert predicted.returncode == 0, predicted.stderr
+    assert "alarm_set" in predicted.stdout.splitlines()[0]

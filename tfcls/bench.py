@@ -30,6 +30,7 @@ cli.quiet_tensorflow()
 
 REPO = Path(__file__).resolve().parents[1]
 EMBED_TARGET = 200.0  # texts/s warm on the 2-core dev machine (issue 2)
+TRAIN_TARGETS = {"cold": 90.0, "warm": 45.0}  # s for the default train (issue 3)
 
 
 def datasets_dir() -> Path:
@@ -139,6 +140,68 @@ def bench_embed(
     }
 
 
+def _child_env(cache: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return dict(env, TFCLS_CACHE=str(cache))
+
+
+def bench_train(
+    data_path: str, config_path: str | None, overrides: list[str], folds: int, work: Path
+) -> dict[str, Any]:
+    """Wall time of `python -m tfcls.train` cold (empty cache) and warm, then k-fold CV."""
+    import subprocess
+
+    from tfcls import runs
+    from tfcls.config import load_config
+    from tfcls.data import load_dataset
+    from tfcls.encoders import load_encoder
+    from tfcls.train import cross_validate
+
+    cache, out = work / "cache", work / "runs"
+    config_args = [f"--set={o}" for o in overrides]
+    if config_path:
+        config_args = ["--config", config_path, *config_args]
+    result: dict[str, Any] = {"benchmark": "train", "data": data_path}
+    for phase in ("cold", "warm"):
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tfcls.train",
+                "--data",
+                data_path,
+                "--output-dir",
+                str(out),
+                *config_args,
+            ],
+            env=_child_env(cache),
+            capture_output=True,
+            text=True,
+        )
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise TfclsError(f"tfcls.train failed ({phase}):\n{proc.stderr[-2000:]}")
+        metrics = runs.read_json(runs.latest_run(out) / "metrics.json")
+        result[phase] = {
+            "wall_s": round(wall, 1),
+            "timings_s": metrics["timings_s"],
+            "target_s": TRAIN_TARGETS[phase],
+        }
+    result["test"] = {k: metrics["test"][k] for k in ("n", "accuracy", "macro_f1")}
+    result["hyperparameters"] = metrics["hyperparameters"]
+    if folds > 1:
+        config = load_config(config_path, overrides)
+        dataset = load_dataset(data_path, config.data.min_per_label)
+        enc = load_encoder(config.encoder.handle, config.encoder.preprocessor, cache_dir=cache)
+        vectors = enc.embed(dataset.texts, batch_size=config.encoder.batch_size)
+        result["cross_validation"] = cross_validate(
+            vectors, dataset.y, dataset.labels, config, folds, work / "cv"
+        )
+        result["cross_validation"]["k"] = folds
+    return result
+
+
 def _parser():
     p = cli.parser("python -m tfcls.bench", "Benchmarks; record the figures in BENCHMARKS.md.")
     sub = p.add_subparsers(dest="benchmark", required=True)
@@ -154,12 +217,23 @@ def _parser():
     emb.add_argument("--batch-size", type=int, help="default: encoder.batch_size")
     emb.add_argument("--repeats", type=int, default=3, help="warm passes (median is reported)")
     emb.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    tr = sub.add_parser(
+        "train",
+        help="default training time (cold, warm) and k-fold CV",
+        description="Times `python -m tfcls.train` with an empty and a warm "
+        "cache, then cross-validates the whole procedure.",
+    )
+    tr.add_argument("--data", default=None, help="dataset (default: data.path)")
+    tr.add_argument("--folds", type=int, default=5, help="cross-validation folds (0: skip)")
+    tr.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     config = cli.config_from(args)
+    if args.benchmark == "train":
+        return _main_train(args, config)
     if args.n < 1 or args.repeats < 1:
         raise TfclsError("--n and --repeats must be positive")
     texts = read_texts(args.texts or datasets_dir() / "hwu64" / "train.jsonl", args.n)
@@ -186,6 +260,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"≥ {EMBED_TARGET:.0f}), cold build+load {result['cold_build_and_load_s']} s then "
         f"{result['cold_first_pass_texts_per_s']} texts/s, cache hits "
         f"{result['cache_hit_texts_per_s']} texts/s"
+    )
+    return 0
+
+
+def _main_train(args: Any, config: Any) -> int:
+    with tempfile.TemporaryDirectory(prefix="tfcls-bench-train-") as tmp:
+        result = bench_train(
+            args.data or config.data.path, args.config, args.overrides, args.folds, Path(tmp)
+        )
+    result.update(
+        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), machine=machine_info()
+    )
+    print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    cv = result.get("cross_validation")
+    cv_text = (
+        f", {cv['k']}-fold CV accuracy {cv['accuracy']['mean']:.4f} ± "
+        f"{cv['accuracy']['std']:.4f}, macro-F1 {cv['macro_f1']['mean']:.4f} ± "
+        f"{cv['macro_f1']['std']:.4f}"
+        if cv
+        else ""
+    )
+    print(
+        f"train: cold {result['cold']['wall_s']} s (target ≤ {TRAIN_TARGETS['cold']:.0f}), "
+        f"warm {result['warm']['wall_s']} s (target ≤ {TRAIN_TARGETS['warm']:.0f}), test "
+        f"accuracy {result['test']['accuracy']:.4f}, macro-F1 "
+        f"{result['test']['macro_f1']:.4f}{cv_text}"
     )
     return 0
 

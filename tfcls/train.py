@@ -166,9 +166,105 @@ def fit_head(
     return head, {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
+def select_and_fit(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    n_classes: int,
+    config: Config,
+    work_dir: Path,
+    trials: int,
+    resume: bool = False,
+) -> tuple[keras.Model, Any, list[dict[str, Any]], dict[str, list[float]]]:
+    """Tune the head (if enabled) on train/val embeddings, then fit the best one.
+
+    Writes tuner state, tuner_summary.json and best_hparams.json into ``work_dir``.
+    Returns (head, hyperparameters, trial summary, training history).
+    """
+    from tfcls import tuning
+
+    weights = class_weights(y_train, n_classes) if config.train.class_weights else None
+    summary: list[dict[str, Any]] = []
+    if config.tuner.enabled:
+        best, summary = tuning.search(
+            x_train,
+            one_hot(y_train, n_classes),
+            x_val,
+            one_hot(y_val, n_classes),
+            n_classes,
+            config.tuner,
+            config.model,
+            work_dir / "tuner",
+            config.train.seed,
+            trials,
+            resume=resume,
+            class_weight=weights,
+        )
+        hp = hparams_to_config(best, config.model)
+    else:
+        hp = config.model
+    runs.write_json(work_dir / "tuner_summary.json", summary)
+    runs.write_json(work_dir / "best_hparams.json", to_dict(hp))
+    head, history = fit_head(
+        x_train, y_train, x_val, y_val, n_classes, hp, config, work_dir, weights
+    )
+    return head, hp, summary, history
+
+
+def cross_validate(
+    vectors: np.ndarray,
+    y: np.ndarray,
+    labels: list[str],
+    config: Config,
+    folds: int,
+    work_dir: Path,
+) -> dict[str, Any]:
+    """k-fold cross-validation of the whole procedure (tuning included) on embeddings.
+
+    Each fold's training part is split again into train/val (data.val_fraction) for
+    tuning and early stopping; the fold's test part is only predicted.
+    """
+    from tfcls.splits import kfold_splits, stratified_split
+
+    per_fold = []
+    for i, (train_idx, test_idx) in enumerate(
+        kfold_splits(y, folds, config.train.seed, labels=labels)
+    ):
+        tr, val, _ = stratified_split(
+            y[train_idx], config.data.val_fraction, 0.0, config.train.seed, labels=labels
+        )
+        tr, val = train_idx[tr], train_idx[val]
+        set_seed(config.train.seed)
+        head, _, _, _ = select_and_fit(
+            vectors[tr],
+            y[tr],
+            vectors[val],
+            y[val],
+            len(labels),
+            config,
+            work_dir / f"fold{i}",
+            config.tuner.max_trials,
+        )
+        m = classification_metrics(y[test_idx], head.predict(vectors[test_idx], verbose=0), labels)
+        per_fold.append({"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": m["n"]})
+        print(
+            f"fold {i + 1}/{folds}: accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}",
+            file=sys.stderr,
+            flush=True,
+        )
+    out: dict[str, Any] = {"folds": per_fold}
+    for key in ("accuracy", "macro_f1"):
+        values = np.array([f[key] for f in per_fold])
+        out[key] = {
+            "mean": float(values.mean()),
+            "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+        }
+    return out
+
+
 def train(config: Config, args: Any) -> dict[str, Any]:
     """Run the whole training; return metrics.json's content (also written to the run)."""
-    from tfcls import tuning
     from tfcls.encoders import load_encoder
 
     start = time.perf_counter()
@@ -190,48 +286,49 @@ def train(config: Config, args: Any) -> dict[str, Any]:
     x = {k: vectors[[row[int(i)] for i in v]] for k, v in splits.items()}
     y = {k: dataset.y[np.asarray(v, dtype=np.int64)] for k, v in splits.items()}
     n_classes = len(dataset.labels)
-    weights = class_weights(y["train"], n_classes) if config.train.class_weights else None
-
+    trials = config.train.dev_mode_trials if args.dev_mode else config.tuner.max_trials
     t_tune = time.perf_counter()
-    summary: list[dict[str, Any]] = []
-    if config.tuner.enabled:
-        trials = config.train.dev_mode_trials if args.dev_mode else config.tuner.max_trials
-        best, summary = tuning.search(
-            x["train"],
-            one_hot(y["train"], n_classes),
-            x["val"],
-            one_hot(y["val"], n_classes),
-            n_classes,
-            config.tuner,
-            config.model,
-            run_dir / "tuner",
-            config.train.seed,
-            trials,
-            resume=bool(args.resume),
-            class_weight=weights,
-        )
-        hp = hparams_to_config(best, config.model)
-    else:
-        hp = config.model
-    tune_s = time.perf_counter() - t_tune
-    runs.write_json(run_dir / "tuner_summary.json", summary)
-    runs.write_json(run_dir / "best_hparams.json", to_dict(hp))
-
-    head, history = fit_head(
-        x["train"], y["train"], x["val"], y["val"], n_classes, hp, config, run_dir, weights
+    head, hp, summary, history = select_and_fit(
+        x["train"],
+        y["train"],
+        x["val"],
+        y["val"],
+        n_classes,
+        config,
+        run_dir,
+        trials,
+        resume=bool(args.resume),
     )
+    tune_s = time.perf_counter() - t_tune
+    metrics: dict[str, Any] = {"labels": dataset.labels, "hyperparameters": to_dict(hp)}
+    if config.train.fine_tune:
+        from tfcls.finetune import fine_tune
+
+        by_split = {k: [dataset.examples[int(i)].text for i in v] for k, v in splits.items()}
+        report = fine_tune(
+            enc.modules, head, by_split, y, n_classes, hp.label_smoothing, config, run_dir
+        )
+        metrics["fine_tune"] = report
+        if report["kept"]:  # from now on the run's encoder is the fine-tuned one
+            config.encoder.handle, config.encoder.preprocessor = report["encoder"], None
+            dump_yaml(config, run_dir / "config.yaml")
+            enc = load_encoder(
+                report["encoder"],
+                cache_dir=config.encoder.cache_dir,
+                use_cache=config.encoder.embedding_cache,
+            )
+            x = {k: enc.embed(v, batch_size=config.encoder.batch_size) for k, v in by_split.items()}
     runs.write_json(run_dir / "history.json", history)
     head.save(run_dir / "head.keras")
     full_model(enc.keras_layer(), head).save(run_dir / "model.keras")
 
-    metrics: dict[str, Any] = {"labels": dataset.labels, "hyperparameters": to_dict(hp)}
     for split in ("val", "test"):
         if len(x[split]):
             proba = head.predict(x[split], verbose=0)
             metrics[split] = classification_metrics(y[split], proba, dataset.labels)
     metrics["timings_s"] = {
         "embedding": round(embed_s, 2),
-        "tuning": round(tune_s, 2),
+        "tuning_and_fit": round(tune_s, 2),
         "total": round(time.perf_counter() - start, 2),
     }
     metrics["tuner"] = {
