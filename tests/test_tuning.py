@@ -88,7 +88,7 @@ def test_unbuildable_head_is_a_clear_error(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("bad layer size")
 
-    monkeypatch.setattr(model_mod, "build_head", broken)
+    monkeypatch.setattr(model_mod, "SearchHead", broken)
     x, y = clusters()
     with pytest.raises(TuningError, match="could not build the head: bad layer size"):
         search(

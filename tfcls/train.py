@@ -158,6 +158,7 @@ def fit_head(
     history = head.fit(
         make_dataset(x_train, one_hot(y_train, n_classes), hp.batch_size, seed=config.train.seed),
         epochs=config.train.epochs,
+        shuffle=False,  # make_dataset reshuffles every epoch itself
         verbose=0,
         callbacks=callbacks,
         class_weight=weights,

@@ -35,6 +35,12 @@ def _tuner_class(kind: str) -> type:
     class ReportingTuner(base):  # type: ignore[misc, valid-type]
         """Prints one line per finished trial instead of KerasTuner's verbose tables."""
 
+        def _try_build(self, hp: kt.HyperParameters) -> keras.Model:
+            # KerasTuner clears the Keras session and runs gc.collect() twice before every
+            # build (~0.5 s a trial here) to free the last trial's graph. HeadHyperModel
+            # reuses one graph for every trial on purpose, so there is nothing to free.
+            return self._build_hypermodel(hp)
+
         def on_trial_end(self, trial: Any) -> None:
             super().on_trial_end(trial)
             done = len(self.oracle.trials)
