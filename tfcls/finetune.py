@@ -118,6 +118,7 @@ def fine_tune(
         _texts_dataset(texts["train"], y["train"], n_classes, cfg.fine_tune_batch_size, cfg.seed),
         validation_data=val,
         epochs=cfg.fine_tune_epochs,
+        shuffle=False,  # the dataset reshuffles itself
         verbose=0,
         callbacks=[
             keras.callbacks.EarlyStopping(
