@@ -10,6 +10,7 @@ module pair, so prediction and export use it like any other encoder.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 from pathlib import Path
@@ -84,6 +85,7 @@ def fine_tune(
     label_smoothing: float,
     config: Config,
     run_dir: Path,
+    strategy: tf.distribute.Strategy | None = None,
 ) -> dict[str, Any]:
     """Train encoder + head end to end; save the encoder if validation accuracy improves.
 
@@ -100,17 +102,18 @@ def fine_tune(
     cfg = config.train
     devices = [d.name for d in tf.config.list_logical_devices("GPU")] or ["CPU"]
     print(f"fine-tuning the encoder on {', '.join(devices)} ...", file=sys.stderr, flush=True)
-    encoder = TrainableSavedModelLayer(
-        modules.resolved.encoder, call_endpoint="__call__", trainable=True, name="encoder"
-    )
-    strings = keras.Input(shape=(), dtype="string", name="text")
-    vectors = _Pool()(encoder(_Preprocess(modules.preprocessor)(strings)))
-    model = keras.Model(strings, head(vectors))
-    model.compile(
-        optimizer=keras.optimizers.Adam(cfg.fine_tune_learning_rate),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-        metrics=["accuracy"],
-    )
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        encoder = TrainableSavedModelLayer(
+            modules.resolved.encoder, call_endpoint="__call__", trainable=True, name="encoder"
+        )
+        strings = keras.Input(shape=(), dtype="string", name="text")
+        vectors = _Pool()(encoder(_Preprocess(modules.preprocessor)(strings)))
+        model = keras.Model(strings, head(vectors))
+        model.compile(
+            optimizer=keras.optimizers.Adam(cfg.fine_tune_learning_rate),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+            metrics=["accuracy"],
+        )
     val = _texts_dataset(texts["val"], y["val"], n_classes, 64, None)
     head_weights = head.get_weights()
     before = float(model.evaluate(val, verbose=0, return_dict=True)["accuracy"])

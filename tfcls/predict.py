@@ -16,12 +16,12 @@ from tfcls import cli
 
 cli.quiet_tensorflow()
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from tfcls import runs  # noqa: E402
-from tfcls.config import load_config  # noqa: E402
-from tfcls.errors import TfclsError  # noqa: E402
-from tfcls.text import join_title_description  # noqa: E402
+from tfcls import runs
+from tfcls.config import load_config
+from tfcls.errors import TfclsError
+from tfcls.text import join_title_description
 
 
 class Predictor:

@@ -61,10 +61,14 @@ def read_json(path: str | Path) -> Any:
         raise TfclsError(f"{path}: line {err.lineno}: invalid JSON ({err.msg})") from None
 
 
+def default_run_name(data_sha256: str) -> str:
+    """UTC time + data hash prefix, e.g. ``20261122-221500-0b42e3d7``."""
+    return f"{dt.datetime.now(dt.UTC).strftime('%Y%m%d-%H%M%S')}-{data_sha256[:8]}"
+
+
 def new_run_dir(output_dir: str | Path, data_sha256: str, name: str | None = None) -> Path:
-    """Create ``output_dir/<name>``; the default name is UTC time + data hash prefix."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    path = Path(output_dir) / (name or f"{stamp}-{data_sha256[:8]}")
+    """Create ``output_dir/<name>`` (default: :func:`default_run_name`)."""
+    path = Path(output_dir) / (name or default_run_name(data_sha256))
     if path.exists():
         raise TfclsError(
             f"{path}: run directory exists; pick another --name or use --resume {path}"

@@ -9,6 +9,8 @@ string-input model. ``--resume RUN_DIR`` continues an interrupted run, tuner inc
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -19,17 +21,17 @@ from tfcls import cli
 
 cli.quiet_tensorflow()
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
 
-from tfcls import data as data_mod  # noqa: E402
-from tfcls import runs  # noqa: E402
-from tfcls import splits as splits_mod  # noqa: E402
-from tfcls.config import Config, dump_yaml, load_config, to_dict  # noqa: E402
-from tfcls.errors import TfclsError  # noqa: E402
-from tfcls.metrics import classification_metrics  # noqa: E402
-from tfcls.model import (  # noqa: E402
+from tfcls import data as data_mod
+from tfcls import runs, tuning
+from tfcls import splits as splits_mod
+from tfcls.config import Config, dump_yaml, load_config, to_dict
+from tfcls.errors import TfclsError
+from tfcls.metrics import classification_metrics
+from tfcls.model import (
     full_model,
     head_from_config,
     hparams_to_config,
@@ -42,6 +44,20 @@ def set_seed(seed: int) -> None:
     """Seed Python, numpy and TF, and make TF ops deterministic (same seed, same run)."""
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy | None:
+    """``train.strategy`` → a tf.distribute strategy (None: TensorFlow's default).
+
+    ``mirrored`` replicates over this machine's GPUs (or the CPU); ``multi_worker`` runs
+    synchronous training over the workers named in ``TF_CONFIG`` (a single worker without
+    it). Create it before any other TensorFlow work: collective ops are set up at start.
+    """
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return None
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
@@ -80,7 +96,12 @@ def _prepare_run(config: Config, args: Any) -> tuple[Path, data_mod.Dataset, dic
         labels=dataset.labels,
     )
     splits = {"train": keep[train], "val": keep[val], "test": keep[test]}
-    run_dir = runs.new_run_dir(config.train.output_dir, dataset.sha256, args.name)
+    name = args.name
+    if tuning.distributed_role() == "worker":  # one run directory per worker
+        name = (
+            f"{name or runs.default_run_name(dataset.sha256)}-{os.environ['KERASTUNER_TUNER_ID']}"
+        )
+    run_dir = runs.new_run_dir(config.train.output_dir, dataset.sha256, name)
     dump_yaml(config, run_dir / "config.yaml")
     runs.write_json(run_dir / "splits.json", splits)
     runs.write_json(run_dir / "label_map.json", dataset.label_map())
@@ -131,10 +152,12 @@ def fit_head(
     config: Config,
     run_dir: Path,
     weights: dict[int, float] | None,
+    strategy: tf.distribute.Strategy | None = None,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Final fit of the chosen head with the callbacks a long fit deserves."""
     set_seed(config.train.seed)
-    head = head_from_config(n_classes, x_train.shape[1], hp)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        head = head_from_config(n_classes, x_train.shape[1], hp)
     has_val = len(x_val) > 0
     monitor = "val_loss" if has_val else "loss"
     ckpt = run_dir / "checkpoints" / "head.weights.h5"
@@ -177,14 +200,14 @@ def select_and_fit(
     work_dir: Path,
     trials: int,
     resume: bool = False,
-) -> tuple[keras.Model, Any, list[dict[str, Any]], dict[str, list[float]]]:
+    strategy: tf.distribute.Strategy | None = None,
+) -> tuple[keras.Model | None, Any, list[dict[str, Any]], dict[str, list[float]]]:
     """Tune the head (if enabled) on train/val embeddings, then fit the best one.
 
     Writes tuner state, tuner_summary.json and best_hparams.json into ``work_dir``.
-    Returns (head, hyperparameters, trial summary, training history).
+    Returns (head, hyperparameters, trial summary, training history); a distributed-search
+    worker returns (None, None, the trials it ran, {}) since the chief fits the head.
     """
-    from tfcls import tuning
-
     weights = class_weights(y_train, n_classes) if config.train.class_weights else None
     summary: list[dict[str, Any]] = []
     if config.tuner.enabled:
@@ -201,14 +224,18 @@ def select_and_fit(
             trials,
             resume=resume,
             class_weight=weights,
+            strategy=strategy,
         )
+        if best is None:  # a distributed-search worker: the chief fits the head
+            runs.write_json(work_dir / "tuner_summary.json", summary)
+            return None, None, summary, {}
         hp = hparams_to_config(best, config.model)
     else:
         hp = config.model
     runs.write_json(work_dir / "tuner_summary.json", summary)
     runs.write_json(work_dir / "best_hparams.json", to_dict(hp))
     head, history = fit_head(
-        x_train, y_train, x_val, y_val, n_classes, hp, config, work_dir, weights
+        x_train, y_train, x_val, y_val, n_classes, hp, config, work_dir, weights, strategy
     )
     return head, hp, summary, history
 
@@ -269,6 +296,7 @@ def train(config: Config, args: Any) -> dict[str, Any]:
     from tfcls.encoders import load_encoder
 
     start = time.perf_counter()
+    strategy = make_strategy(config.train.strategy)  # before any other TF work
     set_seed(config.train.seed)
     run_dir, dataset, splits = _prepare_run(config, args)
     print(f"run directory: {run_dir}", file=sys.stderr)
@@ -299,15 +327,29 @@ def train(config: Config, args: Any) -> dict[str, Any]:
         run_dir,
         trials,
         resume=bool(args.resume),
+        strategy=strategy,
     )
     tune_s = time.perf_counter() - t_tune
+    if head is None:  # distributed-search worker
+        run = runs.read_json(run_dir / "run.json")
+        run.update(status="worker-done", finished_at=runs.now(), trials_run=len(summary))
+        runs.write_json(run_dir / "run.json", run)
+        return {"worker": True, "trials_run": len(summary), "run_dir": str(run_dir)}
     metrics: dict[str, Any] = {"labels": dataset.labels, "hyperparameters": to_dict(hp)}
     if config.train.fine_tune:
         from tfcls.finetune import fine_tune
 
         by_split = {k: [dataset.examples[int(i)].text for i in v] for k, v in splits.items()}
         report = fine_tune(
-            enc.modules, head, by_split, y, n_classes, hp.label_smoothing, config, run_dir
+            enc.modules,
+            head,
+            by_split,
+            y,
+            n_classes,
+            hp.label_smoothing,
+            config,
+            run_dir,
+            strategy,
         )
         metrics["fine_tune"] = report
         if report["kept"]:  # from now on the run's encoder is the fine-tuned one
@@ -385,6 +427,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides.append(f"tuner.max_trials={args.max_trials}")
         config = load_config(args.config, overrides)
     metrics = train(config, args)
+    if metrics.get("worker"):
+        print(
+            f"worker {os.environ.get('KERASTUNER_TUNER_ID')} ran {metrics['trials_run']} "
+            f"trial(s) for the chief's search, run {metrics['run_dir']}"
+        )
+        return 0
     test = metrics.get("test") or metrics.get("val") or {}
     which = "test" if "test" in metrics else "val"
     print(

@@ -8,6 +8,7 @@ run directory, so ``--resume`` continues a killed search where it stopped.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,24 @@ from tfcls.model import HeadHyperModel
 
 class TuningError(TfclsError):
     """The search produced no usable trial."""
+
+
+def distributed_role() -> str:
+    """This process's part in a KerasTuner distributed search.
+
+    KerasTuner reads KERASTUNER_ORACLE_IP / KERASTUNER_ORACLE_PORT (where the chief's
+    oracle listens) and KERASTUNER_TUNER_ID ("chief" for the oracle, any other id such as
+    "tuner0" for a worker). Without them the search runs in this process alone.
+    """
+    if "KERASTUNER_ORACLE_IP" not in os.environ:
+        return "single"
+    missing = [v for v in ("KERASTUNER_ORACLE_PORT", "KERASTUNER_TUNER_ID") if v not in os.environ]
+    if missing:
+        raise TuningError(
+            f"KERASTUNER_ORACLE_IP is set but {', '.join(missing)} is not; a "
+            "distributed search needs all three KERASTUNER_* variables"
+        )
+    return "chief" if "chief" in os.environ["KERASTUNER_TUNER_ID"] else "worker"
 
 
 def _tuner_class(kind: str) -> type:
@@ -41,9 +60,15 @@ def _tuner_class(kind: str) -> type:
             # reuses one graph for every trial on purpose, so there is nothing to free.
             return self._build_hypermodel(hp)
 
+        ran: list[dict[str, Any]]  # trials this process ran (a worker sees only these)
+
         def on_trial_end(self, trial: Any) -> None:
             super().on_trial_end(trial)
-            done = len(self.oracle.trials)
+            self.ran = [
+                *getattr(self, "ran", []),
+                {"trial_id": trial.trial_id, "status": trial.status, "score": trial.score},
+            ]
+            done = len(self.ran)
             score = trial.score if trial.score is not None else float("nan")
             values = ", ".join(
                 f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
@@ -67,10 +92,12 @@ def make_tuner(
     seed: int,
     max_trials: int,
     resume: bool,
+    strategy: Any = None,
 ) -> kt.Tuner:
     """A tuner of ``cfg.kind`` whose state lives in ``directory`` (reloaded on resume)."""
     common: dict[str, Any] = dict(
         hypermodel=hypermodel,
+        distribution_strategy=strategy,
         objective=cfg.objective,
         seed=seed,
         directory=str(directory),
@@ -116,13 +143,20 @@ def search(
     max_trials: int,
     resume: bool = False,
     class_weight: dict[int, float] | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Run (or continue) the search; return the best values and the trial summary."""
+    strategy: Any = None,
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """Run (or continue) the search; return the best values and the trial summary.
+
+    In a distributed search (see :func:`distributed_role`) the chief serves the oracle and
+    returns the best values of all workers' trials; a worker runs the trials the chief
+    hands it and returns ``None`` with the trials it ran.
+    """
+    role = distributed_role()
     if len(x_val) == 0:
         raise TuningError("tuning needs a validation split; set data.val_fraction > 0")
     hypermodel = HeadHyperModel(n_classes, x_train.shape[1], cfg, defaults)
     try:  # KerasTuner builds one model up front to learn the search space
-        tuner = make_tuner(hypermodel, cfg, directory, seed, max_trials, resume)
+        tuner = make_tuner(hypermodel, cfg, directory, seed, max_trials, resume, strategy)
     except (ValueError, TypeError) as err:
         raise TuningError(f"could not build the head: {err}") from err
     monitor = cfg.objective
@@ -146,6 +180,8 @@ def search(
     except RuntimeError as err:  # KerasTuner's own consecutive-failure limit (Hyperband)
         if "consecutive failures" not in str(err):
             raise
+    if role == "worker":
+        return None, getattr(tuner, "ran", [])
     summary = trial_summary(tuner)
     completed = [t for t in summary if t["status"] == "COMPLETED"]
     failed = [t for t in summary if t["status"] == "FAILED"]
