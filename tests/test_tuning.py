@@ -19,6 +19,23 @@ def clusters(n_per_class=20, n_classes=3, dim=8, seed=0):
     return x.astype(np.float32), y
 
 
+def quick_search(tmp_path, max_trials):
+    """A short random search on the blobs (train = validation: only failures matter here)."""
+    x, y = clusters()
+    return search(
+        x,
+        one_hot(y, 3),
+        x,
+        one_hot(y, 3),
+        3,
+        TunerConfig(kind="random", epochs=2),
+        ModelConfig(),
+        tmp_path,
+        seed=0,
+        max_trials=max_trials,
+    )
+
+
 @pytest.mark.parametrize("kind", ["random", "bayesian", "hyperband"])
 def test_search_finds_a_good_head(tmp_path, kind):
     x, y = clusters()
@@ -39,20 +56,8 @@ def test_all_failed_trials_stop_with_the_first_error(tmp_path, monkeypatch):
         raise FloatingPointError("loss became NaN in trial")
 
     monkeypatch.setattr(model_mod.HeadHyperModel, "fit", broken)
-    x, y = clusters()
     with pytest.raises(TuningError, match=r"every tuner trial failed(.|\n)*loss became NaN"):
-        search(
-            x,
-            one_hot(y, 3),
-            x,
-            one_hot(y, 3),
-            3,
-            TunerConfig(kind="random", epochs=2),
-            ModelConfig(),
-            tmp_path,
-            seed=0,
-            max_trials=2,
-        )
+        quick_search(tmp_path, max_trials=2)
 
 
 def test_some_failed_trials_are_reported_but_do_not_stop(tmp_path, monkeypatch, capsys):
@@ -66,19 +71,7 @@ def test_some_failed_trials_are_reported_but_do_not_stop(tmp_path, monkeypatch, 
         return real(self, hp, model, *args, **kwargs)
 
     monkeypatch.setattr(model_mod.HeadHyperModel, "fit", flaky)
-    x, y = clusters()
-    _, summary = search(
-        x,
-        one_hot(y, 3),
-        x,
-        one_hot(y, 3),
-        3,
-        TunerConfig(kind="random", epochs=2),
-        ModelConfig(),
-        tmp_path,
-        seed=0,
-        max_trials=3,
-    )
+    _, summary = quick_search(tmp_path, max_trials=3)
     statuses = [t["status"] for t in summary]
     assert "FAILED" in statuses and "COMPLETED" in statuses
     assert "trials failed; first error" in capsys.readouterr().err

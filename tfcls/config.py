@@ -62,7 +62,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    """The classification head used when tuning is off (and the tuner's first trial)."""
+    """The classification head used when tuning is off (and the tuner's default values)."""
 
     units: int = 128
     dropout: float = 0.2
