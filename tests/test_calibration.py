@@ -1,0 +1,100 @@
+"""Temperature scaling, ECE/NLL and threshold selection on hand-made and synthetic data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tfcls.calibration import (
+    apply_temperature,
+    choose_threshold,
+    coverage_curve,
+    ece,
+    evaluate_threshold,
+    fit_temperature,
+    nll,
+    reliability,
+)
+
+
+def overconfident(n=2000, k=4, seed=0):
+    """Labels drawn from softmax(z) but probabilities reported as softmax(3z)."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, k)) * 1.5
+    true_p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    y = np.array([rng.choice(k, p=p) for p in true_p])
+    shown = np.exp(3 * z) / np.exp(3 * z).sum(1, keepdims=True)
+    return shown, y
+
+
+def test_temperature_scaling_recovers_the_true_temperature_and_lowers_nll():
+    proba, y = overconfident()
+    t = fit_temperature(proba, y)
+    assert t == pytest.approx(3.0, rel=0.15)
+    calibrated = apply_temperature(proba, t)
+    assert nll(calibrated, y) < nll(proba, y) - 0.1
+    assert ece(calibrated, y) < ece(proba, y) / 2
+    np.testing.assert_allclose(calibrated.sum(axis=1), 1.0, rtol=1e-9)
+    assert (calibrated.argmax(1) == proba.argmax(1)).all()  # ranking unchanged
+
+
+def test_ece_and_reliability_hand_computed():
+    # confidences 0.9 (right), 0.9 (wrong), 0.6 (right) in 15 bins
+    proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.4, 0.6]])
+    y = np.array([0, 1, 1])
+    bins = reliability(proba, y)
+    assert sum(bins.counts) == 3
+    hi = bins.counts.index(2)
+    assert bins.confidence[hi] == pytest.approx(0.9) and bins.accuracy[hi] == 0.5
+    assert ece(proba, y) == pytest.approx(2 / 3 * 0.4 + 1 / 3 * 0.4)
+    assert nll(proba, y) == pytest.approx(-(np.log(0.9) + np.log(0.1) + np.log(0.6)) / 3)
+
+
+def test_threshold_hand_computed_and_ties():
+    proba = np.array([[0.99, 0.01], [0.95, 0.05], [0.95, 0.05], [0.8, 0.2], [0.7, 0.3]])
+    y = np.array([0, 0, 1, 0, 0])  # the 0.95 tie holds one mistake
+    curve = coverage_curve(proba, y)
+    assert curve["threshold"] == [0.99, 0.95, 0.8, 0.7]
+    assert curve["precision"] == pytest.approx([1.0, 2 / 3, 3 / 4, 4 / 5])
+    t = choose_threshold(proba, y, target_precision=0.75)  # 0.7 gives 4/5 over everything
+    assert (t.threshold, t.coverage) == (0.7, 1.0) and t.precision == pytest.approx(0.8)
+    t = choose_threshold(proba, y, target_precision=0.9)  # only the 0.99 prediction
+    assert (t.threshold, t.coverage, t.precision) == (0.99, 0.2, 1.0)
+    never = choose_threshold(np.array([[0.9, 0.1]]), np.array([1]), 0.95)
+    assert never.coverage == 0.0 and never.threshold > 1.0
+    assert evaluate_threshold(proba, y, 0.9) == {
+        "threshold": 0.9,
+        "coverage": 0.6,
+        "precision": pytest.approx(2 / 3),
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.5, 0.99), st.integers(1, 200))
+def test_chosen_threshold_meets_the_target_on_its_own_data(seed, target, n):
+    rng = np.random.default_rng(seed)
+    proba = rng.dirichlet(np.ones(3) * 0.5, size=n)
+    y = rng.integers(0, 3, n)
+    t = choose_threshold(proba, y, target)
+    got = evaluate_threshold(proba, y, t.threshold)
+    assert got["precision"] >= target or got["coverage"] == 0.0
+    assert got["coverage"] == pytest.approx(t.coverage)
+    # no lower threshold with more coverage also meets the target
+    curve = coverage_curve(proba, y)
+    better = [
+        c
+        for c, p in zip(curve["coverage"], curve["precision"], strict=True)
+        if p >= target and c > t.coverage
+    ]
+    assert not better
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.1, 10.0))
+def test_temperature_keeps_probabilities_normalised(seed, temperature):
+    proba = np.random.default_rng(seed).dirichlet(np.ones(5), size=7)
+    out = apply_temperature(proba, temperature)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-9)
+    assert (out >= 0).all()
