@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 from conftest import INTENTS, child_env, run_train, train_cmd
 
+from tfcls.calibration import apply_temperature
 from tfcls.model import load_model
 
 
@@ -61,7 +62,23 @@ def test_full_model_takes_strings_and_head_takes_embeddings(
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
     assert [labels[i] for i in proba.argmax(1)] == ["alarm_set", "weather_query"]
     head = load_model(run_dir / "head.keras")
-    np.testing.assert_allclose(head.predict(minilm.embed(texts), verbose=0), proba, atol=1e-5)
+    temperature = json.loads((run_dir / "calibration.json").read_text())["temperature"]
+    raw = head.predict(minilm.embed(texts), verbose=0)
+    np.testing.assert_allclose(apply_temperature(raw, temperature), proba, atol=1e-5)
+
+
+def test_run_is_calibrated_with_a_threshold_that_meets_its_target(trained):
+    run_dir, _ = trained
+    calib = json.loads((run_dir / "calibration.json").read_text())
+    assert 0.05 < calib["temperature"] < 20
+    threshold = calib["threshold"]
+    assert threshold["target_precision"] == 0.95
+    assert threshold["precision"] >= 0.95 or threshold["coverage"] == 0.0
+    assert calib["val"]["nll_after"] <= calib["val"]["nll_before"] + 1e-9
+    assert set(calib["test"]["at_threshold"]) == {"threshold", "coverage", "precision"}
+    assert sum(calib["reliability"]["val"]["counts"]) == calib["val"]["n"]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["calibration"]["temperature"] == calib["temperature"]
 
 
 def test_same_data_config_and_seed_give_the_same_metrics(trained, small_dataset, cache_dir):

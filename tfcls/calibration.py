@@ -165,3 +165,52 @@ def evaluate_threshold(proba: np.ndarray, y: np.ndarray, threshold: float) -> di
     coverage = float(picked.mean()) if len(conf) else 0.0
     precision = float(correct[picked].mean()) if picked.any() else 1.0
     return {"threshold": float(threshold), "coverage": coverage, "precision": precision}
+
+
+def _stats(raw: np.ndarray, calibrated: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    return {
+        "n": len(y),
+        "ece_before": ece(raw, y),
+        "ece_after": ece(calibrated, y),
+        "nll_before": nll(raw, y),
+        "nll_after": nll(calibrated, y),
+    }
+
+
+def calibrate(
+    val_proba: np.ndarray,
+    y_val: np.ndarray,
+    test_proba: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    enabled: bool = True,
+    target_precision: float = 0.95,
+) -> dict[str, Any]:
+    """Fit the temperature and choose the threshold on validation; report both splits.
+
+    Returns a JSON-able record: temperature, threshold (with its validation precision and
+    coverage), ECE/NLL before and after on each split, the threshold's coverage and
+    precision on test, and reliability bins for diagrams.
+    """
+    if len(y_val) == 0:
+        return {
+            "temperature": 1.0,
+            "threshold": None,
+            "note": "no validation split: probabilities uncalibrated, no threshold",
+        }
+    temperature = fit_temperature(val_proba, y_val) if enabled else 1.0
+    cal_val = apply_temperature(val_proba, temperature)
+    threshold = choose_threshold(cal_val, y_val, target_precision)
+    out: dict[str, Any] = {
+        "temperature": temperature,
+        "threshold": threshold.to_dict(),
+        "val": _stats(val_proba, cal_val, y_val),
+        "reliability": {"val": asdict(reliability(cal_val, y_val))},
+    }
+    if test_proba is not None and y_test is not None and len(y_test):
+        cal_test = apply_temperature(test_proba, temperature)
+        out["test"] = {
+            **_stats(test_proba, cal_test, y_test),
+            "at_threshold": evaluate_threshold(cal_test, y_test, threshold.threshold),
+        }
+        out["reliability"]["test"] = asdict(reliability(cal_test, y_test))
+    return out

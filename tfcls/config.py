@@ -147,6 +147,20 @@ class TrainConfig:
 
 
 @dataclass
+class DecisionConfig:
+    """Calibrated confidence and when the client may auto-select a category."""
+
+    calibrate: bool = True  # fit a softmax temperature on the validation split
+    target_precision: float = 0.95  # auto-select threshold: this precision on validation
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.target_precision <= 1.0:
+            raise ConfigError(
+                f"decision.target_precision must be in (0, 1], got {self.target_precision}"
+            )
+
+
+@dataclass
 class Config:
     """Root of the configuration tree."""
 
@@ -155,6 +169,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     tuner: TunerConfig = field(default_factory=TunerConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    decision: DecisionConfig = field(default_factory=DecisionConfig)
 
 
 def _type_name(tp: Any) -> str:

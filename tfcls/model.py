@@ -241,10 +241,32 @@ def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
     return np.eye(n_classes, dtype=np.float32)[np.asarray(y, dtype=np.int64)]
 
 
-def full_model(encoder_layer: keras.layers.Layer, head: keras.Model) -> keras.Model:
-    """strings [batch] → encoder layer → head → probabilities: the end-to-end model."""
+@keras.saving.register_keras_serializable(package="tfcls")
+class Temperature(keras.layers.Layer):
+    """Calibrates probabilities: softmax(log(p) / T), T fitted on validation data.
+
+    Softmax is shift-invariant, so log-probabilities stand in for the logits.
+    """
+
+    def __init__(self, temperature: float = 1.0, **kwargs: Any) -> None:
+        kwargs["trainable"] = False
+        super().__init__(**kwargs)
+        self.temperature = float(temperature)
+
+    def call(self, proba: tf.Tensor) -> tf.Tensor:
+        return tf.nn.softmax(tf.math.log(tf.maximum(proba, 1e-12)) / self.temperature, axis=-1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "temperature": self.temperature}
+
+
+def full_model(
+    encoder_layer: keras.layers.Layer, head: keras.Model, temperature: float = 1.0
+) -> keras.Model:
+    """strings [batch] → encoder → head → calibrated probabilities: the end-to-end model."""
     texts = keras.Input(shape=(), dtype="string", name="text")
-    return keras.Model(texts, head(encoder_layer(texts)), name="classifier")
+    proba = Temperature(temperature, name="calibration")(head(encoder_layer(texts)))
+    return keras.Model(texts, proba, name="classifier")
 
 
 def load_model(path: str | Path) -> keras.Model:

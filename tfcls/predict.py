@@ -19,6 +19,7 @@ cli.quiet_tensorflow()
 import numpy as np
 
 from tfcls import runs
+from tfcls.calibration import apply_temperature
 from tfcls.config import load_config
 from tfcls.errors import TfclsError
 from tfcls.text import join_title_description
@@ -48,15 +49,20 @@ class Predictor:
             use_cache=config.encoder.embedding_cache,
         )
         self.batch_size = config.encoder.batch_size
+        calib = self.run_dir / "calibration.json"
+        self.temperature = runs.read_json(calib)["temperature"] if calib.is_file() else 1.0
+        threshold = runs.read_json(calib).get("threshold") if calib.is_file() else None
+        self.threshold = threshold["threshold"] if threshold else None
 
     def predict_proba(
         self, titles: Sequence[str], descriptions: Sequence[str] | None = None
     ) -> np.ndarray:
-        """Probabilities [n, n_labels] for titles (and optional descriptions)."""
+        """Calibrated probabilities [n, n_labels] for titles (and optional descriptions)."""
         descriptions = descriptions or [""] * len(titles)
         texts = [join_title_description(t, d) for t, d in zip(titles, descriptions, strict=True)]
         vectors = self.encoder.embed(texts, batch_size=self.batch_size)
-        return self.head.predict(vectors, verbose=0, batch_size=256)
+        proba = self.head.predict(vectors, verbose=0, batch_size=256)
+        return apply_temperature(proba, self.temperature)
 
     def predict(
         self, titles: Sequence[str], descriptions: Sequence[str] | None = None, k: int = 3
@@ -97,10 +103,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     width = min(max(len(t) for t in texts), 60)
     for text, top in zip(texts, results, strict=True):
         if args.json:
-            print(json.dumps({"text": text, "predictions": top}, ensure_ascii=False))
+            auto = predictor.threshold is not None and top[0]["probability"] >= predictor.threshold
+            print(
+                json.dumps(
+                    {"text": text, "predictions": top, "auto_select": auto}, ensure_ascii=False
+                )
+            )
         else:
             shown = "  ".join(f"{p['label']} {p['probability']:.0%}" for p in top)
-            print(f"{text[:60]:<{width}}  {shown}")
+            sure = predictor.threshold is not None and top[0]["probability"] >= predictor.threshold
+            print(f"{text[:60]:<{width}}  {shown}{'  [auto-select]' if sure else ''}")
     print(f"predicted {len(texts)} text(s) with {run_dir}")
     return 0
 

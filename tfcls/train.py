@@ -25,8 +25,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfcls import calibration, runs, tuning
 from tfcls import data as data_mod
-from tfcls import runs, tuning
 from tfcls import splits as splits_mod
 from tfcls.config import Config, dump_yaml, load_config, to_dict
 from tfcls.errors import TfclsError
@@ -363,12 +363,23 @@ def train(config: Config, args: Any) -> dict[str, Any]:
             x = {k: enc.embed(v, batch_size=config.encoder.batch_size) for k, v in by_split.items()}
     runs.write_json(run_dir / "history.json", history)
     head.save(run_dir / "head.keras")
-    full_model(enc.keras_layer(), head).save(run_dir / "model.keras")
-
-    for split in ("val", "test"):
-        if len(x[split]):
-            proba = head.predict(x[split], verbose=0)
-            metrics[split] = classification_metrics(y[split], proba, dataset.labels)
+    raw = {s: head.predict(x[s], verbose=0) for s in ("val", "test") if len(x[s])}
+    calib = calibration.calibrate(
+        raw.get("val", np.zeros((0, n_classes))),
+        y["val"],
+        raw.get("test"),
+        y["test"],
+        config.decision.calibrate,
+        config.decision.target_precision,
+    )
+    runs.write_json(run_dir / "calibration.json", calib)
+    temperature = calib["temperature"]
+    full_model(enc.keras_layer(), head, temperature).save(run_dir / "model.keras")
+    for split, proba in raw.items():
+        metrics[split] = classification_metrics(
+            y[split], calibration.apply_temperature(proba, temperature), dataset.labels
+        )
+    metrics["calibration"] = {k: v for k, v in calib.items() if k != "reliability"}
     metrics["timings_s"] = {
         "embedding": round(embed_s, 2),
         "tuning_and_fit": round(tune_s, 2),
