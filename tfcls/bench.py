@@ -153,9 +153,9 @@ def bench_train(
 
     from tfcls import runs
     from tfcls.config import load_config
+    from tfcls.crossval import cross_validate
     from tfcls.data import load_dataset
     from tfcls.encoders import load_encoder
-    from tfcls.train import cross_validate
 
     cache, out = work / "cache", work / "runs"
     config_args = [f"--set={o}" for o in overrides]
