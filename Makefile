@@ -39,6 +39,7 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 demo: setup
 	$(PY) -m tfcls.encoders build
 	$(PY) -m tfcls.train
+	$(PY) -m tfcls.evaluate
 	$(PY) -m tfcls.predict \
 	    "Fix login redirect bug" \
 	    "Pick colour palette for the landing page" \

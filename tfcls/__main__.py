@@ -10,6 +10,7 @@ from collections.abc import Sequence
 COMMANDS = {
     "train": "train a classifier (KerasTuner head on a sentence encoder)",
     "predict": "top categories for texts from a trained run",
+    "evaluate": "metrics, calibration, error analysis and report.html for a run",
     "encoders": "build, inspect and try sentence encoders",
     "bench": "benchmarks (embedding throughput, training time, cross-validation)",
 }

@@ -1,0 +1,161 @@
+"""``python -m tfcls.evaluate --run RUN_DIR [--data PATH] [--json OUT]``: how good is a run?
+
+Without ``--data`` the run's own held-out test split is evaluated; with it, any dataset in
+a supported format whose labels the run knows. Results (metrics, per-class table,
+confusion matrix, calibration, the auto-select threshold's coverage and precision, error
+analysis) go to ``RUN_DIR/evaluation/<name>/``: evaluation.json, confusion_matrix.png,
+reliability.png and a self-contained report.html. Accuracy and macro-F1 are printed last.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tfcls import cli
+
+cli.quiet_tensorflow()
+
+import numpy as np
+
+from tfcls import calibration, runs
+from tfcls.data import Example, load_dataset
+from tfcls.errors import TfclsError
+from tfcls.metrics import classification_metrics
+from tfcls.predict import Predictor
+from tfcls.report import write_report
+
+
+def _examples(run_dir: Path, data_path: str | None) -> tuple[list[Example], str, str, str]:
+    """(examples, data path, data sha256, evaluation name)."""
+    if data_path is None:
+        run = runs.read_json(run_dir / "run.json")
+        dataset = load_dataset(run["data_path"], min_per_label=1)
+        if dataset.sha256 != run["data_sha256"]:
+            raise TfclsError(
+                f"{run['data_path']}: changed since {run_dir} was trained, so its "
+                "test split is gone; pass --data to evaluate on a file"
+            )
+        splits = runs.read_json(run_dir / "splits.json")
+        name = "test" if splits["test"] else "val"
+        return (
+            [dataset.examples[int(i)] for i in splits[name]],
+            run["data_path"],
+            dataset.sha256,
+            name,
+        )
+    dataset = load_dataset(data_path, min_per_label=1)
+    return dataset.examples, str(data_path), dataset.sha256, Path(data_path).stem
+
+
+def _error_analysis(
+    examples: list[Example], proba: np.ndarray, y: np.ndarray, labels: list[str], limit: int
+) -> dict[str, list[dict[str, Any]]]:
+    pred, conf = proba.argmax(axis=1), proba.max(axis=1)
+    wrong = [i for i in np.argsort(-conf) if pred[i] != y[i]][:limit]
+    right = [i for i in np.argsort(conf) if pred[i] == y[i]][:limit]
+    return {
+        "misclassified": [
+            {
+                "text": examples[i].text,
+                "source": examples[i].source,
+                "true": labels[y[i]],
+                "predicted": labels[pred[i]],
+                "probability": float(conf[i]),
+                "true_probability": float(proba[i, y[i]]),
+            }
+            for i in wrong
+        ],
+        "least_confident_correct": [
+            {
+                "text": examples[i].text,
+                "source": examples[i].source,
+                "true": labels[y[i]],
+                "probability": float(conf[i]),
+            }
+            for i in right
+        ],
+    }
+
+
+def evaluate_run(
+    run_dir: str | Path, data_path: str | None = None, max_errors: int = 25
+) -> dict[str, Any]:
+    """Evaluate a run; write evaluation.json, PNGs and report.html; return the results."""
+    run_dir = Path(run_dir)
+    predictor = Predictor(run_dir)
+    examples, data, sha, name = _examples(run_dir, data_path)
+    index = {label: i for i, label in enumerate(predictor.labels)}
+    unknown = sorted({e.label for e in examples} - set(index))
+    if unknown:
+        raise TfclsError(
+            f"{data}: labels the run was not trained on: {', '.join(unknown)}; "
+            f"the run knows {', '.join(predictor.labels)}"
+        )
+    y = np.array([index[e.label] for e in examples], dtype=np.int64)
+    proba = predictor.predict_proba([e.text for e in examples])
+    result: dict[str, Any] = {
+        "run": str(run_dir),
+        "data": data,
+        "data_sha256": sha,
+        "name": name,
+        "labels": predictor.labels,
+        "temperature": predictor.temperature,
+        "metrics": classification_metrics(y, proba, predictor.labels),
+        "ece": calibration.ece(proba, y),
+        "nll": calibration.nll(proba, y),
+        "reliability": vars(calibration.reliability(proba, y)),
+        "errors": _error_analysis(examples, proba, y, predictor.labels, max_errors),
+    }
+    if predictor.threshold is not None:
+        result["at_threshold"] = calibration.evaluate_threshold(proba, y, predictor.threshold)
+    out_dir = run_dir / "evaluation" / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs.write_json(out_dir / "evaluation.json", result)
+    result["report"] = str(write_report(out_dir, result))
+    return result
+
+
+def _parser():
+    p = cli.parser("python -m tfcls.evaluate", __doc__.split("\n\n")[0])
+    p.add_argument(
+        "--run",
+        metavar="RUN_DIR",
+        help="a finished training run (default: the latest in train.output_dir)",
+    )
+    p.add_argument(
+        "--data", metavar="PATH", help="dataset to evaluate on (default: the run's test split)"
+    )
+    p.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    run_dir = (
+        Path(args.run) if args.run else runs.latest_run(cli.config_from(args).train.output_dir)
+    )
+    result = evaluate_run(run_dir, args.data)
+    if args.json:
+        runs.write_json(args.json, result)
+    m = result["metrics"]
+    for label, row in m["per_class"].items():
+        print(
+            f"{label:<24} precision {row['precision']:.3f}  recall {row['recall']:.3f}  "
+            f"F1 {row['f1']:.3f}  support {row['support']}"
+        )
+    print(f"ECE {result['ece']:.4f}, NLL {result['nll']:.4f}; report {result['report']}")
+    if "at_threshold" in result:
+        t = result["at_threshold"]
+        print(
+            f"auto-select at ≥ {t['threshold']:.3f}: coverage {t['coverage']:.3f}, "
+            f"precision {t['precision']:.3f}"
+        )
+    print(f"accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} (n = {m['n']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))
