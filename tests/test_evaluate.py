@@ -97,3 +97,30 @@ def test_report_tables_escape_text():
 
     cell = _table(["text"], [['<img src=x onerror="alert(1)">']])
     assert "<img" not in cell and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in cell
+
+
+def test_cross_validation_mode(trained, cache_dir, tmp_path):
+    run_dir, _ = trained
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tfcls.evaluate",
+            "--run",
+            str(run_dir),
+            "--cv",
+            "3",
+            "--json",
+            str(tmp_path / "cv.json"),
+        ],
+        env=child_env(cache_dir),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1].startswith("3-fold CV accuracy ")
+    cv = json.loads((tmp_path / "cv.json").read_text())
+    assert len(cv["folds"]) == 3 and sum(f["n"] for f in cv["folds"]) == 125
+    assert 0.5 < cv["accuracy"]["mean"] <= 1.0 and cv["accuracy"]["std"] >= 0.0
+    assert (run_dir / "evaluation" / "cv3" / "cross_validation.json").is_file()

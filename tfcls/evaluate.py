@@ -118,6 +118,31 @@ def evaluate_run(
     return result
 
 
+def cross_validate_run(run_dir: str | Path, folds: int) -> dict[str, Any]:
+    """k-fold CV of the run's whole procedure (its config, tuning included) on its data."""
+    from tfcls.config import load_config
+    from tfcls.crossval import cross_validate
+    from tfcls.encoders import load_encoder
+
+    run_dir = Path(run_dir)
+    config = load_config(run_dir / "config.yaml")
+    dataset = load_dataset(
+        runs.read_json(run_dir / "run.json")["data_path"], config.data.min_per_label
+    )
+    enc = load_encoder(
+        config.encoder.handle,
+        config.encoder.preprocessor,
+        cache_dir=config.encoder.cache_dir,
+        use_cache=config.encoder.embedding_cache,
+    )
+    vectors = enc.embed(dataset.texts, batch_size=config.encoder.batch_size, progress=True)
+    out_dir = run_dir / "evaluation" / f"cv{folds}"
+    result = cross_validate(vectors, dataset.y, dataset.labels, config, folds, out_dir)
+    result.update(k=folds, run=str(run_dir), data_sha256=dataset.sha256)
+    runs.write_json(out_dir / "cross_validation.json", result)
+    return result
+
+
 def _parser():
     p = cli.parser("python -m tfcls.evaluate", __doc__.split("\n\n")[0])
     p.add_argument(
@@ -129,6 +154,13 @@ def _parser():
         "--data", metavar="PATH", help="dataset to evaluate on (default: the run's test split)"
     )
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    p.add_argument(
+        "--cv",
+        type=int,
+        metavar="K",
+        help="instead: K-fold cross-validation of "
+        "the run's whole training procedure on its dataset (mean ± std)",
+    )
     return p
 
 
@@ -137,6 +169,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_dir = (
         Path(args.run) if args.run else runs.latest_run(cli.config_from(args).train.output_dir)
     )
+    if args.cv is not None:
+        cv = cross_validate_run(run_dir, args.cv)
+        if args.json:
+            runs.write_json(args.json, cv)
+        print(
+            f"{args.cv}-fold CV accuracy {cv['accuracy']['mean']:.4f} ± "
+            f"{cv['accuracy']['std']:.4f}, macro-F1 {cv['macro_f1']['mean']:.4f} ± "
+            f"{cv['macro_f1']['std']:.4f}"
+        )
+        return 0
     result = evaluate_run(run_dir, args.data)
     if args.json:
         runs.write_json(args.json, result)
