@@ -24,6 +24,16 @@ class _Images(HTMLParser):
             self.srcs.append(dict(attrs)["src"])
 
 
+def run_evaluate(run_dir, cache_dir, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tfcls.evaluate", "--run", str(run_dir), *args],
+        env=child_env(cache_dir),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
 def test_evaluating_the_test_split_matches_training_metrics(trained, cache_dir, monkeypatch):
     run_dir, _ = trained
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
@@ -59,22 +69,8 @@ def test_other_data_and_escaping_and_unknown_labels(trained, cache_dir, tmp_path
         {"text": "put on some jazz", "label": "play_music"},
     ]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tfcls.evaluate",
-            "--run",
-            str(run_dir),
-            "--data",
-            str(data),
-            "--json",
-            str(tmp_path / "out.json"),
-        ],
-        env=child_env(cache_dir),
-        capture_output=True,
-        text=True,
-        timeout=300,
+    proc = run_evaluate(
+        run_dir, cache_dir, "--data", str(data), "--json", str(tmp_path / "out.json")
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1].startswith("accuracy ")
@@ -101,23 +97,7 @@ def test_report_tables_escape_text():
 
 def test_cross_validation_mode(trained, cache_dir, tmp_path):
     run_dir, _ = trained
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tfcls.evaluate",
-            "--run",
-            str(run_dir),
-            "--cv",
-            "3",
-            "--json",
-            str(tmp_path / "cv.json"),
-        ],
-        env=child_env(cache_dir),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_evaluate(run_dir, cache_dir, "--cv", "3", "--json", str(tmp_path / "cv.json"))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1].startswith("3-fold CV accuracy ")
     cv = json.loads((tmp_path / "cv.json").read_text())

@@ -8,6 +8,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from tfcls.config import Config, load_config
 from tfcls.errors import TfclsError
@@ -63,6 +64,22 @@ def parser(prog: str, description: str) -> argparse.ArgumentParser:
         help="override one config value, e.g. --set encoder.batch_size=32 (repeatable)",
     )
     return p
+
+
+def add_run_argument(p: argparse.ArgumentParser) -> None:
+    """``--run RUN_DIR``, defaulting to the latest finished run (see :func:`run_dir_from`)."""
+    p.add_argument(
+        "--run",
+        metavar="RUN_DIR",
+        help="a finished training run (default: the latest in train.output_dir)",
+    )
+
+
+def run_dir_from(args: argparse.Namespace) -> Path:
+    """The run named by --run, else the latest finished run under train.output_dir."""
+    from tfcls.runs import latest_run
+
+    return Path(args.run) if args.run else latest_run(config_from(args).train.output_dir)
 
 
 def config_from(args: argparse.Namespace) -> Config:

@@ -145,11 +145,7 @@ def cross_validate_run(run_dir: str | Path, folds: int) -> dict[str, Any]:
 
 def _parser():
     p = cli.parser("python -m tfcls.evaluate", __doc__.split("\n\n")[0])
-    p.add_argument(
-        "--run",
-        metavar="RUN_DIR",
-        help="a finished training run (default: the latest in train.output_dir)",
-    )
+    cli.add_run_argument(p)
     p.add_argument(
         "--data", metavar="PATH", help="dataset to evaluate on (default: the run's test split)"
     )
@@ -166,9 +162,7 @@ def _parser():
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    run_dir = (
-        Path(args.run) if args.run else runs.latest_run(cli.config_from(args).train.output_dir)
-    )
+    run_dir = cli.run_dir_from(args)
     if args.cv is not None:
         cv = cross_validate_run(run_dir, args.cv)
         if args.json:

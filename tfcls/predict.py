@@ -78,11 +78,7 @@ class Predictor:
 
 def _parser():
     p = cli.parser("python -m tfcls.predict", __doc__.split("\n\n")[0])
-    p.add_argument(
-        "--run",
-        metavar="RUN_DIR",
-        help="a finished training run (default: the latest in train.output_dir)",
-    )
+    cli.add_run_argument(p)
     p.add_argument("--description", default="", help="description for every text")
     p.add_argument("-k", type=int, default=3, help="how many labels to show (default 3)")
     p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
@@ -95,9 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
         raise TfclsError("no texts: pass them as arguments or one per line on stdin")
-    run_dir = (
-        Path(args.run) if args.run else runs.latest_run(cli.config_from(args).train.output_dir)
-    )
+    run_dir = cli.run_dir_from(args)
     predictor = Predictor(run_dir)
     results = predictor.predict(texts, [args.description] * len(texts), k=max(args.k, 1))
     width = min(max(len(t) for t in texts), 60)
