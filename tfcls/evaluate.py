@@ -122,19 +122,14 @@ def cross_validate_run(run_dir: str | Path, folds: int) -> dict[str, Any]:
     """k-fold CV of the run's whole procedure (its config, tuning included) on its data."""
     from tfcls.config import load_config
     from tfcls.crossval import cross_validate
-    from tfcls.encoders import load_encoder
+    from tfcls.encoders import load_encoder_from
 
     run_dir = Path(run_dir)
     config = load_config(run_dir / "config.yaml")
     dataset = load_dataset(
         runs.read_json(run_dir / "run.json")["data_path"], config.data.min_per_label
     )
-    enc = load_encoder(
-        config.encoder.handle,
-        config.encoder.preprocessor,
-        cache_dir=config.encoder.cache_dir,
-        use_cache=config.encoder.embedding_cache,
-    )
+    enc = load_encoder_from(config.encoder)
     vectors = enc.embed(dataset.texts, batch_size=config.encoder.batch_size, progress=True)
     out_dir = run_dir / "evaluation" / f"cv{folds}"
     result = cross_validate(vectors, dataset.y, dataset.labels, config, folds, out_dir)

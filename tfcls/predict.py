@@ -29,7 +29,7 @@ class Predictor:
     """A trained run's head plus its encoder: texts → probabilities over the labels."""
 
     def __init__(self, run_dir: str | Path) -> None:
-        from tfcls.encoders import load_encoder
+        from tfcls.encoders import load_encoder_from
         from tfcls.model import load_model
 
         self.run_dir = Path(run_dir)
@@ -42,12 +42,7 @@ class Predictor:
         label_map = runs.read_json(self.run_dir / "label_map.json")
         self.labels = sorted(label_map, key=label_map.get)
         self.head = load_model(self.run_dir / "head.keras")
-        self.encoder = load_encoder(
-            config.encoder.handle,
-            config.encoder.preprocessor,
-            cache_dir=config.encoder.cache_dir,
-            use_cache=config.encoder.embedding_cache,
-        )
+        self.encoder = load_encoder_from(config.encoder)
         self.batch_size = config.encoder.batch_size
         calib = self.run_dir / "calibration.json"
         self.temperature = runs.read_json(calib)["temperature"] if calib.is_file() else 1.0

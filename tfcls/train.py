@@ -242,19 +242,14 @@ def select_and_fit(
 
 def train(config: Config, args: Any) -> dict[str, Any]:
     """Run the whole training; return metrics.json's content (also written to the run)."""
-    from tfcls.encoders import load_encoder
+    from tfcls.encoders import load_encoder_from
 
     start = time.perf_counter()
     strategy = make_strategy(config.train.strategy)  # before any other TF work
     set_seed(config.train.seed)
     run_dir, dataset, splits = _prepare_run(config, args)
     print(f"run directory: {run_dir}", file=sys.stderr)
-    enc = load_encoder(
-        config.encoder.handle,
-        config.encoder.preprocessor,
-        cache_dir=config.encoder.cache_dir,
-        use_cache=config.encoder.embedding_cache,
-    )
+    enc = load_encoder_from(config.encoder)
     used = np.sort(np.concatenate(list(splits.values())))
     texts = [dataset.examples[i].text for i in used]
     t_embed = time.perf_counter()
@@ -304,11 +299,7 @@ def train(config: Config, args: Any) -> dict[str, Any]:
         if report["kept"]:  # from now on the run's encoder is the fine-tuned one
             config.encoder.handle, config.encoder.preprocessor = report["encoder"], None
             dump_yaml(config, run_dir / "config.yaml")
-            enc = load_encoder(
-                report["encoder"],
-                cache_dir=config.encoder.cache_dir,
-                use_cache=config.encoder.embedding_cache,
-            )
+            enc = load_encoder_from(config.encoder)
             x = {k: enc.embed(v, batch_size=config.encoder.batch_size) for k, v in by_split.items()}
     runs.write_json(run_dir / "history.json", history)
     head.save(run_dir / "head.keras")

@@ -16,6 +16,7 @@ from typing import Any
 _EXPORTS = {
     "SentenceEncoder": "tfcls.encoders.encoder",
     "load_encoder": "tfcls.encoders.encoder",
+    "load_encoder_from": "tfcls.encoders.encoder",
     "TokenizerSpec": "tfcls.encoders.hub",
     "REGISTRY": "tfcls.encoders.registry",
     "ChecksumError": "tfcls.encoders.registry",

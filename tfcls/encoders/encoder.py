@@ -15,6 +15,7 @@ from tfcls.encoders.hub import BERT, HubModules, TokenizerSpec, resolve
 from tfcls.progress import Progress
 
 if TYPE_CHECKING:
+    from tfcls.config import EncoderConfig
     from tfcls.encoders.keras_layer import SentenceEncoderLayer
 
 _TOKENIZE_CHUNK = 2048  # texts tokenized per preprocessor call
@@ -162,3 +163,10 @@ def load_encoder(
     """
     modules = HubModules(resolve(handle, preprocessor, cache_dir))
     return SentenceEncoder(modules, preprocessor, cache_dir=cache_dir, use_cache=use_cache)
+
+
+def load_encoder_from(cfg: EncoderConfig) -> SentenceEncoder:
+    """The encoder an ``encoder`` config section names, with its cache settings."""
+    return load_encoder(
+        cfg.handle, cfg.preprocessor, cache_dir=cfg.cache_dir, use_cache=cfg.embedding_cache
+    )
