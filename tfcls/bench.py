@@ -153,7 +153,7 @@ def bench_train(
 
     from tfcls import runs
     from tfcls.config import load_config
-    from tfcls.crossval import cross_validate
+    from tfcls.crossval import cross_validate_dataset
     from tfcls.data import load_dataset
     from tfcls.encoders import load_encoder
 
@@ -194,11 +194,9 @@ def bench_train(
         config = load_config(config_path, overrides)
         dataset = load_dataset(data_path, config.data.min_per_label)
         enc = load_encoder(config.encoder.handle, config.encoder.preprocessor, cache_dir=cache)
-        vectors = enc.embed(dataset.texts, batch_size=config.encoder.batch_size)
-        result["cross_validation"] = cross_validate(
-            vectors, dataset.y, dataset.labels, config, folds, work / "cv"
+        result["cross_validation"] = cross_validate_dataset(
+            enc, dataset, config, folds, work / "cv"
         )
-        result["cross_validation"]["k"] = folds
     return result
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from tfcls.config import Config
+from tfcls.data import Dataset
+from tfcls.encoders.encoder import SentenceEncoder
 from tfcls.metrics import classification_metrics
 from tfcls.splits import kfold_splits, stratified_split
 from tfcls.train import select_and_fit, set_seed
@@ -61,3 +63,13 @@ def cross_validate(
             "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
         }
     return out
+
+
+def cross_validate_dataset(
+    enc: SentenceEncoder, dataset: Dataset, config: Config, folds: int, work_dir: Path
+) -> dict[str, Any]:
+    """Embed a dataset with ``enc`` (cached) and cross-validate on it; record k and sha256."""
+    vectors = enc.embed(dataset.texts, batch_size=config.encoder.batch_size, progress=True)
+    result = cross_validate(vectors, dataset.y, dataset.labels, config, folds, work_dir)
+    result.update(k=folds, data_sha256=dataset.sha256)
+    return result

@@ -31,21 +31,12 @@ from tfcls.report import write_report
 def _examples(run_dir: Path, data_path: str | None) -> tuple[list[Example], str, str, str]:
     """(examples, data path, data sha256, evaluation name)."""
     if data_path is None:
-        run = runs.read_json(run_dir / "run.json")
-        dataset = load_dataset(run["data_path"], min_per_label=1)
-        if dataset.sha256 != run["data_sha256"]:
-            raise TfclsError(
-                f"{run['data_path']}: changed since {run_dir} was trained, so its "
-                "test split is gone; pass --data to evaluate on a file"
-            )
+        dataset = runs.load_run_data(
+            run_dir, 1, "its test split is gone; pass --data to evaluate on a file"
+        )
         splits = runs.read_json(run_dir / "splits.json")
         name = "test" if splits["test"] else "val"
-        return (
-            [dataset.examples[int(i)] for i in splits[name]],
-            run["data_path"],
-            dataset.sha256,
-            name,
-        )
+        return [dataset.examples[int(i)] for i in splits[name]], dataset.path, dataset.sha256, name
     dataset = load_dataset(data_path, min_per_label=1)
     return dataset.examples, str(data_path), dataset.sha256, Path(data_path).stem
 
@@ -121,19 +112,19 @@ def evaluate_run(
 def cross_validate_run(run_dir: str | Path, folds: int) -> dict[str, Any]:
     """k-fold CV of the run's whole procedure (its config, tuning included) on its data."""
     from tfcls.config import load_config
-    from tfcls.crossval import cross_validate
+    from tfcls.crossval import cross_validate_dataset
     from tfcls.encoders import load_encoder_from
 
     run_dir = Path(run_dir)
     config = load_config(run_dir / "config.yaml")
-    dataset = load_dataset(
-        runs.read_json(run_dir / "run.json")["data_path"], config.data.min_per_label
+    dataset = runs.load_run_data(
+        run_dir, config.data.min_per_label, "cross-validate a new run instead"
     )
-    enc = load_encoder_from(config.encoder)
-    vectors = enc.embed(dataset.texts, batch_size=config.encoder.batch_size, progress=True)
     out_dir = run_dir / "evaluation" / f"cv{folds}"
-    result = cross_validate(vectors, dataset.y, dataset.labels, config, folds, out_dir)
-    result.update(k=folds, run=str(run_dir), data_sha256=dataset.sha256)
+    result = cross_validate_dataset(
+        load_encoder_from(config.encoder), dataset, config, folds, out_dir
+    )
+    result["run"] = str(run_dir)
     runs.write_json(out_dir / "cross_validation.json", result)
     return result
 

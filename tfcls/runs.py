@@ -13,11 +13,14 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tfcls.errors import TfclsError
+
+if TYPE_CHECKING:
+    from tfcls.data import Dataset
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -101,3 +104,25 @@ def latest_run(output_dir: str | Path) -> Path:
             "`python -m tfcls.train` or pass --run RUN_DIR"
         )
     return Path(output_dir) / marker.read_text(encoding="utf-8").strip()
+
+
+def update_json(path: str | Path, **fields: Any) -> None:
+    """Set fields of a run's JSON record (read, update, atomic write)."""
+    write_json(path, {**read_json(path), **fields})
+
+
+def load_run_data(run_dir: str | Path, min_per_label: int, what_to_do: str) -> Dataset:
+    """The dataset a run was trained on, refused if the file changed since (sha256).
+
+    ``what_to_do`` ends the error message, e.g. "start a new run instead of resuming".
+    """
+    from tfcls.data import load_dataset
+
+    run = read_json(Path(run_dir) / "run.json")
+    dataset = load_dataset(run["data_path"], min_per_label)
+    if dataset.sha256 != run["data_sha256"]:
+        raise TfclsError(
+            f"{run['data_path']}: changed since {run_dir} started "
+            f"(sha256 {dataset.sha256[:12]}… ≠ {run['data_sha256'][:12]}…); {what_to_do}"
+        )
+    return dataset

@@ -71,14 +71,9 @@ def _prepare_run(config: Config, args: Any) -> tuple[Path, data_mod.Dataset, dic
     """Create (or reopen, on --resume) the run directory; load data; fix the splits."""
     if args.resume:
         run_dir = Path(args.resume)
-        run = runs.read_json(run_dir / "run.json")
-        dataset = data_mod.load_dataset(run["data_path"], config.data.min_per_label)
-        if dataset.sha256 != run["data_sha256"]:
-            raise TfclsError(
-                f"{run['data_path']}: changed since {run_dir} started "
-                f"(sha256 {dataset.sha256[:12]}… ≠ {run['data_sha256'][:12]}…); "
-                "start a new run instead of resuming"
-            )
+        dataset = runs.load_run_data(
+            run_dir, config.data.min_per_label, "start a new run instead of resuming"
+        )
         splits = runs.read_json(run_dir / "splits.json")
         return run_dir, dataset, splits
     dataset = data_mod.load_dataset(config.data.path, config.data.min_per_label)
@@ -275,9 +270,12 @@ def train(config: Config, args: Any) -> dict[str, Any]:
     )
     tune_s = time.perf_counter() - t_tune
     if head is None:  # distributed-search worker
-        run = runs.read_json(run_dir / "run.json")
-        run.update(status="worker-done", finished_at=runs.now(), trials_run=len(summary))
-        runs.write_json(run_dir / "run.json", run)
+        runs.update_json(
+            run_dir / "run.json",
+            status="worker-done",
+            finished_at=runs.now(),
+            trials_run=len(summary),
+        )
         return {"worker": True, "trials_run": len(summary), "run_dir": str(run_dir)}
     metrics: dict[str, Any] = {"labels": dataset.labels, "hyperparameters": to_dict(hp)}
     if config.train.fine_tune:
@@ -332,9 +330,9 @@ def train(config: Config, args: Any) -> dict[str, Any]:
     }
     metrics["embedding_cache"] = vars(enc.cache_stats)
     runs.write_json(run_dir / "metrics.json", metrics)
-    run = runs.read_json(run_dir / "run.json")
-    run.update(status="complete", finished_at=runs.now(), run_dir=str(run_dir))
-    runs.write_json(run_dir / "run.json", run)
+    runs.update_json(
+        run_dir / "run.json", status="complete", finished_at=runs.now(), run_dir=str(run_dir)
+    )
     runs.mark_latest(run_dir)
     metrics["run_dir"] = str(run_dir)
     return metrics
