@@ -241,10 +241,10 @@ def train_cmd(data: Path, out: Path, *extra: str) -> list[str]:
 
 
 def child_env(cache: Path) -> dict[str, str]:
-    """The test's environment for a child command, minus conftest's TF log level (the
-    CLI filters TF's start-up noise itself only when the user has not set one)."""
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    return dict(env, TFCLS_CACHE=str(cache))
+    """The environment for a child tfcls command (without conftest's TF log level)."""
+    from tfcls.cli import child_env as env_for_child
+
+    return env_for_child(cache)
 
 
 def run_train(args: list[str], cache: Path) -> subprocess.CompletedProcess:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 from tfcls.bench import datasets_dir, read_texts
+from tfcls.cli import child_env
 
 
 def test_read_texts_is_seeded_and_distinct():
@@ -18,7 +18,7 @@ def test_read_texts_is_seeded_and_distinct():
 
 def test_bench_embed_runs_on_a_small_slice(tiny_pair, tmp_path):
     out_json = tmp_path / "bench.json"
-    env = dict(os.environ, TFCLS_CACHE=str(tmp_path))
+    env = child_env(tmp_path)
     proc = subprocess.run(
         [
             sys.executable,

@@ -140,11 +140,6 @@ def bench_embed(
     }
 
 
-def _child_env(cache: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    return dict(env, TFCLS_CACHE=str(cache))
-
-
 def bench_train(
     data_path: str, config_path: str | None, overrides: list[str], folds: int, work: Path
 ) -> dict[str, Any]:
@@ -175,7 +170,7 @@ def bench_train(
                 str(out),
                 *config_args,
             ],
-            env=_child_env(cache),
+            env=cli.child_env(cache),
             capture_output=True,
             text=True,
         )

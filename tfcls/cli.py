@@ -51,6 +51,16 @@ def quiet_tensorflow() -> None:
         print("\n".join(kept), file=sys.stderr)
 
 
+def child_env(cache_dir: str | os.PathLike) -> dict[str, str]:
+    """Environment for running a tfcls command as a child process with its own cache.
+
+    TF_CPP_MIN_LOG_LEVEL is dropped so the child filters TensorFlow's start-up noise
+    itself (quiet_tensorflow steps aside when the variable is set).
+    """
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return dict(env, TFCLS_CACHE=str(cache_dir))
+
+
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
     """An ArgumentParser with the options every tfcls command takes."""
     p = argparse.ArgumentParser(prog=prog, description=description)

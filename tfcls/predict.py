@@ -44,10 +44,10 @@ class Predictor:
         self.head = load_model(self.run_dir / "head.keras")
         self.encoder = load_encoder_from(config.encoder)
         self.batch_size = config.encoder.batch_size
-        calib = self.run_dir / "calibration.json"
-        self.temperature = runs.read_json(calib)["temperature"] if calib.is_file() else 1.0
-        threshold = runs.read_json(calib).get("threshold") if calib.is_file() else None
-        self.threshold = threshold["threshold"] if threshold else None
+        path = self.run_dir / "calibration.json"
+        calib = runs.read_json(path) if path.is_file() else {}
+        self.temperature = calib.get("temperature", 1.0)
+        self.threshold = (calib.get("threshold") or {}).get("threshold")
 
     def predict_proba(
         self, titles: Sequence[str], descriptions: Sequence[str] | None = None

@@ -298,7 +298,13 @@ def train(config: Config, args: Any) -> dict[str, Any]:
             config.encoder.handle, config.encoder.preprocessor = report["encoder"], None
             dump_yaml(config, run_dir / "config.yaml")
             enc = load_encoder_from(config.encoder)
-            x = {k: enc.embed(v, batch_size=config.encoder.batch_size) for k, v in by_split.items()}
+            # only val/test are predicted from here on
+            x.update(
+                {
+                    k: enc.embed(by_split[k], batch_size=config.encoder.batch_size)
+                    for k in ("val", "test")
+                }
+            )
     runs.write_json(run_dir / "history.json", history)
     head.save(run_dir / "head.keras")
     raw = {s: head.predict(x[s], verbose=0) for s in ("val", "test") if len(x[s])}

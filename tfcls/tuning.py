@@ -60,14 +60,15 @@ def _tuner_class(kind: str) -> type:
             # reuses one graph for every trial on purpose, so there is nothing to free.
             return self._build_hypermodel(hp)
 
-        ran: list[dict[str, Any]]  # trials this process ran (a worker sees only these)
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.ran: list[dict[str, Any]] = []  # trials run here (all a worker sees)
+            super().__init__(*args, **kwargs)
 
         def on_trial_end(self, trial: Any) -> None:
             super().on_trial_end(trial)
-            self.ran = [
-                *getattr(self, "ran", []),
-                {"trial_id": trial.trial_id, "status": trial.status, "score": trial.score},
-            ]
+            self.ran.append(
+                {"trial_id": trial.trial_id, "status": trial.status, "score": trial.score}
+            )
             done = len(self.ran)
             score = trial.score if trial.score is not None else float("nan")
             values = ", ".join(
@@ -123,7 +124,7 @@ def trial_summary(tuner: kt.Tuner) -> list[dict[str, Any]]:
                 "trial_id": trial.trial_id,
                 "status": trial.status,
                 "score": trial.score,
-                "hyperparameters": {k: v for k, v in trial.hyperparameters.values.items()},
+                "hyperparameters": dict(trial.hyperparameters.values),
                 "message": trial.message,
             }
         )
@@ -181,7 +182,7 @@ def search(
         if "consecutive failures" not in str(err):
             raise
     if role == "worker":
-        return None, getattr(tuner, "ran", [])
+        return None, tuner.ran
     summary = trial_summary(tuner)
     completed = [t for t in summary if t["status"] == "COMPLETED"]
     failed = [t for t in summary if t["status"] == "FAILED"]

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
+from tfcls.cli import child_env
 
-def run(*args: str, cache=None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    if cache is not None:
-        env["TFCLS_CACHE"] = str(cache)
+
+def run(*args: str, cache) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "tfcls.encoders", *args],
-        env=env,
+        env=child_env(cache),
         capture_output=True,
         text=True,
         timeout=300,
