@@ -136,6 +136,12 @@ class TrainConfig:
     fine_tune_epochs: int = 4
     fine_tune_batch_size: int = 16
     fine_tune_patience: int = 1
+    # SetFit-style pair training of the encoder before the head; helps few-shot
+    contrastive: bool = False
+    contrastive_iterations: int = 20  # pair-generation rounds: 1 positive + 1 negative each
+    contrastive_epochs: int = 1
+    contrastive_learning_rate: float = 2e-5
+    contrastive_batch_size: int = 16
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -144,6 +150,13 @@ class TrainConfig:
             )
         if self.epochs < 1 or self.patience < 1:
             raise ConfigError("train.epochs and train.patience must be ≥ 1")
+        for name in ("contrastive_iterations", "contrastive_epochs", "contrastive_batch_size"):
+            value = getattr(self, name)
+            if value < 1:
+                raise ConfigError(f"train.{name} must be ≥ 1, got {value}")
+        lr = self.contrastive_learning_rate
+        if not lr > 0:
+            raise ConfigError(f"train.contrastive_learning_rate must be > 0, got {lr}")
 
 
 @dataclass
@@ -152,12 +165,14 @@ class DecisionConfig:
 
     calibrate: bool = True  # fit a softmax temperature on the validation split
     target_precision: float = 0.95  # auto-select threshold: this precision on validation
+    unknown_detection: bool = True  # flag texts unlike every training example
+    known_recall: float = 0.95  # unknown threshold keeps this share of validation texts
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.target_precision <= 1.0:
-            raise ConfigError(
-                f"decision.target_precision must be in (0, 1], got {self.target_precision}"
-            )
+        for name in ("target_precision", "known_recall"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise ConfigError(f"decision.{name} must be in (0, 1], got {value}")
 
 
 @dataclass
