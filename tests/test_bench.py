@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tfcls.bench import datasets_dir, read_texts
 from tfcls.cli import child_env
 
@@ -44,3 +46,88 @@ def test_bench_embed_runs_on_a_small_slice(tiny_pair, tmp_path):
     assert result["texts"] == 40 and result["warm_texts_per_s"] > 0
     assert result["cache_hits"] == 40 and result["machine"]["cores"] >= 1
     assert proc.stdout.strip().splitlines()[-1].startswith("embed: warm ")
+
+
+def run_bench(cache_dir, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "tfcls.bench", *args],
+        env=child_env(cache_dir),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+QUICK = ["--set", "tuner.max_trials=2", "--set", "tuner.epochs=8", "--set", "train.epochs=20"]
+
+
+def test_bench_banking77_few_shot_on_a_small_slice(cache_dir, minilm, tmp_path):
+    out = tmp_path / "b77.json"
+    # --set after the subcommand's name is merged with the one before it
+    proc = run_bench(
+        cache_dir,
+        "--set",
+        "tuner.kind=random",
+        "banking77",
+        "--shots",
+        "4",
+        "--labels",
+        "4",
+        "--test-per-label",
+        "8",
+        "--seeds",
+        "2",
+        "--json",
+        str(out),
+        *QUICK,
+    )
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(out.read_text())
+    assert (r["labels"], r["test_texts"], r["shots"], r["seeds"]) == (4, 32, "4", 2)
+    assert r["overrides"][0] == "tuner.kind=random" and "tuner.max_trials=2" in r["overrides"]
+    assert r["target"] is None  # a slice is never compared with the published targets
+    seeds = r["per_seed"]
+    assert [s["seed"] for s in seeds] == [42, 43]
+    assert all((s["train"], s["val"], s["trials"]) == (12, 4, 2) for s in seeds)
+    assert r["refit"] and all(s["refit_epochs"] >= 1 for s in seeds)
+    accs = [s["accuracy"] for s in seeds]
+    assert r["accuracy"]["mean"] == pytest.approx(sum(accs) / 2)
+    assert all(0.25 <= a <= 1 for a in accs)  # 4 distinct banking intents, better than chance
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("banking77 4-shot: test accuracy ") and "over 2 seed(s)" in last
+
+
+def test_bench_unknown_compares_every_score_on_a_small_slice(cache_dir, minilm, tmp_path):
+    out = tmp_path / "unknown.json"
+    proc = run_bench(
+        cache_dir,
+        "unknown",
+        "--labels",
+        "6",
+        "--known-fraction",
+        "0.5",
+        "--test-per-label",
+        "8",
+        "--seeds",
+        "1",
+        "--json",
+        str(out),
+        *QUICK,
+    )
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(out.read_text())
+    assert set(r["scores"]) == {"max_softmax", "energy", "centroid", "nearest"}
+    seed = r["per_seed"][0]
+    assert seed["known_labels"] == 3
+    for score in r["scores"]:
+        assert (seed[score]["n_known"], seed[score]["n_unknown"]) == (24, 24)
+        assert 0 <= seed[score]["auroc"] <= 1 and 0 <= seed[score]["unknown_recall"] <= 1
+    assert r["best_auroc"] in r["scores"] and r["shipped"] == "nearest"
+    assert proc.stdout.strip().splitlines()[-1].startswith("unknown: max_softmax AUROC ")
+
+
+def test_bench_rejects_bad_arguments(cache_dir):
+    proc = run_bench(cache_dir, "hwu64", "--shots", "0")
+    assert proc.returncode == 2 and "expected a positive number or 'full'" in proc.stderr
+    proc = run_bench(cache_dir, "unknown", "--known-fraction", "1.5", "--labels", "4")
+    assert proc.returncode == 2 and "--known-fraction must be in (0, 1)" in proc.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -84,8 +85,24 @@ def test_other_data_and_escaping_and_unknown_labels(trained, cache_dir, tmp_path
         + json.dumps({"text": "hi", "label": INTENTS[0]})
         + "\n"
     )
+    # a label the run does not know is scored by the unknown detection
+    result = evaluate_run(run_dir, str(bad))
+    unk = result["unknown"]
+    assert unk["unknown_labels"] == ["bank_transfer"] and unk["n_unknown"] == 1
+    assert unk["n_known"] == 1 and result["metrics"]["n"] == 1
+    assert unk["unknown_recall"] in (0.0, 1.0) and unk["auroc"] in (0.0, 1.0)
+    only_unknown = tmp_path / "only_unknown.jsonl"
+    only_unknown.write_text(json.dumps({"text": "transfer money", "label": "bank_transfer"}))
+    with pytest.raises(TfclsError, match="no example has a label the run knows"):
+        evaluate_run(run_dir, str(only_unknown))
+    # without unknown detection such labels are an error naming them
+    plain = tmp_path / "run-without-unknown"
+    shutil.copytree(run_dir, plain)
+    calib = json.loads((plain / "calibration.json").read_text())
+    del calib["unknown"]
+    (plain / "calibration.json").write_text(json.dumps(calib))
     with pytest.raises(TfclsError, match="labels the run was not trained on: bank_transfer"):
-        evaluate_run(run_dir, str(bad))
+        evaluate_run(plain, str(bad))
 
 
 def test_report_tables_escape_text():

@@ -19,7 +19,7 @@ def test_predictor_top_k_sorted_and_summing_to_one(trained, cache_dir, monkeypat
     predictor = Predictor(run_dir)
     proba = predictor.predict_proba(["set an alarm for 6am", "what's the forecast"])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
-    top = predictor.predict(["set an alarm for 6am"], k=3)[0]
+    top = predictor.predict(["set an alarm for 6am"], k=3)[0]["predictions"]
     assert top[0]["label"] == "alarm_set" and len(top) == 3
     assert top[0]["probability"] >= top[1]["probability"] >= top[2]["probability"]
     # the description joins the title exactly as in training

@@ -16,6 +16,7 @@ from conftest import INTENTS, child_env, run_train, train_cmd
 
 from tfcls.calibration import apply_temperature
 from tfcls.model import load_model
+from tfcls.ood import nearest_similarity
 
 
 def test_run_directory_holds_everything(trained):
@@ -58,7 +59,13 @@ def test_full_model_takes_strings_and_head_takes_embeddings(
     labels = json.loads((run_dir / "metrics.json").read_text())["labels"]
     model = load_model(run_dir / "model.keras")
     texts = ["wake me up at seven tomorrow", "will it rain in paris today"]
-    proba = model.predict(tf.constant(texts), verbose=0)
+    out = model.predict(tf.constant(texts), verbose=0)
+    proba = out["probabilities"]
+    # the unknown score travels inside the model: similarity to the nearest train text
+    references = np.load(run_dir / "references.npy")
+    np.testing.assert_allclose(
+        out["similarity"], nearest_similarity(minilm.embed(texts), references), atol=1e-5
+    )
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
     assert [labels[i] for i in proba.argmax(1)] == ["alarm_set", "weather_query"]
     head = load_model(run_dir / "head.keras")
@@ -165,6 +172,24 @@ def test_bad_dataset_is_a_one_line_error(tmp_path, cache_dir):
     assert f"{bad}:2" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_run_ships_unknown_detection(trained, cache_dir, monkeypatch):
+    from tfcls.predict import Predictor
+
+    run_dir, _ = trained
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    unknown = json.loads((run_dir / "calibration.json").read_text())["unknown"]
+    assert unknown["score"] == "nearest" and unknown["known_recall"] == 0.95
+    assert unknown["val_known_kept"] >= 0.95 and 0 <= unknown["test_known_kept"] <= 1
+    splits = json.loads((run_dir / "splits.json").read_text())
+    assert np.load(run_dir / "references.npy").shape == (len(splits["train"]), 384)
+    known, other = Predictor(run_dir).predict(
+        ["set an alarm for 6am", "quarterly revenue of the mining company fell by three percent"]
+    )
+    assert not known["unknown"] and other["unknown"], (known, other)
+    assert known["similarity"] > unknown["threshold"] > other["similarity"]
+    assert not other["auto_select"]  # an unknown text is never auto-selected
+
+
 @pytest.mark.slow
 def test_train_with_fine_tuning_reports_the_gain(small_dataset, cache_dir, tmp_path):
     proc = run_train(
@@ -181,19 +206,30 @@ def test_train_with_fine_tuning_reports_the_gain(small_dataset, cache_dir, tmp_p
             "train.fine_tune_epochs=2",
             "--set",
             "train.fine_tune_learning_rate=0.0001",
+            "--set",
+            "train.contrastive=true",  # SetFit pairs first, then end-to-end fine-tuning
+            "--set",
+            "train.contrastive_iterations=1",
+            "--set",
+            "train.contrastive_learning_rate=0.0001",
         ),
         cache_dir,
     )
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads((tmp_path / "ft" / "metrics.json").read_text())
+    pairs = metrics["contrastive"]
+    assert pairs["separation_after"] > pairs["separation_before"], pairs
+    assert pairs["encoder"] == str(tmp_path / "ft" / "contrastive" / "encoder")
     report = metrics["fine_tune"]
     assert report["val_accuracy_after"] - report["val_accuracy_before"] == pytest.approx(
         report["gain"]
     )
     assert "fine-tuning: val accuracy" in proc.stderr
     config = (tmp_path / "ft" / "config.yaml").read_text()
-    if report["kept"]:  # the run now names its own fine-tuned encoder
-        assert str(tmp_path / "ft" / "encoder") in config
+    # the run now names its own tuned encoder: fine-tuned if that helped, else contrastive
+    named = tmp_path / "ft" / ("encoder" if report["kept"] else "contrastive/encoder")
+    assert f"handle: {named}\n" in config
+    if report["kept"]:
         assert (tmp_path / "ft" / "encoder" / "encoder" / "saved_model.pb").is_file()
     predicted = subprocess.run(
         [sys.executable, "-m", "tfcls.predict", "--run", str(tmp_path / "ft"), "set an alarm"],

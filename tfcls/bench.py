@@ -1,4 +1,4 @@
-"""``python -m tfcls.bench embed``: benchmarks whose figures go into BENCHMARKS.md.
+"""``python -m tfcls.bench embed|train|banking77|hwu64|unknown``: figures for BENCHMARKS.md.
 
 Targets are checked here, never by timed assertions in tests.
 
@@ -6,10 +6,17 @@ embed: texts/s embedding task-like short texts (default: 1,000 HWU64 utterances 
 ``../shared/datasets``), cold (building the TF Hub modules from the weights into an
 empty cache, then the first pass) and warm (modules loaded, embedding cache off), plus
 the rate at which the embedding cache serves texts it has seen.
+
+train: wall time of the default ``python -m tfcls.train`` (cold, warm) and k-fold CV.
+
+banking77, hwu64: test accuracy few-shot (``--shots N``, mean ± std over ``--seeds``) or
+with all training data, beside published results; unknown: unknown-intent detection with
+held-out intents, every score compared (protocols in ``tfcls.benchmarks``).
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -24,19 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from tfcls import cli
-from tfcls.errors import TfclsError
 
 cli.quiet_tensorflow()
+
+from tfcls.benchmarks import DATASETS, datasets_dir
+from tfcls.errors import TfclsError
 
 REPO = Path(__file__).resolve().parents[1]
 EMBED_TARGET = 200.0  # texts/s warm on the 2-core dev machine (issue 2)
 TRAIN_TARGETS = {"cold": 90.0, "warm": 45.0}  # s for the default train (issue 3)
-
-
-def datasets_dir() -> Path:
-    """Public benchmark datasets: $TFCLS_DATASETS, else ../shared/datasets beside the repo."""
-    env = os.environ.get("TFCLS_DATASETS")
-    return Path(env) if env else REPO.parent / "shared" / "datasets"
 
 
 def machine_info() -> dict[str, Any]:
@@ -219,7 +222,58 @@ def _parser():
     tr.add_argument("--data", default=None, help="dataset (default: data.path)")
     tr.add_argument("--folds", type=int, default=5, help="cross-validation folds (0: skip)")
     tr.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    for name in DATASETS:
+        acc = sub.add_parser(
+            name,
+            help=f"{name} test accuracy, few-shot or full",
+            description=f"Train on {name} (--shots per intent, or all) and score its test "
+            "split; levers come from the config (--set train.contrastive=true, "
+            "train.fine_tune=true, model.*/tuner.*).",
+        )
+        acc.add_argument(
+            "--shots", type=_shots, default=10, help="training texts per intent, or 'full'"
+        )
+        acc.add_argument("--seeds", type=int, help="seeds (default: 5 few-shot, 1 full)")
+        acc.add_argument(
+            "--no-refit",
+            dest="refit",
+            action="store_false",
+            help="keep the head trained without the validation part",
+        )
+        _slice_arguments(acc)
+    unk = sub.add_parser(
+        "unknown",
+        help="unknown-intent detection with held-out intents",
+        description="Train on a share of the intents, test on all; compare unknown scores.",
+    )
+    unk.add_argument("--dataset", choices=DATASETS, default="banking77")
+    unk.add_argument(
+        "--known-fraction", type=float, default=0.75, help="share of intents known (0.75)"
+    )
+    unk.add_argument("--shots", type=_shots, default=None, help="texts per known intent or full")
+    unk.add_argument("--seeds", type=int, default=3, help="seeds (default 3)")
+    _slice_arguments(unk)
+    for command in sub.choices.values():
+        cli.add_config_arguments(command, subcommand=True)
     return p
+
+
+def _shots(value: str) -> int | None:
+    if value == "full":
+        return None
+    try:
+        shots = int(value)
+    except ValueError:
+        shots = 0
+    if shots < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'full', got {value!r}")
+    return shots
+
+
+def _slice_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--labels", type=int, help="only the first N intents (a quick slice)")
+    p.add_argument("--test-per-label", type=int, help="at most M test texts per intent")
+    p.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -227,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = cli.config_from(args)
     if args.benchmark == "train":
         return _main_train(args, config)
+    if args.benchmark in (*DATASETS, "unknown"):
+        return _main_public(args, config)
     if args.n < 1 or args.repeats < 1:
         raise TfclsError("--n and --repeats must be positive")
     texts = read_texts(args.texts or datasets_dir() / "hwu64" / "train.jsonl", args.n)
@@ -258,10 +314,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main_train(args: Any, config: Any) -> int:
+    path, overrides = cli.config_args(args)
     with tempfile.TemporaryDirectory(prefix="tfcls-bench-train-") as tmp:
-        result = bench_train(
-            args.data or config.data.path, args.config, args.overrides, args.folds, Path(tmp)
-        )
+        result = bench_train(args.data or config.data.path, path, overrides, args.folds, Path(tmp))
     result.update(
         date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), machine=machine_info()
     )
@@ -281,6 +336,75 @@ def _main_train(args: Any, config: Any) -> int:
         f"warm {result['warm']['wall_s']} s (target ≤ {TRAIN_TARGETS['warm']:.0f}), test "
         f"accuracy {result['test']['accuracy']:.4f}, macro-F1 "
         f"{result['test']['macro_f1']:.4f}{cv_text}"
+    )
+    return 0
+
+
+def _main_public(args: Any, config: Any) -> int:
+    from tfcls import benchmarks
+    from tfcls.encoders import load_encoder_from
+
+    for key in ("seeds", "labels", "test_per_label"):
+        value = getattr(args, key)
+        if value is not None and value < (2 if key == "labels" else 1):
+            raise TfclsError(f"--{key.replace('_', '-')} must be ≥ {2 if key == 'labels' else 1}")
+    enc = load_encoder_from(config.encoder)
+    with tempfile.TemporaryDirectory(prefix="tfcls-bench-") as tmp:
+        if args.benchmark == "unknown":
+            result = benchmarks.bench_unknown(
+                enc,
+                args.dataset,
+                args.known_fraction,
+                args.seeds,
+                args.shots,
+                config,
+                Path(tmp),
+                args.labels,
+                args.test_per_label,
+            )
+        else:
+            seeds = args.seeds or (1 if args.shots is None else 5)
+            result = benchmarks.bench_accuracy(
+                enc,
+                args.benchmark,
+                args.shots,
+                seeds,
+                config,
+                Path(tmp),
+                args.labels,
+                args.test_per_label,
+                args.refit,
+            )
+    result.update(
+        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        machine=machine_info(),
+        overrides=cli.config_args(args)[1],
+    )
+    shown = {k: v for k, v in result.items() if k not in ("machine", "per_seed")}
+    print(json.dumps(shown, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    if args.benchmark == "unknown":
+        print(
+            "unknown: "
+            + "; ".join(
+                f"{s} AUROC {v['auroc']['mean']:.4f}, unknown recall "
+                f"{v['unknown_recall']['mean']:.4f}, in-scope accuracy "
+                f"{v['in_scope_accuracy']['mean']:.4f}"
+                for s, v in result["scores"].items()
+            )
+            + f"; best AUROC: {result['best_auroc']}"
+        )
+        return 0
+    acc, target = result["accuracy"], result["target"]
+    verdict = ""
+    if target is not None:
+        met = "meets" if 100 * acc["mean"] >= target else "MISSES"
+        verdict = f" ({met} target ≥ {target})"
+    print(
+        f"{args.benchmark} {result['shots']}-shot: test accuracy {100 * acc['mean']:.2f} ± "
+        f"{100 * acc['std']:.2f}{verdict}, macro-F1 {100 * result['macro_f1']['mean']:.2f} "
+        f"over {result['seeds']} seed(s)"
     )
     return 0
 

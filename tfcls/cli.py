@@ -64,16 +64,28 @@ def child_env(cache_dir: str | os.PathLike) -> dict[str, str]:
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
     """An ArgumentParser with the options every tfcls command takes."""
     p = argparse.ArgumentParser(prog=prog, description=description)
-    p.add_argument("--config", metavar="FILE", help="YAML config (default: configs/default.yaml)")
+    add_config_arguments(p)
+    return p
+
+
+def add_config_arguments(p: argparse.ArgumentParser, subcommand: bool = False) -> None:
+    """--config and --set; a subcommand's own copies (so they may follow its name) are
+    kept apart and merged by :func:`config_args`."""
+    prefix = "sub_" if subcommand else ""
+    p.add_argument(
+        "--config",
+        dest=f"{prefix}config",
+        metavar="FILE",
+        help="YAML config (default: configs/default.yaml)",
+    )
     p.add_argument(
         "--set",
-        dest="overrides",
+        dest=f"{prefix}overrides",
         action="append",
         default=[],
         metavar="SECTION.KEY=VALUE",
         help="override one config value, e.g. --set encoder.batch_size=32 (repeatable)",
     )
-    return p
 
 
 def add_run_argument(p: argparse.ArgumentParser) -> None:
@@ -92,9 +104,17 @@ def run_dir_from(args: argparse.Namespace) -> Path:
     return Path(args.run) if args.run else latest_run(config_from(args).train.output_dir)
 
 
+def config_args(args: argparse.Namespace) -> tuple[str | None, list[str]]:
+    """(--config, every --set in order), given before or after a subcommand's name."""
+    path, sub_path = args.config, getattr(args, "sub_config", None)
+    if path and sub_path and path != sub_path:
+        raise TfclsError(f"--config given twice ({path} and {sub_path}); pass one")
+    return path or sub_path, [*args.overrides, *getattr(args, "sub_overrides", [])]
+
+
 def config_from(args: argparse.Namespace) -> Config:
     """The config named by --config with --set overrides applied."""
-    return load_config(args.config, args.overrides)
+    return load_config(*config_args(args))
 
 
 def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:

@@ -264,8 +264,10 @@ def _problems_error(name: str, problems: list[str]) -> DataError:
     return DataError("\n".join(lines), problems)
 
 
-def load_dataset(path: str | Path, min_per_label: int = 3) -> Dataset:
+def load_dataset(path: str | Path, min_per_label: int = 3, min_labels: int = 2) -> Dataset:
     """Read, validate and clean a training file (.json, .jsonl or .csv; see the module doc).
+
+    Training needs ``min_labels`` = 2; evaluation data may hold a single label.
 
     Raises DataError listing every problem found (up to 20 shown), each with its place.
     """
@@ -321,7 +323,7 @@ def load_dataset(path: str | Path, min_per_label: int = 3) -> Dataset:
         raise _problems_error(name, problems)
 
     counts = Counter(e.label for e in examples)
-    if len(counts) < 2:
+    if len(counts) < min_labels:
         raise DataError(
             f"{name}: only one label ({next(iter(counts))!r}) in {len(examples)} examples; "
             "a classifier needs at least 2 labels"

@@ -1,7 +1,9 @@
 """``python -m tfcls.evaluate --run RUN_DIR [--data PATH] [--json OUT]``: how good is a run?
 
 Without ``--data`` the run's own held-out test split is evaluated; with it, any dataset in
-a supported format whose labels the run knows. Results (metrics, per-class table,
+a supported format. Texts of labels the run was not trained on count as unknown: the
+report gives unknown recall, in-scope accuracy and AUROC of the unknown detection (the
+classification metrics cover the known labels). Results (metrics, per-class table,
 confusion matrix, calibration, the auto-select threshold's coverage and precision, error
 analysis) go to ``RUN_DIR/evaluation/<name>/``: evaluation.json, confusion_matrix.png,
 reliability.png and a self-contained report.html. Accuracy and macro-F1 are printed last.
@@ -20,7 +22,7 @@ cli.quiet_tensorflow()
 
 import numpy as np
 
-from tfcls import calibration, runs
+from tfcls import calibration, ood, runs
 from tfcls.data import Example, load_dataset
 from tfcls.errors import TfclsError
 from tfcls.metrics import classification_metrics
@@ -37,7 +39,7 @@ def _examples(run_dir: Path, data_path: str | None) -> tuple[list[Example], str,
         splits = runs.read_json(run_dir / "splits.json")
         name = "test" if splits["test"] else "val"
         return [dataset.examples[int(i)] for i in splits[name]], dataset.path, dataset.sha256, name
-    dataset = load_dataset(data_path, min_per_label=1)
+    dataset = load_dataset(data_path, min_per_label=1, min_labels=1)
     return dataset.examples, str(data_path), dataset.sha256, Path(data_path).stem
 
 
@@ -79,14 +81,20 @@ def evaluate_run(
     predictor = Predictor(run_dir)
     examples, data, sha, name = _examples(run_dir, data_path)
     index = {label: i for i, label in enumerate(predictor.labels)}
-    unknown = sorted({e.label for e in examples} - set(index))
-    if unknown:
+    unknown_labels = sorted({e.label for e in examples} - set(index))
+    if unknown_labels and predictor.unknown_threshold is None:
         raise TfclsError(
-            f"{data}: labels the run was not trained on: {', '.join(unknown)}; "
-            f"the run knows {', '.join(predictor.labels)}"
+            f"{data}: labels the run was not trained on: {', '.join(unknown_labels)}; "
+            f"the run knows {', '.join(predictor.labels)} and has no unknown detection "
+            "(decision.unknown_detection) to evaluate the others with"
         )
-    y = np.array([index[e.label] for e in examples], dtype=np.int64)
-    proba = predictor.predict_proba([e.text for e in examples])
+    proba_all, similarity = predictor.predict_scores([e.text for e in examples])
+    is_unknown = np.array([e.label not in index for e in examples], dtype=bool)
+    if is_unknown.all():
+        raise TfclsError(f"{data}: no example has a label the run knows ({', '.join(index)})")
+    known = [e for e in examples if e.label in index]
+    y = np.array([index[e.label] for e in known], dtype=np.int64)
+    proba = proba_all[~is_unknown]
     result: dict[str, Any] = {
         "run": str(run_dir),
         "data": data,
@@ -98,10 +106,17 @@ def evaluate_run(
         "ece": calibration.ece(proba, y),
         "nll": calibration.nll(proba, y),
         "reliability": vars(calibration.reliability(proba, y)),
-        "errors": _error_analysis(examples, proba, y, predictor.labels, max_errors),
+        "errors": _error_analysis(known, proba, y, predictor.labels, max_errors),
     }
     if predictor.threshold is not None:
         result["at_threshold"] = calibration.evaluate_threshold(proba, y, predictor.threshold)
+    if similarity is not None:
+        correct = np.zeros(len(examples), dtype=bool)
+        correct[~is_unknown] = proba.argmax(axis=1) == y
+        result["unknown"] = {
+            **ood.evaluate_detection(predictor.unknown_threshold, similarity, is_unknown, correct),
+            "unknown_labels": unknown_labels,
+        }
     out_dir = run_dir / "evaluation" / name
     out_dir.mkdir(parents=True, exist_ok=True)
     runs.write_json(out_dir / "evaluation.json", result)
@@ -175,6 +190,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"auto-select at ≥ {t['threshold']:.3f}: coverage {t['coverage']:.3f}, "
             f"precision {t['precision']:.3f}"
         )
+    unk = result.get("unknown")
+    if unk:
+        line = f"unknown at similarity < {unk['threshold']:.3f}: known kept {unk['known_kept']:.3f}"
+        if unk["n_unknown"]:
+            line += (
+                f"; {unk['n_unknown']} texts of unknown labels: recall "
+                f"{unk['unknown_recall']:.3f}, in-scope accuracy {unk['in_scope_accuracy']:.3f}"
+            )
+        print(line)
     print(f"accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} (n = {m['n']})")
     return 0
 

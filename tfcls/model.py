@@ -260,13 +260,60 @@ class Temperature(keras.layers.Layer):
         return {**super().get_config(), "temperature": self.temperature}
 
 
+@keras.saving.register_keras_serializable(package="tfcls")
+class NearestSimilarity(keras.layers.Layer):
+    """Cosine similarity of each embedding to its nearest training embedding.
+
+    The unknown-category score (see ``tfcls.ood``); the references are stored in the
+    model as a constant weight so every runtime (Python, TF.js) computes the same score.
+    """
+
+    def __init__(self, n_references: int, dim: int, **kwargs: Any) -> None:
+        kwargs["trainable"] = False
+        super().__init__(**kwargs)
+        self.n_references, self.dim = int(n_references), int(dim)
+        self.references = self.add_weight(
+            shape=(self.n_references, self.dim),
+            initializer="zeros",
+            trainable=False,
+            name="references",
+        )
+
+    def call(self, vectors: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_max(tf.matmul(vectors, self.references, transpose_b=True), axis=-1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n_references": self.n_references, "dim": self.dim}
+
+
 def full_model(
-    encoder_layer: keras.layers.Layer, head: keras.Model, temperature: float = 1.0
+    encoder_layer: keras.layers.Layer,
+    head: keras.Model,
+    temperature: float = 1.0,
+    references: np.ndarray | None = None,
 ) -> keras.Model:
-    """strings [batch] → encoder → head → calibrated probabilities: the end-to-end model."""
+    """strings [batch] → encoder → head → calibrated probabilities: the end-to-end model.
+
+    With ``references`` (training embeddings) the model outputs a dict:
+    ``probabilities`` and ``similarity`` (to the nearest reference, for unknown detection).
+    """
     texts = keras.Input(shape=(), dtype="string", name="text")
-    proba = Temperature(temperature, name="calibration")(head(encoder_layer(texts)))
-    return keras.Model(texts, proba, name="classifier")
+    vectors = encoder_layer(texts)
+    proba = Temperature(temperature, name="calibration")(head(vectors))
+    if references is None:
+        return keras.Model(texts, proba, name="classifier")
+    nearest = NearestSimilarity(*references.shape, name="similarity")
+    similarity = nearest(vectors)
+    nearest.references.assign(references.astype(np.float32))
+    return keras.Model(texts, {"probabilities": proba, "similarity": similarity}, name="classifier")
+
+
+def head_logits(head: keras.Model, vectors: np.ndarray) -> np.ndarray:
+    """The head's pre-softmax logits (for the energy score): its last Dense layer, linear."""
+    last = head.layers[-1]
+    features = keras.Model(head.inputs, last.input).predict(vectors, verbose=0, batch_size=1024)
+    kernel, bias = last.get_weights()
+    return features @ kernel + bias
 
 
 def load_model(path: str | Path) -> keras.Model:

@@ -1,8 +1,10 @@
 """``python -m tfcls.predict [--run RUN_DIR] TEXT ...``: top categories for texts.
 
 Texts are cleaned exactly as in training (``title. description`` with ``--description``);
-each line shows the top ``k`` labels with their probabilities. With no TEXT arguments,
-one text per line is read from standard input.
+each line shows the top ``k`` labels with their calibrated probabilities, marked
+``[auto-select]`` at or above the run's decision threshold and ``[unknown]`` when the text
+is unlike every training example (the client then offers a new category). With no TEXT
+arguments, one text per line is read from standard input.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tfcls import cli
 
@@ -18,7 +21,7 @@ cli.quiet_tensorflow()
 
 import numpy as np
 
-from tfcls import runs
+from tfcls import ood, runs
 from tfcls.calibration import apply_temperature
 from tfcls.config import load_config
 from tfcls.errors import TfclsError
@@ -48,27 +51,67 @@ class Predictor:
         calib = runs.read_json(path) if path.is_file() else {}
         self.temperature = calib.get("temperature", 1.0)
         self.threshold = (calib.get("threshold") or {}).get("threshold")
+        unknown = calib.get("unknown") or {}
+        self.unknown_threshold: float | None = unknown.get("threshold")
+        self.references = None
+        if self.unknown_threshold is not None:
+            refs = self.run_dir / "references.npy"
+            if not refs.is_file():
+                raise TfclsError(
+                    f"{refs}: missing; calibration.json needs it for unknown detection"
+                )
+            self.references = np.load(refs)
+
+    def _vectors(self, titles: Sequence[str], descriptions: Sequence[str] | None) -> np.ndarray:
+        descriptions = descriptions or [""] * len(titles)
+        texts = [join_title_description(t, d) for t, d in zip(titles, descriptions, strict=True)]
+        return self.encoder.embed(texts, batch_size=self.batch_size)
+
+    def _proba(self, vectors: np.ndarray) -> np.ndarray:
+        proba = self.head.predict(vectors, verbose=0, batch_size=256)
+        return apply_temperature(proba, self.temperature)
 
     def predict_proba(
         self, titles: Sequence[str], descriptions: Sequence[str] | None = None
     ) -> np.ndarray:
         """Calibrated probabilities [n, n_labels] for titles (and optional descriptions)."""
-        descriptions = descriptions or [""] * len(titles)
-        texts = [join_title_description(t, d) for t, d in zip(titles, descriptions, strict=True)]
-        vectors = self.encoder.embed(texts, batch_size=self.batch_size)
-        proba = self.head.predict(vectors, verbose=0, batch_size=256)
-        return apply_temperature(proba, self.temperature)
+        return self._proba(self._vectors(titles, descriptions))
+
+    def predict_scores(
+        self, titles: Sequence[str], descriptions: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Calibrated probabilities and, when the run has unknown detection, each text's
+        similarity to its nearest training example (below ``unknown_threshold``: unknown)."""
+        vectors = self._vectors(titles, descriptions)
+        similarity = None
+        if self.references is not None:
+            similarity = ood.nearest_similarity(vectors, self.references)
+        return self._proba(vectors), similarity
 
     def predict(
         self, titles: Sequence[str], descriptions: Sequence[str] | None = None, k: int = 3
-    ) -> list[list[dict[str, float | str]]]:
-        """Top-k ``{label, probability}`` per text, most probable first."""
-        proba = self.predict_proba(titles, descriptions)
+    ) -> list[dict[str, Any]]:
+        """Per text: top-k ``{label, probability}`` (most probable first), ``auto_select``
+        (top probability at or above the run's threshold), ``unknown`` (like no training
+        example: offer a new category) and ``similarity`` (None without unknown detection).
+        """
+        proba, similarity = self.predict_scores(titles, descriptions)
         top = np.argsort(-proba, axis=1)[:, :k]
-        return [
-            [{"label": self.labels[j], "probability": float(p[j])} for j in row]
-            for p, row in zip(proba, top, strict=True)
-        ]
+        out = []
+        for i, row in enumerate(top):
+            preds = [{"label": self.labels[j], "probability": float(proba[i, j])} for j in row]
+            unknown = similarity is not None and bool(similarity[i] < self.unknown_threshold)
+            out.append(
+                {
+                    "predictions": preds,
+                    "auto_select": not unknown
+                    and self.threshold is not None
+                    and preds[0]["probability"] >= self.threshold,
+                    "unknown": unknown,
+                    "similarity": None if similarity is None else float(similarity[i]),
+                }
+            )
+        return out
 
 
 def _parser():
@@ -90,18 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     predictor = Predictor(run_dir)
     results = predictor.predict(texts, [args.description] * len(texts), k=max(args.k, 1))
     width = min(max(len(t) for t in texts), 60)
-    for text, top in zip(texts, results, strict=True):
+    for text, result in zip(texts, results, strict=True):
         if args.json:
-            auto = predictor.threshold is not None and top[0]["probability"] >= predictor.threshold
-            print(
-                json.dumps(
-                    {"text": text, "predictions": top, "auto_select": auto}, ensure_ascii=False
-                )
-            )
+            print(json.dumps({"text": text, **result}, ensure_ascii=False))
         else:
-            shown = "  ".join(f"{p['label']} {p['probability']:.0%}" for p in top)
-            sure = predictor.threshold is not None and top[0]["probability"] >= predictor.threshold
-            print(f"{text[:60]:<{width}}  {shown}{'  [auto-select]' if sure else ''}")
+            shown = "  ".join(f"{p['label']} {p['probability']:.0%}" for p in result["predictions"])
+            flag = "  [auto-select]" if result["auto_select"] else ""
+            flag += "  [unknown]" if result["unknown"] else ""
+            print(f"{text[:60]:<{width}}  {shown}{flag}")
     print(f"predicted {len(texts)} text(s) with {run_dir}")
     return 0
 

@@ -124,6 +124,19 @@ def write_report(out_dir: Path, result: dict[str, Any]) -> Path:
             ["coverage at threshold", thr["coverage"]],
             ["precision at threshold", thr["precision"]],
         ]
+    unk = result.get("unknown")
+    if unk:
+        summary += [
+            ["unknown threshold (nearest similarity)", unk["threshold"]],
+            ["known texts kept known", unk["known_kept"] if unk["known_kept"] is not None else ""],
+        ]
+        if unk["n_unknown"]:
+            summary += [
+                ["texts of unknown labels", unk["n_unknown"]],
+                ["unknown recall", unk["unknown_recall"]],
+                ["in-scope accuracy", unk["in_scope_accuracy"]],
+                ["AUROC known vs unknown", unk["auroc"] if unk["auroc"] is not None else ""],
+            ]
     per_class = [
         [lab, v["precision"], v["recall"], v["f1"], v["support"]]
         for lab, v in m["per_class"].items()

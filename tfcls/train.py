@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfcls import calibration, runs, tuning
+from tfcls import calibration, ood, runs, tuning
 from tfcls import data as data_mod
 from tfcls import splits as splits_mod
 from tfcls.config import Config, dump_yaml, load_config, to_dict
@@ -245,6 +245,21 @@ def train(config: Config, args: Any) -> dict[str, Any]:
     run_dir, dataset, splits = _prepare_run(config, args)
     print(f"run directory: {run_dir}", file=sys.stderr)
     enc = load_encoder_from(config.encoder)
+    contrastive = None
+    if config.train.contrastive:  # SetFit: shape the encoder on train pairs before the head
+        from tfcls.finetune import contrastive_fine_tune
+
+        contrastive = contrastive_fine_tune(
+            enc.modules,
+            [dataset.examples[int(i)].text for i in splits["train"]],
+            dataset.y[splits["train"]],
+            config,
+            run_dir / "contrastive",
+            strategy,
+        )
+        config.encoder.handle, config.encoder.preprocessor = contrastive["encoder"], None
+        dump_yaml(config, run_dir / "config.yaml")
+        enc = load_encoder_from(config.encoder)
     used = np.sort(np.concatenate(list(splits.values())))
     texts = [dataset.examples[i].text for i in used]
     t_embed = time.perf_counter()
@@ -278,6 +293,8 @@ def train(config: Config, args: Any) -> dict[str, Any]:
         )
         return {"worker": True, "trials_run": len(summary), "run_dir": str(run_dir)}
     metrics: dict[str, Any] = {"labels": dataset.labels, "hyperparameters": to_dict(hp)}
+    if contrastive is not None:
+        metrics["contrastive"] = contrastive
     if config.train.fine_tune:
         from tfcls.finetune import fine_tune
 
@@ -298,12 +315,12 @@ def train(config: Config, args: Any) -> dict[str, Any]:
             config.encoder.handle, config.encoder.preprocessor = report["encoder"], None
             dump_yaml(config, run_dir / "config.yaml")
             enc = load_encoder_from(config.encoder)
-            # only val/test are predicted from here on
+            # train only serves as unknown-detection references from here on
+            needed = (
+                ("train", "val", "test") if config.decision.unknown_detection else ("val", "test")
+            )
             x.update(
-                {
-                    k: enc.embed(by_split[k], batch_size=config.encoder.batch_size)
-                    for k in ("val", "test")
-                }
+                {k: enc.embed(by_split[k], batch_size=config.encoder.batch_size) for k in needed}
             )
     runs.write_json(run_dir / "history.json", history)
     head.save(run_dir / "head.keras")
@@ -316,9 +333,18 @@ def train(config: Config, args: Any) -> dict[str, Any]:
         config.decision.calibrate,
         config.decision.target_precision,
     )
+    references = None
+    if config.decision.unknown_detection and len(x["val"]):
+        references = x["train"].astype(np.float32)
+        np.save(run_dir / "references.npy", references)
+        calib["unknown"] = ood.unknown_record(
+            ood.nearest_similarity(x["val"], references),
+            config.decision.known_recall,
+            ood.nearest_similarity(x["test"], references) if len(x["test"]) else None,
+        )
     runs.write_json(run_dir / "calibration.json", calib)
     temperature = calib["temperature"]
-    full_model(enc.keras_layer(), head, temperature).save(run_dir / "model.keras")
+    full_model(enc.keras_layer(), head, temperature, references).save(run_dir / "model.keras")
     for split, proba in raw.items():
         metrics[split] = classification_metrics(
             y[split], calibration.apply_temperature(proba, temperature), dataset.labels

@@ -1,0 +1,127 @@
+"""Unknown-category detection: is a text unlike every category the model knows?
+
+The client offers "new category" when a text fits none of the known ones. Four scores
+were compared on BANKING77 with held-out intents (``python -m tfcls.bench unknown``,
+figures in BENCHMARKS.md): maximum softmax probability, energy (log-sum-exp of the
+logits), cosine similarity to the nearest class centroid, and cosine similarity to the
+nearest training example. The nearest-example similarity separates unknown intents best
+and is what training ships: the model carries the training embeddings and outputs the
+similarity, and a text below ``unknown.threshold`` is flagged unknown. The threshold is
+chosen on the validation split (never on unknown data, which a real deployment lacks)
+so that ``decision.known_recall`` of validation texts stay known.
+
+Higher scores mean "more known" for every score here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+SCORES = ("max_softmax", "energy", "centroid", "nearest")
+SHIPPED = "nearest"
+
+
+def nearest_similarity(
+    vectors: np.ndarray, references: np.ndarray, batch_size: int = 2048
+) -> np.ndarray:
+    """Cosine similarity of each (L2-normalised) vector to its nearest reference vector."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    references = np.asarray(references, dtype=np.float32)
+    if len(references) == 0:
+        raise ValueError("nearest_similarity needs at least one reference vector")
+    out = np.empty(len(vectors), dtype=np.float32)
+    for start in range(0, len(vectors), batch_size):
+        out[start : start + batch_size] = (vectors[start : start + batch_size] @ references.T).max(
+            axis=1
+        )
+    return out
+
+
+def centroids(vectors: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
+    """L2-normalised mean vector of each class [n_classes, dim]."""
+    c = np.stack([vectors[y == k].mean(axis=0) for k in range(n_classes)])
+    return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
+
+
+def energy(logits: np.ndarray) -> np.ndarray:
+    """Negative free energy, log-sum-exp of the logits (Liu et al. 2020): high = known."""
+    m = logits.max(axis=1, keepdims=True)
+    return (m + np.log(np.exp(logits - m).sum(axis=1, keepdims=True)))[:, 0]
+
+
+def unknown_threshold(known_scores: np.ndarray, known_recall: float) -> float:
+    """The largest threshold that keeps at least ``known_recall`` of ``known_scores`` known.
+
+    A text is known when its score is ≥ the threshold.
+    """
+    scores = np.sort(np.asarray(known_scores, dtype=np.float64))
+    if len(scores) == 0:
+        raise ValueError("unknown_threshold needs validation scores")
+    keep = int(np.ceil(known_recall * len(scores) - 1e-9))
+    return float(scores[len(scores) - max(keep, 1)])
+
+
+def auroc(known_scores: np.ndarray, unknown_scores: np.ndarray) -> float:
+    """P(score of a random known text > that of a random unknown one); ties count half."""
+    known = np.asarray(known_scores, dtype=np.float64)
+    unknown = np.asarray(unknown_scores, dtype=np.float64)
+    both = np.concatenate([known, unknown])
+    order = both.argsort(kind="mergesort")
+    ranks = np.empty(len(both))
+    ranks[order] = np.arange(1, len(both) + 1)
+    # average ranks over ties
+    _, inverse, counts = np.unique(both, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=ranks)
+    ranks = (sums / counts)[inverse]
+    u = ranks[: len(known)].sum() - len(known) * (len(known) + 1) / 2
+    return float(u / (len(known) * len(unknown)))
+
+
+def evaluate_detection(
+    threshold: float,
+    scores: np.ndarray,
+    is_unknown: np.ndarray,
+    correct: np.ndarray,
+) -> dict[str, Any]:
+    """One score's unknown detection at ``threshold`` on texts mixing known and unknown.
+
+    ``is_unknown`` marks texts of categories the model was not trained on, ``correct``
+    known texts whose predicted category is right. In-scope accuracy counts a known text
+    as right only when it is kept known and classified correctly.
+    """
+    scores = np.asarray(scores)
+    flagged = scores < threshold
+    unknown = np.asarray(is_unknown, dtype=bool)
+    known = ~unknown
+    out: dict[str, Any] = {
+        "threshold": float(threshold),
+        "n_known": int(known.sum()),
+        "n_unknown": int(unknown.sum()),
+        "known_kept": float((~flagged)[known].mean()) if known.any() else None,
+        "in_scope_accuracy": (
+            float((~flagged & np.asarray(correct, dtype=bool))[known].mean())
+            if known.any()
+            else None
+        ),
+        "unknown_recall": float(flagged[unknown].mean()) if unknown.any() else None,
+        "auroc": auroc(scores[known], scores[unknown]) if known.any() and unknown.any() else None,
+    }
+    return out
+
+
+def unknown_record(
+    val_scores: np.ndarray, known_recall: float, test_scores: np.ndarray | None = None
+) -> dict[str, Any]:
+    """calibration.json's ``unknown`` entry: score, threshold and the share it keeps known."""
+    threshold = unknown_threshold(val_scores, known_recall)
+    out: dict[str, Any] = {
+        "score": SHIPPED,
+        "threshold": threshold,
+        "known_recall": known_recall,
+        "val_known_kept": float((val_scores >= threshold).mean()),
+    }
+    if test_scores is not None and len(test_scores):
+        out["test_known_kept"] = float((test_scores >= threshold).mean())
+    return out
