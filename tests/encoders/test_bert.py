@@ -124,3 +124,35 @@ def test_padding_does_not_change_embeddings(minilm):
     a = minilm.modules.encode_inputs(pre).numpy()
     b = minilm.modules.encode_inputs(padded).numpy()
     assert np.abs(a - b).max() < 1e-5
+
+
+@pytest.mark.parametrize("locale", ["tr_TR.UTF-8", "az_AZ.UTF-8"])
+def test_lower_casing_does_not_follow_a_turkic_locale(minilm, locale, cache_dir):
+    """ICU lower-cases "I" to dotless "ı" under tr/az; HuggingFace and the browser don't."""
+    import json
+    import subprocess
+    import sys
+
+    from tfcls.cli import child_env
+
+    texts = ["IBM Invoice", "İstanbul ISTANBUL", "Iı İi"]
+    code = (
+        "import json, sys\n"
+        "from tfcls import cli; cli.quiet_tensorflow()\n"
+        "import tensorflow as tf\n"
+        "from tfcls.encoders import load_encoder\n"
+        "pre = load_encoder().modules.preprocessor\n"
+        "ids = pre(tf.constant(json.loads(sys.argv[1])))['input_word_ids'].numpy()\n"
+        "print(json.dumps(ids.tolist()))\n"
+    )
+    env = {**child_env(cache_dir), "LANG": locale, "LC_ALL": locale}
+    proc = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(texts)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    here = minilm.modules.preprocessor(tf.constant(texts))["input_word_ids"].numpy().tolist()
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == here

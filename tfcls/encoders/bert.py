@@ -276,6 +276,10 @@ class BertPreprocessorModule(_SavedRoot):
             # ICU lower-cases a word-final capital sigma to "ς"; HuggingFace maps every
             # "Σ" to "σ" character by character.
             t = tf.strings.regex_replace(t, "Σ", "σ")
+            # tf.strings.lower follows ICU's default locale (from LANG/LC_ALL): under a
+            # Turkic one "I" would become dotless "ı". HuggingFace (and JS) lower-case
+            # without a locale, so "I" is mapped first.
+            t = tf.strings.regex_replace(t, "I", "i")
             t = tf.strings.lower(t, encoding="utf-8")
         return t
 

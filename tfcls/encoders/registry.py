@@ -27,7 +27,7 @@ from tfcls.errors import TfclsError
 
 # Bump when the generated modules change (port, signatures, tokenizer): the fingerprint
 # includes it, so old caches and embeddings are never mixed with new ones.
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2  # 2: locale-independent lower-casing of "I"
 BUILD_INFO = "build.json"
 
 
