@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from tfcls.config import Config, load_config
@@ -20,6 +21,24 @@ _TF_NOISE = re.compile(
     r"TensorFlow binary is optimized|rebuild TensorFlow with the appropriate compiler flags|"
     r"Attempting to register factory"
 )
+
+
+@contextlib.contextmanager
+def captured_stderr() -> Iterator[list[str]]:
+    """Capture file descriptor 2 (C++ libraries write there directly, past sys.stderr);
+    the yielded list holds the captured lines once the block ends."""
+    lines: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines += captured.read().decode("utf-8", "replace").splitlines()
 
 
 def quiet_tensorflow() -> None:
@@ -35,17 +54,8 @@ def quiet_tensorflow() -> None:
     # 3: also hide TF's C++ ERROR lines on CPU machines ("failed call to cuInit", oneDNN
     # int64 fallback); failures that matter surface as Python exceptions.
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            lines = captured.read().decode("utf-8", "replace").splitlines()
+    with captured_stderr() as lines:
+        import tensorflow  # noqa: F401
     kept = [line for line in lines if line.strip() and not _TF_NOISE.search(line)]
     if kept:
         print("\n".join(kept), file=sys.stderr)

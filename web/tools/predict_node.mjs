@@ -1,0 +1,40 @@
+// node web/tools/predict_node.mjs BUNDLE_DIR < texts.jsonl > outputs.jsonl
+//
+// Runs a tfcls bundle in Node through tfcls.js (tokenizer included). Each input line is
+// {"text": ...} (already joined) or {"title": ..., "description": ...}; each output line
+// is {"probabilities": [...], "similarity": x, "backend": "wasm"}.
+
+import { createInterface } from "node:readline";
+
+import { loadClassifier } from "../tfcls.js";
+import { joinTitleDescription } from "../text.js";
+import { fileFetch, tf } from "./node.mjs";
+
+const BATCH = 16;
+
+async function main() {
+  const bundle = process.argv[2];
+  if (!bundle) {
+    console.error("usage: node predict_node.mjs BUNDLE_DIR < texts.jsonl");
+    process.exit(2);
+  }
+  const clf = await loadClassifier(bundle, { tf, fetch: fileFetch, backends: ["wasm", "cpu"] });
+  const texts = [];
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (!line.trim()) continue;
+    const row = JSON.parse(line);
+    texts.push(row.text ?? joinTitleDescription(row.title ?? "", row.description ?? ""));
+  }
+  for (let i = 0; i < texts.length; i += BATCH) {
+    const { probabilities, similarity } = await clf.predictTexts(texts.slice(i, i + BATCH));
+    const lines = probabilities.map((p, j) =>
+      JSON.stringify({ probabilities: Array.from(p), similarity: similarity[j], backend: clf.backend }),
+    );
+    process.stdout.write(lines.join("\n") + "\n");
+  }
+}
+
+main().catch((err) => {
+  console.error(err?.stack ?? String(err));
+  process.exit(1);
+});
