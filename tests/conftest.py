@@ -258,3 +258,24 @@ def trained(small_dataset, cache_dir, tmp_path_factory):
     proc = run_train(train_cmd(small_dataset, out, "--max-trials", "3", "--name", "a"), cache_dir)
     assert proc.returncode == 0, proc.stderr
     return out / "a", proc
+
+
+@pytest.fixture(scope="session")
+def tiny_run(small_dataset, tiny_pair, cache_dir, tmp_path_factory):
+    """A finished run on the tiny BERT encoder: exports in seconds."""
+    out = tmp_path_factory.mktemp("tiny-runs")
+    proc = run_train(
+        train_cmd(
+            small_dataset,
+            out,
+            "--max-trials",
+            "1",
+            "--name",
+            "tiny",
+            "--set",
+            f"encoder.handle={tiny_pair}",
+        ),
+        cache_dir,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out / "tiny"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -131,3 +132,38 @@ def test_bench_rejects_bad_arguments(cache_dir):
     assert proc.returncode == 2 and "expected a positive number or 'full'" in proc.stderr
     proc = run_bench(cache_dir, "unknown", "--known-fraction", "1.5", "--labels", "4")
     assert proc.returncode == 2 and "--known-fraction must be in (0, 1)" in proc.stderr
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tiny_run, cache_dir, tmp_path_factory):
+    """The tiny run exported (float16), published in its own folder."""
+    from tfcls.export import export
+
+    out = tmp_path_factory.mktemp("exported")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TFCLS_CACHE", str(cache_dir))
+        export(tiny_run, out, "float16")
+    return out
+
+
+def test_bench_browser_in_headless_chromium(tiny_bundle, cache_dir, tmp_path):
+    out = tmp_path / "browser.json"
+    proc = run_bench(
+        cache_dir, "browser", "--exported", str(tiny_bundle), "--n", "20", "--json", str(out)
+    )
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(out.read_text())
+    assert r["predictions"] == 20 and r["backend"] == "wasm" and r["cross_origin_isolated"]
+    assert 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p95"] <= r["latency_ms"]["max"]
+    assert r["cold_load_s"] > 0 and r["warm_load_s"] > 0 and r["bundle_gzip_bytes"] > 0
+    assert "HeadlessChrome" in r["browser"]
+    assert proc.stdout.strip().splitlines()[-1].startswith("browser: float16 bundle ")
+
+
+def test_typed_inputs_are_prefixes_of_titles():
+    from tfcls.bench_browser import percentile, typed_inputs
+
+    texts = typed_inputs(50)
+    assert len(texts) == 50 and all(texts)
+    assert any(b.startswith(a + " ") for a, b in itertools.pairwise(texts))
+    assert percentile([1, 2, 3, 4], 50) == 2 and percentile(list(range(1, 101)), 95) == 95

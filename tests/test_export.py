@@ -37,27 +37,6 @@ METADATA_KEYS = {
 }
 
 
-@pytest.fixture(scope="module")
-def tiny_run(small_dataset, tiny_pair, cache_dir, tmp_path_factory):
-    """A finished run on the tiny BERT encoder: exports in seconds."""
-    out = tmp_path_factory.mktemp("tiny-runs")
-    proc = run_train(
-        train_cmd(
-            small_dataset,
-            out,
-            "--max-trials",
-            "1",
-            "--name",
-            "tiny",
-            "--set",
-            f"encoder.handle={tiny_pair}",
-        ),
-        cache_dir,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return out / "tiny"
-
-
 def export_cmd(run_dir: Path, out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "tfcls.export", "--run", str(run_dir), "--out", str(out), *extra]
 

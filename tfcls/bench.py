@@ -253,6 +253,15 @@ def _parser():
     unk.add_argument("--shots", type=_shots, default=None, help="texts per known intent or full")
     unk.add_argument("--seeds", type=int, default=3, help="seeds (default 3)")
     _slice_arguments(unk)
+    br = sub.add_parser(
+        "browser",
+        help="the exported bundle in headless Chromium: load time, prediction latency",
+        description="Cold and warm load and p50/p95 latency over typed inputs.",
+    )
+    br.add_argument("--exported", type=Path, default=Path("exported"), help="bundle folder")
+    br.add_argument("--version", help="bundle version (default: exported/current.json)")
+    br.add_argument("--n", type=int, default=200, help="typed inputs to predict (default 200)")
+    br.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
     for command in sub.choices.values():
         cli.add_config_arguments(command, subcommand=True)
     return p
@@ -283,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main_train(args, config)
     if args.benchmark in (*DATASETS, "unknown"):
         return _main_public(args, config)
+    if args.benchmark == "browser":
+        return _main_browser(args)
     if args.n < 1 or args.repeats < 1:
         raise TfclsError("--n and --repeats must be positive")
     texts = read_texts(args.texts or datasets_dir() / "hwu64" / "train.jsonl", args.n)
@@ -336,6 +347,31 @@ def _main_train(args: Any, config: Any) -> int:
         f"warm {result['warm']['wall_s']} s (target ≤ {TRAIN_TARGETS['warm']:.0f}), test "
         f"accuracy {result['test']['accuracy']:.4f}, macro-F1 "
         f"{result['test']['macro_f1']:.4f}{cv_text}"
+    )
+    return 0
+
+
+def _main_browser(args: Any) -> int:
+    from tfcls.bench_browser import TARGETS, bench_browser
+
+    if args.n < 1:
+        raise TfclsError("--n must be positive")
+    result = bench_browser(args.exported, args.version, args.n)
+    result.update(
+        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), machine=machine_info()
+    )
+    print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    lat = result["latency_ms"]
+    p50_ok = "meets" if lat["p50"] <= TARGETS["warm_p50_ms"] else "MISSES"
+    load_ok = "meets" if result["warm_load_s"] <= TARGETS["warm_load_s"] else "MISSES"
+    print(
+        f"browser: {result['quantization']} bundle {result['bundle_bytes'] / 2**20:.1f} MiB "
+        f"({result['bundle_gzip_bytes'] / 2**20:.1f} MiB gzip) on {result['backend']}: cold "
+        f"load {result['cold_load_s']:.2f} s, warm load {result['warm_load_s']:.2f} s ({load_ok} "
+        f"≤ {TARGETS['warm_load_s']:.0f} s), p50 {lat['p50']:.1f} ms ({p50_ok} ≤ "
+        f"{TARGETS['warm_p50_ms']:.0f} ms), p95 {lat['p95']:.1f} ms"
     )
     return 0
 

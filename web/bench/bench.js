@@ -1,0 +1,30 @@
+// Browser benchmark hooks, driven by `python -m tfcls.bench browser` through Playwright:
+//   await window.tfclsBench.load(bundleUrl)  → ms from start to a classifier that has
+//                                              predicted once (weights fetched, wasm compiled)
+//   await window.tfclsBench.predict(texts)    → per-text ms of classify(title)
+
+import { loadClassifier } from "../tfcls.js";
+
+let clf = null;
+
+window.tfclsBench = {
+  async load(bundleUrl) {
+    const start = performance.now();
+    globalThis.tf.wasm.setWasmPaths("/vendor/tfjs-backend-wasm/dist/");
+    clf = await loadClassifier(bundleUrl);
+    await clf.classify("warm up");
+    const ms = performance.now() - start;
+    document.getElementById("status").textContent = `loaded ${clf.version} on ${clf.backend}`;
+    return { ms, backend: clf.backend, version: clf.version };
+  },
+  async predict(texts) {
+    const times = [];
+    for (const text of texts) {
+      const start = performance.now();
+      await clf.classify(text);
+      times.push(performance.now() - start);
+    }
+    return times;
+  },
+};
+document.getElementById("status").textContent = "ready";
