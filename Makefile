@@ -19,8 +19,8 @@ WEB_STAMP := web/node_modules/.tfcls-installed
 .PHONY: setup demo test test-py lint clean help
 
 help:
-	@echo "make demo   - set up .venv and web deps, build the encoder, run the demo"
-	@echo "make test   - set up (Chromium via apt if missing), run every test: Python, JS (node --test), browser"
+	@echo "make demo   - set up, train the default model, export it, serve http://127.0.0.1:5000"
+	@echo "make test   - set up (chromium, postgresql via apt if missing), run every test: Python, JS, browser"
 	@echo "make lint   - ruff"
 	@echo "make setup  - only install (idempotent: seconds when nothing changed)"
 
@@ -39,10 +39,18 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(CHROMIUM):
-	@command -v apt-get >/dev/null || { echo "error: $(CHROMIUM) missing and no apt-get; install Chromium there" >&2; exit 1; }
-	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+# Debian packages the tests use: chromium (browser tests) and postgresql (store tests).
+APT_STAMP := .cache/.apt-installed
+$(APT_STAMP):
+	@mkdir -p $(dir $@)
+	@if [ -x $(CHROMIUM) ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+	    echo "chromium and postgresql present"; \
+	else \
+	    command -v apt-get >/dev/null || { echo "error: need chromium and postgresql; no apt-get here" >&2; exit 1; }; \
+	    $(SUDO) apt-get update -qq; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium postgresql >/dev/null; \
+	fi
+	@touch $@
 
 demo: setup
 	$(PY) -m tfcls.encoders build
@@ -55,8 +63,11 @@ demo: setup
 	    "Interview five users about the export feature" \
 	    "Q3 roadmap draft" \
 	    "Compare vector databases for search"
+	$(PY) -m tfcls.export
+	@echo "open http://127.0.0.1:5000 (Ctrl-C stops the server)"
+	$(PY) -m tfcls.serve --host 127.0.0.1 --port 5000
 
-test: setup $(CHROMIUM)
+test: setup $(APT_STAMP)
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-py
 

@@ -279,3 +279,15 @@ def tiny_run(small_dataset, tiny_pair, cache_dir, tmp_path_factory):
     )
     assert proc.returncode == 0, proc.stderr
     return out / "tiny"
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tiny_run, cache_dir, tmp_path_factory):
+    """The tiny run exported (float16), published in its own folder."""
+    from tfcls.export import export
+
+    out = tmp_path_factory.mktemp("exported")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TFCLS_CACHE", str(cache_dir))
+        export(tiny_run, out, "float16")
+    return out

@@ -134,18 +134,6 @@ def test_bench_rejects_bad_arguments(cache_dir):
     assert proc.returncode == 2 and "--known-fraction must be in (0, 1)" in proc.stderr
 
 
-@pytest.fixture(scope="session")
-def tiny_bundle(tiny_run, cache_dir, tmp_path_factory):
-    """The tiny run exported (float16), published in its own folder."""
-    from tfcls.export import export
-
-    out = tmp_path_factory.mktemp("exported")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TFCLS_CACHE", str(cache_dir))
-        export(tiny_run, out, "float16")
-    return out
-
-
 def test_bench_browser_in_headless_chromium(tiny_bundle, cache_dir, tmp_path):
     out = tmp_path / "browser.json"
     proc = run_bench(

@@ -6,13 +6,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-# Commands that exist so far (later stages add train, evaluate, export, serve, ...).
 COMMANDS = {
     "train": "train a classifier (KerasTuner head on a sentence encoder)",
     "predict": "top categories for texts from a trained run",
     "evaluate": "metrics, calibration, error analysis and report.html for a run",
     "encoders": "build, inspect and try sentence encoders",
-    "bench": "benchmarks (embedding throughput, training time, cross-validation)",
+    "export": "TF.js bundle of a run (measured fidelity, atomic publishing, rollback)",
+    "serve": "the web client, bundles and feedback API (Flask)",
+    "bench": "benchmarks (embedding, training, public datasets, unknown intents, browser)",
 }
 
 

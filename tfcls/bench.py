@@ -262,6 +262,16 @@ def _parser():
     br.add_argument("--version", help="bundle version (default: exported/current.json)")
     br.add_argument("--n", type=int, default=200, help="typed inputs to predict (default 200)")
     br.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    fb = sub.add_parser(
+        "feedback",
+        help="feedback POST throughput and latency against gunicorn; rows lost",
+        description="Concurrent POST /api/feedback against gunicorn with a fresh SQLite store.",
+    )
+    fb.add_argument("--exported", type=Path, default=Path("exported"), help="bundle folder")
+    fb.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
+    fb.add_argument("--requests", type=int, default=5000, help="POSTs in all (default 5000)")
+    fb.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    fb.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
     for command in sub.choices.values():
         cli.add_config_arguments(command, subcommand=True)
     return p
@@ -294,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main_public(args, config)
     if args.benchmark == "browser":
         return _main_browser(args)
+    if args.benchmark == "feedback":
+        return _main_feedback(args)
     if args.n < 1 or args.repeats < 1:
         raise TfclsError("--n and --repeats must be positive")
     texts = read_texts(args.texts or datasets_dir() / "hwu64" / "train.jsonl", args.n)
@@ -349,6 +361,27 @@ def _main_train(args: Any, config: Any) -> int:
         f"{result['test']['macro_f1']:.4f}{cv_text}"
     )
     return 0
+
+
+def _main_feedback(args: Any) -> int:
+    from tfcls.bench_serve import bench_feedback
+
+    if min(args.clients, args.requests, args.workers) < 1:
+        raise TfclsError("--clients, --requests and --workers must be positive")
+    result = bench_feedback(args.exported, args.clients, args.requests, args.workers)
+    result.update(
+        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), machine=machine_info()
+    )
+    print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    lat = result["latency_ms"]
+    print(
+        f"feedback: {result['throughput_per_s']} POSTs/s from {result['clients']} clients "
+        f"({result['server']}), p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, "
+        f"{result['created_201']}/{result['requests']} created, {result['rows_lost']} rows lost"
+    )
+    return 0 if result["rows_lost"] == 0 and result["created_201"] == result["requests"] else 1
 
 
 def _main_browser(args: Any) -> int:

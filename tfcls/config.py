@@ -176,6 +176,63 @@ class DecisionConfig:
 
 
 @dataclass
+class StorageConfig:
+    """Where feedback from the web client is kept."""
+
+    path: str = "var/feedback.sqlite3"  # SQLite file (WAL, synchronous=FULL); folder created
+    url: str | None = None  # a database URL instead, e.g. postgresql+psycopg://u@host/db
+
+
+@dataclass
+class ServingConfig:
+    """``python -m tfcls.serve``: what is served and the limits of its API."""
+
+    exported: str = "exported"  # bundles; exported/current.json names the served version
+    host: str = "127.0.0.1"
+    port: int = 5000
+    max_predict_texts: int = 256  # POST /api/predict
+    max_field_chars: int = 2000  # each text field of POST /api/feedback
+    max_request_bytes: int = 65536  # larger bodies get 413
+    # A/B test: version → traffic share (summing to 1); empty = everyone gets current.
+    ab: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"serving.port must be in 1..65535, got {self.port}")
+        for name in ("max_predict_texts", "max_field_chars", "max_request_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"serving.{name} must be ≥ 1, got {getattr(self, name)}")
+        if self.ab:
+            if any(share < 0 for share in self.ab.values()):
+                raise ConfigError(f"serving.ab: shares must be ≥ 0, got {self.ab}")
+            if abs(sum(self.ab.values()) - 1.0) > 1e-6:
+                raise ConfigError(
+                    f"serving.ab: shares must sum to 1, got {sum(self.ab.values())} ({self.ab})"
+                )
+
+
+@dataclass
+class RetrainConfig:
+    """``python -m tfcls.retrain``: feedback → training data, and the promotion gate."""
+
+    min_examples_new_label: int = 5  # a new category becomes a label at this many examples
+    recent_holdout: float = 0.2  # newest share of feedback examples held out, never trained on
+    tolerance: float = 0.01  # promote unless a holdout's accuracy drops by more than this
+    tune: bool = False  # search the head again (slow); default: the current run's hyperparameters
+    quantize: str = "auto"  # export setting for a promoted candidate
+
+    def __post_init__(self) -> None:
+        if self.min_examples_new_label < 1:
+            raise ConfigError("retrain.min_examples_new_label must be ≥ 1")
+        if not 0 <= self.recent_holdout < 1:
+            raise ConfigError(
+                f"retrain.recent_holdout must be in [0, 1), got {self.recent_holdout}"
+            )
+        if not 0 <= self.tolerance < 1:
+            raise ConfigError(f"retrain.tolerance must be in [0, 1), got {self.tolerance}")
+
+
+@dataclass
 class Config:
     """Root of the configuration tree."""
 
@@ -185,6 +242,9 @@ class Config:
     tuner: TunerConfig = field(default_factory=TunerConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     decision: DecisionConfig = field(default_factory=DecisionConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    serving: ServingConfig = field(default_factory=ServingConfig)
+    retrain: RetrainConfig = field(default_factory=RetrainConfig)
 
 
 def _type_name(tp: Any) -> str:
@@ -207,6 +267,13 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
     elif dataclasses.is_dataclass(tp):
         if isinstance(value, dict):
             return _build(tp, value, key, source)
+    elif origin is dict:
+        if isinstance(value, dict):
+            k_tp, v_tp = typing.get_args(tp)
+            return {
+                _coerce(k, k_tp, f"{key} key", source): _coerce(v, v_tp, f"{key}.{k}", source)
+                for k, v in value.items()
+            }
     elif origin is list:
         if isinstance(value, list):
             (item,) = typing.get_args(tp)
