@@ -1,5 +1,8 @@
 """``python -m tfcls.evaluate --run RUN_DIR [--data PATH] [--json OUT]``: how good is a run?
 
+``--cv K`` cross-validates the run's procedure instead; ``--ab`` reports, from the feedback
+store, each served version's acceptance rate (accepted / all verdicts) with 95% intervals.
+
 Without ``--data`` the run's own held-out test split is evaluated; with it, any dataset in
 a supported format. Texts of labels the run was not trained on count as unknown: the
 report gives unknown recall, in-scope accuracy and AUROC of the unknown detection (the
@@ -152,6 +155,12 @@ def _parser():
     )
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
     p.add_argument(
+        "--ab",
+        action="store_true",
+        help="instead: acceptance rate (accepted / all verdicts) per served model version "
+        "from the feedback store, with 95%% intervals",
+    )
+    p.add_argument(
         "--cv",
         type=int,
         metavar="K",
@@ -161,8 +170,32 @@ def _parser():
     return p
 
 
+def ab_report(config: Any) -> dict[str, Any]:
+    """Per-version acceptance from the feedback store (``storage``)."""
+    from tfcls.ab import acceptance
+    from tfcls.store import FeedbackStore
+
+    store = FeedbackStore.open(config.storage)
+    try:
+        return acceptance(store.rows())
+    finally:
+        store.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.ab:
+        report = ab_report(cli.config_from(args))
+        if args.json:
+            runs.write_json(args.json, report)
+        if not report:
+            print("no feedback yet")
+        for version, r in report.items():
+            print(
+                f"{version}: acceptance {r['acceptance_rate']:.3f} (95% interval "
+                f"{r['ci95'][0]:.3f}–{r['ci95'][1]:.3f}), {r['accepted']}/{r['verdicts']} verdicts"
+            )
+        return 0
     run_dir = cli.run_dir_from(args)
     if args.cv is not None:
         cv = cross_validate_run(run_dir, args.cv)

@@ -88,11 +88,16 @@ def now() -> str:
 LATEST = "LATEST"
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step (temp file + rename)."""
+    tmp = path.parent / f".{path.name}.{os.getpid()}"
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def mark_latest(run_dir: Path) -> None:
     """Record ``run_dir`` as the newest finished run of its output directory (atomic)."""
-    tmp = run_dir.parent / f".{LATEST}.{os.getpid()}"
-    tmp.write_text(run_dir.name + "\n", encoding="utf-8")
-    os.replace(tmp, run_dir.parent / LATEST)
+    write_text_atomic(run_dir.parent / LATEST, run_dir.name + "\n")
 
 
 def latest_run(output_dir: str | Path) -> Path:
