@@ -1,9 +1,9 @@
 """``python -m tfcls.bench browser``: the exported bundle in headless Chromium.
 
-Serves ``web/``, the npm-installed TF.js files and ``exported/`` on 127.0.0.1 with the
-cache headers a deployment uses (versioned bundles and vendor files immutable for a
-year), opens ``web/bench/index.html`` in Debian's Chromium through Playwright with a
-fresh profile, and measures: cold load (first visit: fetch, compile, first prediction),
+Serves ``exported/`` with the real app (``tfcls.server``: the deployment's CSP, cache
+headers and TF.js set-up, single-threaded wasm) on 127.0.0.1, opens
+``web/bench/index.html`` in Debian's Chromium through Playwright with a fresh profile,
+and measures: cold load (first visit: fetch, compile, first prediction),
 warm load (a new tab, same profile: HTTP cache), and the latency of one prediction over
 typed inputs (prefixes of task titles as a person types them), p50 and p95.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import mimetypes
 import random
 import shutil
 import statistics
@@ -21,8 +20,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -39,65 +36,30 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TARGETS = {"warm_p50_ms": 25.0, "warm_load_s": 1.0}
-IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-class _Handler(SimpleHTTPRequestHandler):
-    """Static files under fixed prefixes, with deployment-like headers."""
-
-    def __init__(self, *args: Any, roots: dict[str, Path], **kwargs: Any) -> None:
-        self.roots = roots
-        super().__init__(*args, **kwargs)
-
-    def translate_path(self, path: str) -> str:
-        path = path.split("?", 1)[0].split("#", 1)[0]
-        for prefix, root in self.roots.items():
-            if path.startswith(prefix):
-                rel = Path(path[len(prefix) :].lstrip("/"))
-                if ".." in rel.parts:
-                    break
-                return str(root / rel)
-        return str(REPO / "does-not-exist")
-
-    def guess_type(self, path: str) -> str:
-        if str(path).endswith(".wasm"):
-            return "application/wasm"
-        if str(path).endswith((".js", ".mjs")):
-            return "text/javascript"
-        return mimetypes.guess_type(str(path))[0] or "application/octet-stream"
-
-    def end_headers(self) -> None:
-        versioned = self.path.startswith(("/vendor/", "/models/")) and not self.path.endswith(
-            "current.json"
-        )
-        self.send_header("Cache-Control", IMMUTABLE if versioned else "no-cache")
-        # cross-origin isolation lets TF.js use its multi-threaded wasm build
-        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-        super().end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @contextmanager
-def static_server(exported: Path) -> Iterator[str]:
-    """Serve web/, TF.js and ``exported`` on a free 127.0.0.1 port; yield the base URL."""
-    modules = REPO / "web" / "node_modules" / "@tensorflow"
-    roots = {
-        "/web/": REPO / "web",
-        "/vendor/tfjs/": modules / "tfjs",
-        "/vendor/tfjs-backend-wasm/": modules / "tfjs-backend-wasm",
-        "/models/": exported,
-    }
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, roots=roots))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def app_server(exported: Path) -> Iterator[str]:
+    """The real app (tfcls.server: its CSP, cache headers, cross-origin isolation) serving
+    ``exported`` on a free 127.0.0.1 port with a throwaway feedback store; yields its URL."""
+    from werkzeug.serving import make_server
+
+    from tfcls.config import load_config
+    from tfcls.server import create_app
+
+    with tempfile.TemporaryDirectory(prefix="tfcls-bench-app-") as tmp:
+        config = load_config(
+            overrides=[f"serving.exported={exported}", f"storage.path={Path(tmp) / 'fb.sqlite3'}"]
+        )
+        app = create_app(config)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            app.extensions["tfcls"]["store"].close()
 
 
 def typed_inputs(n: int, seed: int = 0) -> list[str]:
@@ -139,7 +101,7 @@ def bench_browser(exported: Path, version: str | None, n: int) -> dict[str, Any]
     texts = typed_inputs(n)
     profile = Path(tempfile.mkdtemp(prefix="tfcls-chromium-"))
     try:
-        with static_server(exported) as base, sync_playwright() as pw:
+        with app_server(exported) as base, sync_playwright() as pw:
             ctx = pw.chromium.launch_persistent_context(
                 str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
             )
@@ -152,7 +114,7 @@ def bench_browser(exported: Path, version: str | None, n: int) -> dict[str, Any]
                 page.on("pageerror", lambda e: errors.append(str(e)))
                 start = time.perf_counter()
                 page.goto(page_url)
-                page.wait_for_function("window.tfclsBench !== undefined")
+                page.wait_for_selector("body[data-ready]")  # no eval: the CSP forbids it
                 loaded = page.evaluate("url => window.tfclsBench.load(url)", bundle_url)
                 return {**loaded, "page": page}, time.perf_counter() - start
 

@@ -28,6 +28,20 @@ async function fetchOk(fetchFn, url, what) {
   return res;
 }
 
+/**
+ * Point TF.js's wasm backend at its .wasm files and keep it single-threaded: the
+ * multi-threaded build starts its workers from blob: URLs, which a Content-Security-Policy
+ * without blob: in script-src refuses (the backend would then hang, not fail).
+ */
+export function configureWasm(tf, wasmPath) {
+  tf.wasm?.setWasmPaths?.(wasmPath);
+  try {
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+  } catch {
+    // an older TF.js without the flag: nothing to turn off
+  }
+}
+
 /** Use the first backend of `backends` that initialises; returns its name. */
 export async function chooseBackend(tf, backends = BACKENDS) {
   for (const name of backends) {

@@ -1,0 +1,156 @@
+"""The web client end to end: real server, headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import child_env
+from test_serve import free_port, wait_healthy
+
+from tfcls.bench_browser import CHROMIUM, CHROMIUM_ARGS
+from tfcls.store import FeedbackStore
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} missing: `make test` installs it via apt"
+)
+
+
+@pytest.fixture()
+def site(tiny_bundle, tmp_path, cache_dir):
+    """`python -m tfcls.serve` over a copy of the tiny bundle, and its SQLite file."""
+    exported = tmp_path / "exported"
+    shutil.copytree(tiny_bundle, exported)
+    db = tmp_path / "fb.sqlite3"
+    config = tmp_path / "config.yaml"
+    config.write_text(f"serving:\n  exported: {exported}\nstorage:\n  path: {db}\n")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tfcls.serve", "--port", str(port), "--config", str(config)],
+        env=child_env(cache_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, proc)
+        yield base, db
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture()
+def browser_page(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on(
+            "console",
+            lambda m: errors.append(m.text) if m.type == "error" else None,
+        )
+        yield ctx, page, errors
+        ctx.close()
+
+
+def rows(db: Path) -> list[dict]:
+    if not db.exists():
+        return []
+    store = FeedbackStore.from_url(f"sqlite:///{db}")
+    try:
+        return store.rows()
+    finally:
+        store.close()
+
+
+def wait_for_rows(db: Path, n: int, timeout: float = 30) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = rows(db)
+        if len(got) >= n:
+            return got
+        time.sleep(0.2)
+    raise AssertionError(f"expected {n} feedback rows, have {len(rows(db))}")
+
+
+def open_app(page, base: str) -> dict:
+    page.goto(base + "/")
+    return page.evaluate("window.tfclsApp.ready.then(() => ({version: window.tfclsApp.version}))")
+
+
+def predict(page, title: str) -> str:
+    page.get_by_test_id("title").fill(title)
+    prediction = page.get_by_test_id("prediction")
+    prediction.filter(has_text="%").wait_for(timeout=30_000)
+    return prediction.inner_text()
+
+
+def accept(page) -> None:
+    """Accept the auto-selected category, or else pick the top suggestion (one verdict)."""
+    button = page.get_by_test_id("accept")
+    if button.is_enabled():
+        button.click()
+    else:
+        page.get_by_test_id("suggestion").first.click()
+
+
+def test_type_see_a_category_accept_and_the_row_lands(site, browser_page, tiny_bundle):
+    base, db = site
+    _, page, errors = browser_page
+    app = open_app(page, base)
+    labels = json.loads(
+        (tiny_bundle / app["version"] / "metadata.json").read_text(encoding="utf-8")
+    )["labels"]
+    shown = predict(page, "set an alarm for 6am")
+    assert any(label in shown for label in labels), shown
+    accept(page)
+    (row,) = wait_for_rows(db, 1)
+    assert row["title"] == "set an alarm for 6am" and row["model_version"] == app["version"]
+    assert row["action"] in ("accepted", "corrected") and row["chosen_label"] in labels
+    assert row["client_id"]
+    assert not errors, errors
+
+
+def test_a_script_payload_renders_as_text(site, browser_page):
+    base, db = site
+    _, page, _ = browser_page
+    open_app(page, base)
+    payload = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+    predict(page, payload)
+    accept(page)
+    wait_for_rows(db, 1)
+    tasks = page.get_by_test_id("task-list")
+    tasks.filter(has_text="<script>").wait_for(timeout=10_000)
+    assert page.evaluate("window.pwned") is None
+    assert rows(db)[0]["title"] == payload  # stored as typed
+
+
+def test_offline_predictions_and_queued_feedback_replay(site, browser_page):
+    base, db = site
+    ctx, page, _ = browser_page
+    open_app(page, base)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    ctx.set_offline(True)
+    page.reload()  # the page, TF.js and the model come from the service worker's cache
+    page.evaluate("window.tfclsApp.ready.then(() => true)")
+    predict(page, "what's the weather tomorrow")
+    accept(page)
+    page.get_by_test_id("status").filter(has_text="queued").wait_for(timeout=10_000)
+    time.sleep(1)
+    assert rows(db) == []  # nothing reached the server while offline
+    ctx.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    (row,) = wait_for_rows(db, 1)
+    assert row["title"] == "what's the weather tomorrow"
