@@ -120,3 +120,67 @@ def bench_feedback(exported: Path, clients: int, requests: int, workers: int) ->
             "max": round(max(times), 2),
         },
     }
+
+
+def bench_retrain(exported: Path, rows: int, config_path: str | None) -> dict[str, Any]:
+    """``python -m tfcls.retrain`` after ``rows`` new feedback verdicts, warm cache.
+
+    A copy of ``exported`` and a fresh store get ``rows`` corrections: titles of the
+    current run's training data with a follow-up suffix (new texts, so they are embedded,
+    while the base data hits the embedding cache). Timed twice: retrain (data, training,
+    the gate) and, for a promoted candidate, the export that publishes it.
+    """
+    import shutil
+
+    from tfcls.config import load_config
+    from tfcls.export import current_version
+    from tfcls.retrain import retrain
+    from tfcls.runs import load_run_data
+    from tfcls.store import FeedbackStore
+
+    version = current_version(exported)
+    if version is None:
+        raise TfclsError(f"{exported}/current.json: no exported bundle; export one first")
+    meta = json.loads((exported / version / "metadata.json").read_text())
+    dataset = load_run_data(Path(meta["run"]), 1, "export a run whose data file exists")
+    with tempfile.TemporaryDirectory(prefix="tfcls-bench-retrain-") as tmp:
+        copy = Path(tmp) / "exported"
+        shutil.copytree(exported / version, copy / version)
+        (copy / "current.json").write_text(json.dumps({"version": version}))
+        config = load_config(
+            config_path,
+            [
+                f"serving.exported={copy}",
+                f"storage.path={Path(tmp) / 'fb.sqlite3'}",
+                f"train.output_dir={Path(tmp) / 'runs'}",
+            ],
+        )
+        store = FeedbackStore.open(config.storage)
+        store.add_many(
+            [
+                {
+                    "title": f"{e.text} (follow-up {i})",
+                    "description": "",
+                    "predicted_label": None,
+                    "confidence": None,
+                    "chosen_label": e.label,
+                    "action": "corrected",
+                    "model_version": version,
+                    "client_id": f"bench-{i % 10}",
+                }
+                for i, e in enumerate(dataset.examples[:rows])
+            ]
+        )
+        store.close()
+        record = retrain(config)
+    return {
+        "benchmark": "retrain",
+        "feedback_rows": rows,
+        "retrain_seconds": record.get("retrain_seconds"),
+        "total_seconds_with_export": record.get("total_seconds"),
+        "verdict": record["verdict"],
+        "training_examples": record["training_examples"],
+        "holdouts": record["holdouts"],
+        "current": record.get("current"),
+        "candidate": record.get("candidate"),
+    }
