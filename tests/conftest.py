@@ -262,7 +262,7 @@ def trained(small_dataset, cache_dir, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_run(small_dataset, tiny_pair, cache_dir, tmp_path_factory):
-    """A finished run on the tiny BERT encoder: exports in seconds."""
+    """A finished run on the tiny BERT encoder (unknown score: nearest): exports in seconds."""
     out = tmp_path_factory.mktemp("tiny-runs")
     proc = run_train(
         train_cmd(
@@ -274,6 +274,8 @@ def tiny_run(small_dataset, tiny_pair, cache_dir, tmp_path_factory):
             "tiny",
             "--set",
             f"encoder.handle={tiny_pair}",
+            "--set",  # the default run scores unknown texts by max_softmax; this one the other way
+            "decision.unknown_score=nearest",
         ),
         cache_dir,
     )

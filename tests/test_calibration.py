@@ -98,3 +98,22 @@ def test_temperature_keeps_probabilities_normalised(seed, temperature):
     out = apply_temperature(proba, temperature)
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-9)
     assert (out >= 0).all()
+
+
+def test_decide_marks_auto_select_and_unknown():
+    from tfcls.calibration import decide
+
+    labels = ["a", "b", "c"]
+    by_similarity = {"score": "nearest", "threshold": 0.3}
+    sure = decide([0.05, 0.9, 0.05], labels, 0.8, similarity=0.7, unknown=by_similarity)
+    assert [p["label"] for p in sure["predictions"]] == ["b", "a", "c"]
+    assert sure["auto_select"] and not sure["unknown"] and sure["similarity"] == 0.7
+    unsure = decide([0.3, 0.4, 0.3], labels, threshold=0.8, k=2)
+    assert len(unsure["predictions"]) == 2 and not unsure["auto_select"]
+    assert unsure["similarity"] is None and not unsure["unknown"]
+    far = decide([0.05, 0.9, 0.05], labels, 0.8, similarity=0.1, unknown=by_similarity)
+    assert far["unknown"] and not far["auto_select"]  # never auto-select the unknown
+    assert not decide([0.05, 0.9, 0.05], labels, None)["auto_select"]
+    by_probability = {"score": "max_softmax", "threshold": 0.5}
+    assert decide([0.3, 0.4, 0.3], labels, 0.8, unknown=by_probability)["unknown"]
+    assert not decide([0.05, 0.9, 0.05], labels, 0.8, unknown=by_probability)["unknown"]

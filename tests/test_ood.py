@@ -82,9 +82,19 @@ def test_evaluate_detection_hand_case():
     assert only_known["unknown_recall"] is None and only_known["auroc"] is None
 
 
-def test_unknown_record():
+def test_unknown_record_and_scores():
     val = np.linspace(0, 1, 21)
-    r = ood.unknown_record(val, 0.9, test_scores=np.array([0.0, 0.5, 1.0]))
-    assert r["score"] == ood.SHIPPED == "nearest"
+    r = ood.unknown_record("nearest", val, 0.9, test_scores=np.array([0.0, 0.5, 1.0]))
+    assert r["score"] == "nearest" and ood.SHIPPED == "max_softmax"
     assert r["val_known_kept"] >= 0.9 and r["threshold"] == pytest.approx(0.1)
-    assert r["test_known_kept"] == pytest.approx(2 / 3)
+    assert r["test_known_kept"] == pytest.approx(2 / 3) and not r["capped_at_auto_select"]
+    capped = ood.unknown_record("max_softmax", val, 0.5, cap=0.3)
+    assert capped["threshold"] == 0.3 and capped["capped_at_auto_select"]
+    assert capped["val_known_kept"] >= 0.5
+    proba = np.array([[0.2, 0.8], [0.6, 0.4]])
+    np.testing.assert_allclose(ood.unknown_scores("max_softmax", proba, None), [0.8, 0.6])
+    np.testing.assert_allclose(
+        ood.unknown_scores("nearest", proba, np.array([0.1, 0.2])), [0.1, 0.2]
+    )
+    with pytest.raises(ValueError, match="needs similarities"):
+        ood.unknown_scores("nearest", proba, None)

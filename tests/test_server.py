@@ -110,6 +110,7 @@ def test_api_model(served):
         "labels": meta["labels"],
         "threshold": meta["threshold"],
         "unknown_threshold": meta["unknown"]["threshold"],
+        "unknown_score": "nearest",
     }
 
 

@@ -59,19 +59,34 @@ def test_full_model_takes_strings_and_head_takes_embeddings(
     labels = json.loads((run_dir / "metrics.json").read_text())["labels"]
     model = load_model(run_dir / "model.keras")
     texts = ["wake me up at seven tomorrow", "will it rain in paris today"]
-    out = model.predict(tf.constant(texts), verbose=0)
-    proba = out["probabilities"]
-    # the unknown score travels inside the model: similarity to the nearest train text
-    references = np.load(run_dir / "references.npy")
-    np.testing.assert_allclose(
-        out["similarity"], nearest_similarity(minilm.embed(texts), references), atol=1e-5
-    )
+    proba = model.predict(tf.constant(texts), verbose=0)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
     assert [labels[i] for i in proba.argmax(1)] == ["alarm_set", "weather_query"]
     head = load_model(run_dir / "head.keras")
     temperature = json.loads((run_dir / "calibration.json").read_text())["temperature"]
     raw = head.predict(minilm.embed(texts), verbose=0)
     np.testing.assert_allclose(apply_temperature(raw, temperature), proba, atol=1e-5)
+
+
+def test_nearest_unknown_score_travels_inside_the_model(
+    tiny_run, tiny_pair, cache_dir, monkeypatch
+):
+    from tfcls.encoders import load_encoder
+
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    model = load_model(tiny_run / "model.keras")
+    texts = ["wake me up at seven tomorrow", "will it rain in paris today"]
+    out = model.predict(tf.constant(texts), verbose=0)
+    references = np.load(tiny_run / "references.npy")
+    splits = json.loads((tiny_run / "splits.json").read_text())
+    assert references.shape[0] == len(splits["train"])
+    vectors = load_encoder(str(tiny_pair), cache_dir=cache_dir).embed(texts)
+    np.testing.assert_allclose(
+        out["similarity"], nearest_similarity(vectors, references), atol=1e-5
+    )
+    assert out["probabilities"].shape == (2, 5)
+    unknown = json.loads((tiny_run / "calibration.json").read_text())["unknown"]
+    assert unknown["score"] == "nearest" and unknown["val_known_kept"] >= 0.95
 
 
 def test_run_is_calibrated_with_a_threshold_that_meets_its_target(trained):
@@ -177,17 +192,24 @@ def test_run_ships_unknown_detection(trained, cache_dir, monkeypatch):
 
     run_dir, _ = trained
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
-    unknown = json.loads((run_dir / "calibration.json").read_text())["unknown"]
-    assert unknown["score"] == "nearest" and unknown["known_recall"] == 0.95
+    calib = json.loads((run_dir / "calibration.json").read_text())
+    unknown = calib["unknown"]
+    assert unknown["score"] == "max_softmax" and unknown["known_recall"] == 0.95
     assert unknown["val_known_kept"] >= 0.95 and 0 <= unknown["test_known_kept"] <= 1
-    splits = json.loads((run_dir / "splits.json").read_text())
-    assert np.load(run_dir / "references.npy").shape == (len(splits["train"]), 384)
-    known, other = Predictor(run_dir).predict(
-        ["set an alarm for 6am", "quarterly revenue of the mining company fell by three percent"]
-    )
-    assert not known["unknown"] and other["unknown"], (known, other)
-    assert known["similarity"] > unknown["threshold"] > other["similarity"]
-    assert not other["auto_select"]  # an unknown text is never auto-selected
+    # never above the auto-select threshold: a text selected automatically is not unknown
+    assert unknown["threshold"] <= calib["threshold"]["threshold"]
+    assert not (run_dir / "references.npy").exists()  # max_softmax needs no embeddings
+    predictor = Predictor(run_dir)
+    texts = [
+        "set an alarm for 6am",
+        "quarterly revenue of the mining company fell by three percent",
+        "hmm",
+    ]
+    proba = predictor.predict_proba(texts)
+    for p, r in zip(proba, predictor.predict(texts), strict=True):
+        assert r["unknown"] == (p.max() < unknown["threshold"])
+        assert not (r["unknown"] and r["auto_select"])  # an unknown text is never auto-selected
+    assert not predictor.predict(texts[:1])[0]["unknown"]
 
 
 @pytest.mark.slow

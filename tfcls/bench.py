@@ -498,12 +498,13 @@ def _main_public(args: Any, config: Any) -> int:
         )
         return 0
     acc, target = result["accuracy"], result["target"]
+    shots = "full data" if result["shots"] == "full" else f"{result['shots']}-shot"
     verdict = ""
     if target is not None:
         met = "meets" if 100 * acc["mean"] >= target else "MISSES"
         verdict = f" ({met} target ≥ {target})"
     print(
-        f"{args.benchmark} {result['shots']}-shot: test accuracy {100 * acc['mean']:.2f} ± "
+        f"{args.benchmark} {shots}: test accuracy {100 * acc['mean']:.2f} ± "
         f"{100 * acc['std']:.2f}{verdict}, macro-F1 {100 * result['macro_f1']['mean']:.2f} "
         f"over {result['seeds']} seed(s)"
     )

@@ -8,6 +8,7 @@ All functions take probabilities [n, k] (the head's softmax output) and int labe
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -214,3 +215,32 @@ def calibrate(
         }
         out["reliability"]["test"] = asdict(reliability(cal_test, y_test))
     return out
+
+
+def decide(
+    proba: Sequence[float],
+    labels: Sequence[str],
+    threshold: float | None,
+    similarity: float | None = None,
+    unknown: Mapping[str, Any] | None = None,
+    k: int | None = None,
+) -> dict[str, Any]:
+    """What a client does with one text's calibrated probabilities (web/tfcls.js mirrors it):
+    the top ``k`` labels; ``unknown`` when the text's unknown score (``unknown["score"]``:
+    the top probability, or ``similarity`` to the nearest training text) is below
+    ``unknown["threshold"]`` (offer a new category); ``auto_select`` when the top
+    probability reaches ``threshold`` and the text is not unknown."""
+    order = sorted(range(len(labels)), key=lambda j: -proba[j])[:k]
+    predictions = [{"label": labels[j], "probability": float(proba[j])} for j in order]
+    flagged = False
+    if unknown and unknown.get("threshold") is not None:
+        value = similarity if unknown.get("score") == "nearest" else predictions[0]["probability"]
+        flagged = value is not None and value < unknown["threshold"]
+    return {
+        "predictions": predictions,
+        "auto_select": not flagged
+        and threshold is not None
+        and predictions[0]["probability"] >= threshold,
+        "unknown": bool(flagged),
+        "similarity": None if similarity is None else float(similarity),
+    }

@@ -165,10 +165,17 @@ class DecisionConfig:
 
     calibrate: bool = True  # fit a softmax temperature on the validation split
     target_precision: float = 0.95  # auto-select threshold: this precision on validation
-    unknown_detection: bool = True  # flag texts unlike every training example
+    unknown_detection: bool = True  # flag texts that fit no known category
+    # max_softmax: top calibrated probability (won on BANKING77, see BENCHMARKS.md);
+    # nearest: cosine similarity to the nearest training text (ships the embeddings)
+    unknown_score: str = "max_softmax"
     known_recall: float = 0.95  # unknown threshold keeps this share of validation texts
 
     def __post_init__(self) -> None:
+        if self.unknown_score not in ("max_softmax", "nearest"):
+            raise ConfigError(
+                f"decision.unknown_score must be max_softmax or nearest, got {self.unknown_score!r}"
+            )
         for name in ("target_precision", "known_recall"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:

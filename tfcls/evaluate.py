@@ -85,7 +85,7 @@ def evaluate_run(
     examples, data, sha, name = _examples(run_dir, data_path)
     index = {label: i for i, label in enumerate(predictor.labels)}
     unknown_labels = sorted({e.label for e in examples} - set(index))
-    if unknown_labels and predictor.unknown_threshold is None:
+    if unknown_labels and predictor.unknown is None:
         raise TfclsError(
             f"{data}: labels the run was not trained on: {', '.join(unknown_labels)}; "
             f"the run knows {', '.join(predictor.labels)} and has no unknown detection "
@@ -113,11 +113,13 @@ def evaluate_run(
     }
     if predictor.threshold is not None:
         result["at_threshold"] = calibration.evaluate_threshold(proba, y, predictor.threshold)
-    if similarity is not None:
+    if predictor.unknown is not None:
         correct = np.zeros(len(examples), dtype=bool)
         correct[~is_unknown] = proba.argmax(axis=1) == y
+        scores = ood.unknown_scores(predictor.unknown["score"], proba_all, similarity)
         result["unknown"] = {
-            **ood.evaluate_detection(predictor.unknown_threshold, similarity, is_unknown, correct),
+            **ood.evaluate_detection(predictor.unknown["threshold"], scores, is_unknown, correct),
+            "score": predictor.unknown["score"],
             "unknown_labels": unknown_labels,
         }
     out_dir = run_dir / "evaluation" / name
@@ -225,7 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     unk = result.get("unknown")
     if unk:
-        line = f"unknown at similarity < {unk['threshold']:.3f}: known kept {unk['known_kept']:.3f}"
+        line = (
+            f"unknown at {unk['score']} < {unk['threshold']:.3f}: known kept "
+            f"{unk['known_kept']:.3f}"
+        )
         if unk["n_unknown"]:
             line += (
                 f"; {unk['n_unknown']} texts of unknown labels: recall "

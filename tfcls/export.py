@@ -2,7 +2,8 @@
 
 TF.js cannot run tensorflow_text's tokenizer ops, so the bundle holds the numeric graph
 ``input_word_ids, input_mask (int32 [batch, seq]) → probabilities (calibrated, [batch,
-n_labels]), similarity ([batch], to the nearest training text)`` and the browser tokenizes
+n_labels]), similarity ([batch], to the nearest training text; 0 unless the run detects
+unknown texts that way)`` and the browser tokenizes
 in JavaScript (``web/tokenizer.js``) with the bundled ``vocab.txt``. Layout of
 ``exported/<version>/``: ``model.json`` + weight shards, ``vocab.txt``, ``metadata.json``
 and ``saved_model/`` (the same model for Python, taking already cleaned strings).
@@ -146,8 +147,8 @@ class Run:
                 "(its tokenizer ops are TensorFlow-only); export needs a BERT-style encoder"
             )
         refs = run_dir / "references.npy"
-        has_unknown = bool(self.calibration.get("unknown")) and refs.is_file()
-        self.references = np.load(refs) if has_unknown else None
+        nearest = (self.calibration.get("unknown") or {}).get("score") == "nearest"
+        self.references = np.load(refs) if nearest else None
         self.spec = self.encoder.modules.tokenizer_spec()
         if self.spec is None or self.spec.vocab_path is None:
             raise TfclsError(f"{self.config.encoder.handle}: its preprocessor has no vocab.txt")
@@ -430,7 +431,7 @@ def _write_metadata(
         "threshold": (run.calibration.get("threshold") or {}).get("threshold"),
         "temperature": run.calibration.get("temperature", 1.0),
         "unknown": {
-            "score": unknown.get("score"),
+            "score": unknown.get("score"),  # max_softmax (top probability) or nearest
             "threshold": unknown.get("threshold"),
             "known_recall": unknown.get("known_recall"),
         }

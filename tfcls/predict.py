@@ -3,7 +3,8 @@
 Texts are cleaned exactly as in training (``title. description`` with ``--description``);
 each line shows the top ``k`` labels with their calibrated probabilities, marked
 ``[auto-select]`` at or above the run's decision threshold and ``[unknown]`` when the text
-is unlike every training example (the client then offers a new category). With no TEXT
+fits no known category (its unknown score is below the run's unknown threshold; the
+client then offers a new category). With no TEXT
 arguments, one text per line is read from standard input.
 """
 
@@ -22,7 +23,7 @@ cli.quiet_tensorflow()
 import numpy as np
 
 from tfcls import ood, runs
-from tfcls.calibration import apply_temperature
+from tfcls.calibration import apply_temperature, decide
 from tfcls.config import load_config
 from tfcls.errors import TfclsError
 from tfcls.text import join_title_description
@@ -51,10 +52,9 @@ class Predictor:
         calib = runs.read_json(path) if path.is_file() else {}
         self.temperature = calib.get("temperature", 1.0)
         self.threshold = (calib.get("threshold") or {}).get("threshold")
-        unknown = calib.get("unknown") or {}
-        self.unknown_threshold: float | None = unknown.get("threshold")
+        self.unknown: dict[str, Any] | None = calib.get("unknown")  # {score, threshold, ...}
         self.references = None
-        if self.unknown_threshold is not None:
+        if self.unknown and self.unknown["score"] == "nearest":
             refs = self.run_dir / "references.npy"
             if not refs.is_file():
                 raise TfclsError(
@@ -80,8 +80,8 @@ class Predictor:
     def predict_scores(
         self, titles: Sequence[str], descriptions: Sequence[str] | None = None
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Calibrated probabilities and, when the run has unknown detection, each text's
-        similarity to its nearest training example (below ``unknown_threshold``: unknown)."""
+        """Calibrated probabilities and, when the run detects unknown texts by the nearest
+        training text, each text's similarity to it (else None)."""
         vectors = self._vectors(titles, descriptions)
         similarity = None
         if self.references is not None:
@@ -92,26 +92,21 @@ class Predictor:
         self, titles: Sequence[str], descriptions: Sequence[str] | None = None, k: int = 3
     ) -> list[dict[str, Any]]:
         """Per text: top-k ``{label, probability}`` (most probable first), ``auto_select``
-        (top probability at or above the run's threshold), ``unknown`` (like no training
-        example: offer a new category) and ``similarity`` (None without unknown detection).
+        (top probability at or above the run's threshold), ``unknown`` (fits no known
+        category: offer a new one) and ``similarity`` (None unless the run scores by it).
         """
         proba, similarity = self.predict_scores(titles, descriptions)
-        top = np.argsort(-proba, axis=1)[:, :k]
-        out = []
-        for i, row in enumerate(top):
-            preds = [{"label": self.labels[j], "probability": float(proba[i, j])} for j in row]
-            unknown = similarity is not None and bool(similarity[i] < self.unknown_threshold)
-            out.append(
-                {
-                    "predictions": preds,
-                    "auto_select": not unknown
-                    and self.threshold is not None
-                    and preds[0]["probability"] >= self.threshold,
-                    "unknown": unknown,
-                    "similarity": None if similarity is None else float(similarity[i]),
-                }
+        return [
+            decide(
+                proba[i],
+                self.labels,
+                self.threshold,
+                None if similarity is None else similarity[i],
+                self.unknown,
+                k,
             )
-        return out
+            for i in range(len(proba))
+        ]
 
 
 def _parser():

@@ -127,7 +127,7 @@ def write_report(out_dir: Path, result: dict[str, Any]) -> Path:
     unk = result.get("unknown")
     if unk:
         summary += [
-            ["unknown threshold (nearest similarity)", unk["threshold"]],
+            [f"unknown threshold ({unk['score']})", unk["threshold"]],
             ["known texts kept known", unk["known_kept"] if unk["known_kept"] is not None else ""],
         ]
         if unk["n_unknown"]:

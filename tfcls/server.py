@@ -295,6 +295,7 @@ def create_app(config: Config | None = None, store: Any = None) -> Flask:
             labels=meta["labels"],
             threshold=meta.get("threshold"),
             unknown_threshold=(meta.get("unknown") or {}).get("threshold"),
+            unknown_score=(meta.get("unknown") or {}).get("score"),
         )
 
     def json_body() -> Any:
@@ -323,6 +324,7 @@ def create_app(config: Config | None = None, store: Any = None) -> Flask:
 
     @app.post("/api/predict")
     def predict() -> Any:
+        from tfcls.calibration import decide
         from tfcls.text import join_title_description
 
         body = json_body()
@@ -351,22 +353,10 @@ def create_app(config: Config | None = None, store: Any = None) -> Flask:
         version = served_version(body.get("client_id"))
         meta = bundles.metadata(version)
         proba, sim = predictors.predict(version, texts)
-        labels = meta["labels"]
-        unknown_t = (meta.get("unknown") or {}).get("threshold")
-        results = []
-        for p, s in zip(proba, sim, strict=True):
-            order = sorted(range(len(labels)), key=lambda j: -p[j])
-            unknown = unknown_t is not None and s < unknown_t
-            results.append(
-                {
-                    "predictions": [{"label": labels[j], "probability": p[j]} for j in order],
-                    "auto_select": not unknown
-                    and meta.get("threshold") is not None
-                    and p[order[0]] >= meta["threshold"],
-                    "unknown": unknown,
-                    "similarity": s,
-                }
-            )
+        results = [
+            decide(p, meta["labels"], meta.get("threshold"), s, meta.get("unknown"))
+            for p, s in zip(proba, sim, strict=True)
+        ]
         return jsonify(version=version, results=results)
 
     @app.get("/healthz")

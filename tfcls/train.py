@@ -316,9 +316,10 @@ def train(config: Config, args: Any) -> dict[str, Any]:
             dump_yaml(config, run_dir / "config.yaml")
             enc = load_encoder_from(config.encoder)
             # train only serves as unknown-detection references from here on
-            needed = (
-                ("train", "val", "test") if config.decision.unknown_detection else ("val", "test")
+            nearest = (
+                config.decision.unknown_detection and config.decision.unknown_score == "nearest"
             )
+            needed = ("train", "val", "test") if nearest else ("val", "test")
             x.update(
                 {k: enc.embed(by_split[k], batch_size=config.encoder.batch_size) for k in needed}
             )
@@ -333,17 +334,30 @@ def train(config: Config, args: Any) -> dict[str, Any]:
         config.decision.calibrate,
         config.decision.target_precision,
     )
+    temperature = calib["temperature"]
     references = None
     if config.decision.unknown_detection and len(x["val"]):
-        references = x["train"].astype(np.float32)
-        np.save(run_dir / "references.npy", references)
+        score = config.decision.unknown_score
+        if score == "nearest":
+            references = x["train"].astype(np.float32)
+            np.save(run_dir / "references.npy", references)
+        scores = {
+            split: ood.unknown_scores(
+                score,
+                calibration.apply_temperature(proba, temperature),
+                None if references is None else ood.nearest_similarity(x[split], references),
+            )
+            for split, proba in raw.items()
+        }
+        auto = (calib.get("threshold") or {}).get("threshold")
         calib["unknown"] = ood.unknown_record(
-            ood.nearest_similarity(x["val"], references),
+            score,
+            scores["val"],
             config.decision.known_recall,
-            ood.nearest_similarity(x["test"], references) if len(x["test"]) else None,
+            scores.get("test"),
+            cap=auto if score == "max_softmax" else None,
         )
     runs.write_json(run_dir / "calibration.json", calib)
-    temperature = calib["temperature"]
     full_model(enc.keras_layer(), head, temperature, references).save(run_dir / "model.keras")
     for split, proba in raw.items():
         metrics[split] = classification_metrics(

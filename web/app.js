@@ -58,8 +58,8 @@ export function decide(result, { threshold = null, unknownThreshold = null, coun
   }
   const top = predictions[0];
   const unknown =
-    unknownThreshold !== null && typeof result.similarity === "number"
-      ? result.similarity < unknownThreshold
+    unknownThreshold !== null && typeof result.unknownValue === "number"
+      ? result.unknownValue < unknownThreshold
       : Boolean(result.unknown);
   const auto = !unknown && (threshold !== null ? top.probability >= threshold : Boolean(result.autoSelect));
   const suggestions = predictions.slice(0, count).map(({ label, probability }) => ({ label, probability }));

@@ -5,13 +5,15 @@
 //   // → [{label: "Development", probability: 0.97}, ...] (calibrated, sorted)
 //   clf.labels, clf.version, clf.threshold, clf.unknownThreshold
 //   const r = await clf.classify(title, description);
-//   // → {predictions, autoSelect, unknown, similarity, text}
+//   // → {predictions, autoSelect, unknown, unknownValue, similarity, text}
 //
 // TensorFlow.js is not imported here: pass it as `options.tf` or load it first with a
 // <script> tag (globalThis.tf), so any frontend or Node can supply its own copy. Text is
 // cleaned and joined exactly as in Python (web/text.js), then tokenized with the bundle's
-// vocabulary (web/tokenizer.js); the bundle computes calibrated probabilities and the
-// similarity to the nearest training text (below `unknownThreshold`: a new category).
+// vocabulary (web/tokenizer.js); the bundle computes calibrated probabilities (and the
+// similarity to the nearest training text). A text whose unknown score (the top
+// probability, or that similarity: metadata.unknown.score) is below `unknownThreshold`
+// fits no known category: offer a new one.
 
 import { joinTitleDescription } from "./text.js";
 import { WordPieceTokenizer } from "./tokenizer.js";
@@ -68,6 +70,8 @@ export class Classifier {
     this.version = metadata.version;
     this.threshold = metadata.threshold ?? null;
     this.unknownThreshold = metadata.unknown?.threshold ?? null;
+    // what is compared with unknownThreshold: the top probability, or the similarity
+    this.unknownScore = metadata.unknown?.score ?? "max_softmax";
     const outputs = model.modelSignature?.outputs ?? {};
     this.outputNames = ["probabilities", "similarity"].map((key) => {
       if (!outputs[key]) throw new Error(`tfcls: the bundle's model has no '${key}' output`);
@@ -110,10 +114,11 @@ export class Classifier {
       label: this.labels[i],
       probability,
     })).sort((a, b) => b.probability - a.probability);
-    const unknown = this.unknownThreshold !== null && similarity[0] < this.unknownThreshold;
+    const unknownValue = this.unknownScore === "nearest" ? similarity[0] : predictions[0].probability;
+    const unknown = this.unknownThreshold !== null && unknownValue < this.unknownThreshold;
     const autoSelect =
       !unknown && this.threshold !== null && predictions[0].probability >= this.threshold;
-    return { predictions, autoSelect, unknown, similarity: similarity[0], text };
+    return { predictions, autoSelect, unknown, unknownValue, similarity: similarity[0], text };
   }
 
   dispose() {

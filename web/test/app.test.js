@@ -31,13 +31,13 @@ import {
 } from "../app.js";
 import { MemoryStorage } from "../feedback-queue.js";
 
-const result = (probs, { autoSelect = false, unknown = false, similarity = 0.8, text = "x" } = {}) => ({
+const result = (probs, { autoSelect = false, unknown = false, unknownValue = 0.8, text = "x" } = {}) => ({
   predictions: Object.entries(probs)
     .map(([label, probability]) => ({ label, probability }))
     .sort((a, b) => b.probability - a.probability),
   autoSelect,
   unknown,
-  similarity,
+  unknownValue,
   text,
 });
 
@@ -93,7 +93,7 @@ test("decide: an explicit threshold overrides classify()'s decision", () => {
 });
 
 test("decide: unknown is never auto-selected and wins over the threshold", () => {
-  const r = result({ A: 0.99, B: 0.01 }, { unknown: true, similarity: 0.1 });
+  const r = result({ A: 0.99, B: 0.01 }, { unknown: true, unknownValue: 0.1 });
   const d = decide(r, { threshold: 0.9 });
   assert.equal(d.mode, "unknown");
   assert.equal(d.unknown, true);
@@ -102,8 +102,8 @@ test("decide: unknown is never auto-selected and wins over the threshold", () =>
     d.suggestions.map((s) => s.label),
     ["A", "B"],
   );
-  // by the similarity when an unknown threshold is given
-  const known = result({ A: 0.99, B: 0.01 }, { similarity: 0.5 });
+  // by the unknown score's value when an unknown threshold is given
+  const known = result({ A: 0.99, B: 0.01 }, { unknownValue: 0.5 });
   assert.equal(decide(known, { unknownThreshold: 0.6 }).mode, "unknown");
   assert.equal(decide(known, { unknownThreshold: 0.3, threshold: 0.9 }).mode, "auto");
 });

@@ -34,7 +34,7 @@ const META = {
   labels: ["Design", "Development", "Meeting"],
   version: "v1",
   threshold: 0.9,
-  unknown: { threshold: 0.05 },
+  unknown: { score: "nearest", threshold: 0.05 },
   tokenizer: { vocab: "vocab.txt", lower_case: true, max_seq_len: 8 },
 };
 
@@ -44,7 +44,7 @@ function classifier(rows, meta = META, seen = []) {
 
 test("predictions are sorted with every label; auto-select at the threshold", async () => {
   await chooseBackend(tf, ["cpu"]);
-  const clf = classifier([[0.02, 0.95, 0.03]], { ...META, unknown: { threshold: -1 } });
+  const clf = classifier([[0.02, 0.95, 0.03]], { ...META, unknown: { score: "nearest", threshold: -1 } });
   const r = await clf.classify("Fix bug");
   assert.deepEqual(
     r.predictions.map((p) => p.label),
@@ -57,7 +57,7 @@ test("predictions are sorted with every label; auto-select at the threshold", as
 
 test("an unknown text is never auto-selected; below the threshold nothing is", async () => {
   const sure = classifier([[0.02, 0.95, 0.03]]); // similarity 0 < unknown threshold 0.05
-  const low = { ...META, unknown: { threshold: -1 } };
+  const low = { ...META, unknown: { score: "nearest", threshold: -1 } };
   assert.equal((await classifier([[0.02, 0.95, 0.03]], low).classify("fix")).autoSelect, true);
   assert.equal((await classifier([[0.3, 0.4, 0.3]], low).classify("fix")).autoSelect, false);
   const r = await sure.classify("fix");
@@ -118,4 +118,16 @@ test("loadClassifier reports a missing bundle by URL and status", async () => {
 test("chooseBackend falls through to one that starts", async () => {
   assert.equal(await chooseBackend(tf, ["no-such-backend", "cpu"]), "cpu");
   await assert.rejects(chooseBackend(tf, ["no-such-backend"]), /could start/);
+});
+
+test("the default unknown score is the top probability", async () => {
+  const meta = { ...META, unknown: { score: "max_softmax", threshold: 0.5 } };
+  const unsure = await classifier([[0.3, 0.4, 0.3]], meta).classify("fix");
+  assert.equal(unsure.unknown, true);
+  assert.ok(Math.abs(unsure.unknownValue - 0.4) < 1e-6);
+  const sure = await classifier([[0.02, 0.95, 0.03]], meta).classify("fix");
+  assert.equal(sure.unknown, false);
+  assert.equal(sure.autoSelect, true);
+  const legacy = { ...META, unknown: { threshold: 0.5 } }; // no score named: max_softmax
+  assert.equal((await classifier([[0.3, 0.4, 0.3]], legacy).classify("fix")).unknown, true);
 });
