@@ -226,3 +226,15 @@ def test_store_can_be_injected(tmp_path, tiny_bundle):
     app = create_app(config, store=store)
     assert app.extensions["tfcls"]["store"] is store
     store.close()
+
+
+def test_a_relative_exported_folder_is_served(tiny_bundle, tmp_path, monkeypatch):
+    """serving.exported is relative to the working directory, not to the package."""
+    shutil.copytree(tiny_bundle, tmp_path / "exported")
+    monkeypatch.chdir(tmp_path)
+    config = load_config(overrides=["serving.exported=exported", "storage.path=fb.sqlite3"])
+    app = create_app(config)
+    version = app.test_client().get("/api/model").json["version"]
+    resp = app.test_client().get(f"/models/{version}/metadata.json")
+    assert resp.status_code == 200 and resp.json["version"] == version
+    app.extensions["tfcls"]["store"].close()

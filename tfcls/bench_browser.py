@@ -143,6 +143,8 @@ def bench_browser(exported: Path, version: str | None, n: int) -> dict[str, Any]
         "cold_load_in_page_ms": round(cold["ms"], 1),
         "warm_load_s": round(warm_s, 3),
         "warm_load_in_page_ms": round(warm["ms"], 1),
+        "warm_load_phases_ms": {k: round(v, 1) for k, v in warm["phases"].items()},
+        "cold_load_phases_ms": {k: round(v, 1) for k, v in cold["phases"].items()},
         "predictions": len(times),
         "latency_ms": {
             "p50": round(statistics.median(times), 2),

@@ -214,7 +214,7 @@ def create_app(config: Config | None = None, store: Any = None) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = serving.max_request_bytes
     app.json.sort_keys = False
-    bundles = Bundles(Path(serving.exported))
+    bundles = Bundles(Path(serving.exported).resolve())  # send_file needs absolute paths
     predictors = Predictors(bundles)
     store = store if store is not None else FeedbackStore.open(config.storage)
     app.extensions["tfcls"] = {"store": store, "bundles": bundles, "config": config}
