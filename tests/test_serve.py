@@ -110,6 +110,14 @@ def test_an_accepted_post_survives_kill_9(dev_server):
     ]
 
 
+def test_server_side_predictions_in_a_fresh_process(dev_server):
+    """/api/predict in a process that has not imported TensorFlow Text before."""
+    base, _, _ = dev_server
+    status, body = request(base + "/api/predict", {"texts": ["set an alarm", "rain today?"]})
+    assert status == 200, body
+    assert len(body["results"]) == 2 and body["results"][0]["predictions"]
+
+
 def test_serve_refuses_to_start_without_a_bundle(tmp_path, cache_dir):
     config = config_file(tmp_path, tmp_path / "none", tmp_path / "fb.db")
     proc = subprocess.run(

@@ -99,6 +99,7 @@ class Predictors:
 
                 cli.quiet_tensorflow()
                 import tensorflow as tf
+                import tensorflow_text  # noqa: F401  (registers the tokenizer ops it uses)
 
                 model = tf.saved_model.load(str(self.bundles.root / version / "saved_model"))
                 self._models[version] = model
