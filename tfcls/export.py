@@ -332,6 +332,7 @@ def export(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _clean_stale_temp(out)
+    source = "validation split" if texts is None else "given texts"
     if texts is None:
         texts, labels_y = run.validation_texts()
     y = np.asarray(labels_y)
@@ -402,7 +403,7 @@ def export(
                 "python_saved_model": python_fidelity,
                 "node_tfjs": tried[chosen]["fidelity"],
                 "quantizations_tried": tried,
-                "texts": "validation split" if labels_y is None else "given texts",
+                "texts": source,
             },
             version,
             seconds=round(time.perf_counter() - t0, 1),
