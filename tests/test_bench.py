@@ -123,7 +123,7 @@ def test_bench_unknown_compares_every_score_on_a_small_slice(cache_dir, minilm, 
     for score in r["scores"]:
         assert (seed[score]["n_known"], seed[score]["n_unknown"]) == (24, 24)
         assert 0 <= seed[score]["auroc"] <= 1 and 0 <= seed[score]["unknown_recall"] <= 1
-    assert r["best_auroc"] in r["scores"] and r["shipped"] == "nearest"
+    assert r["best_auroc"] in r["scores"] and r["shipped"] == "max_softmax"
     assert proc.stdout.strip().splitlines()[-1].startswith("unknown: max_softmax AUROC ")
 
 
