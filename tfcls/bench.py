@@ -199,6 +199,16 @@ def bench_train(
     return result
 
 
+def _record(result: dict[str, Any], args: Any, hide: tuple[str, ...] = ("machine",)) -> None:
+    """Stamp a result with date and machine, print it (less ``hide``), write --json."""
+    result.update(
+        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), machine=machine_info()
+    )
+    print(json.dumps({k: v for k, v in result.items() if k not in hide}, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def _parser():
     p = cli.parser("python -m tfcls.bench", "Benchmarks; record the figures in BENCHMARKS.md.")
     sub = p.add_subparsers(dest="benchmark", required=True)
@@ -351,12 +361,7 @@ def _main_train(args: Any, config: Any) -> int:
     path, overrides = cli.config_args(args)
     with tempfile.TemporaryDirectory(prefix="tfcls-bench-train-") as tmp:
         result = bench_train(args.data or config.data.path, path, overrides, args.folds, Path(tmp))
-    result.update(
-        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), machine=machine_info()
-    )
-    print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    _record(result, args)
     cv = result.get("cross_validation")
     cv_text = (
         f", {cv['k']}-fold CV accuracy {cv['accuracy']['mean']:.4f} ± "
@@ -380,12 +385,7 @@ def _main_retrain(args: Any) -> int:
     if args.rows < 1:
         raise TfclsError("--rows must be positive")
     result = bench_retrain(args.exported, args.rows, cli.config_args(args)[0])
-    result.update(
-        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), machine=machine_info()
-    )
-    print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    _record(result, args)
     verdict = "meets" if (result["retrain_seconds"] or 1e9) <= RETRAIN_TARGET else "MISSES"
     print(
         f"retrain: {result['retrain_seconds']} s after {result['feedback_rows']} feedback rows "
@@ -401,12 +401,7 @@ def _main_feedback(args: Any) -> int:
     if min(args.clients, args.requests, args.workers) < 1:
         raise TfclsError("--clients, --requests and --workers must be positive")
     result = bench_feedback(args.exported, args.clients, args.requests, args.workers)
-    result.update(
-        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), machine=machine_info()
-    )
-    print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    _record(result, args)
     lat = result["latency_ms"]
     print(
         f"feedback: {result['throughput_per_s']} POSTs/s from {result['clients']} clients "
@@ -422,12 +417,7 @@ def _main_browser(args: Any) -> int:
     if args.n < 1:
         raise TfclsError("--n must be positive")
     result = bench_browser(args.exported, args.version, args.n)
-    result.update(
-        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), machine=machine_info()
-    )
-    print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    _record(result, args)
     lat = result["latency_ms"]
     p50_ok = "meets" if lat["p50"] <= TARGETS["warm_p50_ms"] else "MISSES"
     load_ok = "meets" if result["warm_load_s"] <= TARGETS["warm_load_s"] else "MISSES"
@@ -476,15 +466,8 @@ def _main_public(args: Any, config: Any) -> int:
                 args.test_per_label,
                 args.refit,
             )
-    result.update(
-        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        machine=machine_info(),
-        overrides=cli.config_args(args)[1],
-    )
-    shown = {k: v for k, v in result.items() if k not in ("machine", "per_seed")}
-    print(json.dumps(shown, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    result["overrides"] = cli.config_args(args)[1]
+    _record(result, args, hide=("machine", "per_seed"))
     if args.benchmark == "unknown":
         print(
             "unknown: "
