@@ -58,6 +58,7 @@ class Example:
     source: str  # "path:LINE" (JSONL, CSV; 1-based) or "path#samples[INDEX]" (JSON)
     title: str  # cleaned title (or cleaned `text` column)
     description: str  # cleaned description, "" if none
+    weight: float = 1.0  # sample weight in fitting and calibration (feedback counts more)
 
 
 def _short_source(other: str, source: str) -> str:
@@ -109,6 +110,11 @@ class Dataset:
         """Class ids (int64), aligned with ``examples``."""
         index = self.label_map()
         return np.array([index[e.label] for e in self.examples], dtype=np.int64)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Sample weights (float32), aligned with ``examples``; 1 unless the data says."""
+        return np.array([e.weight for e in self.examples], dtype=np.float32)
 
     def label_map(self) -> dict[str, int]:
         return {label: i for i, label in enumerate(self.labels)}
