@@ -129,6 +129,72 @@ def test_bundled_training_data_loads():
     assert min(Counter(e.label for e in ds.examples).values()) >= 3
 
 
+# --- sample weights: optional weight and confidence fields ---
+
+
+def test_weight_and_confidence_become_the_sample_weight_in_every_format(tmp_path):
+    rows = valid_rows()
+    rows[0]["weight"] = 3
+    rows[1]["confidence"] = 0.5
+    rows[2].update(weight=2.5, confidence=0.8)  # both: the product
+    rows[3]["weight"] = None  # null: no weight given
+    expected = [3.0, 0.5, 2.0] + [1.0] * 6
+    for name, content in (("w.json", samples_json(rows)), ("w.jsonl", jsonl(rows))):
+        ds = load_dataset(write(tmp_path, name, content))
+        assert ds.weights.dtype == np.float32
+        assert ds.weights.tolist() == pytest.approx(expected)
+        assert [e.weight for e in ds.subset([2, 0]).examples] == pytest.approx([2.0, 3.0])
+    cells = {0: ("3", ""), 1: ("", "0.5"), 2: (" 2.5 ", "0.8")}
+    csv_text = "title,category,Weight,CONFIDENCE\n" + "".join(
+        f"{r['title']},{r['category']},{','.join(cells.get(i, ('', '')))}\n"
+        for i, r in enumerate(rows)
+    )
+    ds = load_dataset(write(tmp_path, "w.csv", csv_text))
+    assert ds.weights.tolist() == pytest.approx(expected)
+    assert load_dataset(DATASETS / "tasks.csv").weights.tolist() == [1.0] * 9
+
+
+def test_bad_weights_name_the_place_the_field_and_what_to_do(tmp_path):
+    rows = valid_rows()
+    bad = [("weight", 0), ("weight", True), ("weight", "2"), ("weight", -1.5)]
+    bad += [("confidence", 1.5), ("confidence", 0), ("weight", 10**400)]
+    for i, (key, value) in enumerate(bad):
+        rows[i][key] = value
+    path = write(tmp_path, "w.jsonl", jsonl(rows) + '{"text": "t", "label": "a", "weight": NaN}\n')
+    err = load_error(path)
+    assert len(err.problems) == 8
+    fix = "give a positive number (1 = ordinary) or drop the field"
+    assert (
+        err.problems[0]
+        == f"{path}:1: field 'weight' must be a finite number > 0, got number 0; {fix}"
+    )
+    assert err.problems[1].startswith(
+        f"{path}:2: field 'weight' must be a finite number > 0, got boolean true"
+    )
+    assert err.problems[2].startswith(
+        f"{path}:3: field 'weight' must be a finite number > 0, got string \"2\""
+    )
+    assert "got number -1.5" in err.problems[3]
+    assert err.problems[4] == (
+        f"{path}:5: field 'confidence' must be a number in (0, 1], got number 1.5; "
+        "give the labeller's confidence (e.g. 0.8) or drop the field"
+    )
+    assert (
+        f"{path}:6: field 'confidence' must be a number in (0, 1], got number 0" in err.problems[5]
+    )
+    assert f"{path}:7: field 'weight' must be a finite number > 0" in err.problems[6]
+    assert err.problems[7].startswith(
+        f"{path}:10: field 'weight' must be a finite number > 0, got number NaN"
+    )
+    body = "".join(f"task {x}{i},{x},1\n" for x in "ab" for i in range(3))
+    csv_path = write(
+        tmp_path, "w.csv", "text,label,weight\n" + body + "u,a,abc\nv,a,inf\nw,b,nan\n"
+    )
+    problems = load_error(csv_path).problems
+    assert [p.split(": field")[0] for p in problems] == [f"{csv_path}:{n}" for n in (8, 9, 10)]
+    assert 'got string "abc"' in problems[0] and "got number Infinity" in problems[1]
+
+
 # --- bad input: every message names the file, the place and the field ---
 
 

@@ -7,8 +7,13 @@ Three formats, chosen by extension (UTF-8; a leading BOM is tolerated):
 - ``.jsonl``: one object per line, with ``text`` + ``label`` or ``title`` + ``description``
   (optional) + ``category``; blank lines are skipped;
 - ``.csv``: a header row naming the columns ``text,label`` or ``title,description,category``
-  (description optional; names matched case-insensitively; extra columns ignored); rows that
-  are entirely empty are skipped.
+  (description optional; names matched case-insensitively; other columns ignored except
+  ``weight`` and ``confidence``); rows that are entirely empty are skipped.
+
+Any row may carry a sample weight: ``weight`` (a finite number > 0; 1 when absent, null or an
+empty CSV cell) and ``confidence`` (the labeller's confidence, 0 < c ≤ 1), which also
+scales it: ``Example.weight`` = weight × confidence. ``tfcls.retrain`` writes ``weight`` so
+that human verdicts and rare labels count more; training uses ``Dataset.weights``.
 
 Every problem is reported, not just the first, with its place (``path:LINE`` or
 ``path#samples[INDEX]``), field and what to do. Nothing is dropped silently: the only rows
@@ -18,10 +23,12 @@ skipped are exact duplicates (same cleaned text and label), listed in ``Dataset.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -220,10 +227,51 @@ def _read_csv(text: str, name: str) -> Iterator[tuple[str, Any]]:
                 _Bad(f"row has {len(row)} fields but the header has {len(header)}; {hint}"),
             )
             continue
-        yield f"{name}:{start}", dict(zip(header, row, strict=True))
+        yield f"{name}:{start}", _csv_numbers(dict(zip(header, row, strict=True)))
+
+
+def _csv_numbers(row: dict[str, str]) -> dict[str, Any]:
+    """A CSV row with its ``weight``/``confidence`` cells as numbers: an empty cell is no
+    value; a cell that is not a number stays a string, which ``_row_weight`` reports."""
+    for key in _WEIGHT_FIELDS.keys() & row.keys():
+        if not row[key].strip():
+            del row[key]
+            continue
+        with contextlib.suppress(ValueError):
+            row[key] = float(row[key])
+    return row
 
 
 _READERS = {".json": _read_json, ".jsonl": _read_jsonl, ".csv": _read_csv}
+
+
+# optional per-row sample weights: field → (the rule, its upper bound (> 0 always), the fix)
+_WEIGHT_FIELDS = {
+    "weight": ("a finite number > 0", math.inf, "give a positive number (1 = ordinary)"),
+    "confidence": ("a number in (0, 1]", 1.0, "give the labeller's confidence (e.g. 0.8)"),
+}
+
+
+def _row_weight(source: str, obj: dict[str, Any], problems: list[str]) -> float:
+    """``weight`` × ``confidence`` of one row (each 1 when absent or null); a bad value is
+    appended to ``problems`` (a boolean or a numeric string in JSON is not a number)."""
+    weight = 1.0
+    for key, (rule, upper, fix) in _WEIGHT_FIELDS.items():
+        value = obj.get(key)
+        if value is None:
+            continue
+        try:
+            number = float(value) if _json_type(value) == "number" else math.nan
+        except OverflowError:  # an integer too large for a float
+            number = math.inf
+        if math.isfinite(number) and 0 < number <= upper:
+            weight *= number
+            continue
+        problems.append(
+            f"{source}: field '{key}' must be {rule}, got {_json_type(value)} "
+            f"{_preview(value)}; {fix} or drop the field"
+        )
+    return weight
 
 
 def _parse_row(source: str, obj: dict[str, Any], problems: list[str]) -> Example | None:
@@ -244,6 +292,7 @@ def _parse_row(source: str, obj: dict[str, Any], problems: list[str]) -> Example
                 f"{source}: field '{key}' must be a string, got {_json_type(obj[key])} "
                 f"{_preview(obj[key])}"
             )
+    weight = _row_weight(source, obj, problems)
     if len(problems) > before:
         return None
     title = clean_text(values[text_key])
@@ -259,7 +308,7 @@ def _parse_row(source: str, obj: dict[str, Any], problems: list[str]) -> Example
     if len(problems) > before:
         return None
     text = join_title_description(title, description) if titled else title
-    return Example(text, label, source, title, description)
+    return Example(text, label, source, title, description, weight)
 
 
 def _problems_error(name: str, problems: list[str]) -> DataError:
