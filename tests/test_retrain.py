@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -16,7 +17,9 @@ import pytest
 from conftest import child_env
 
 from tfcls import retrain as retrain_mod
-from tfcls.retrain import feedback_examples, gate, split_recent
+from tfcls.config import RetrainConfig, load_config
+from tfcls.data import load_dataset
+from tfcls.retrain import example_weights, feedback_examples, gate, plan, split_recent
 
 
 def fb(i, title, action, predicted=None, chosen=None, client="c1", description=""):
@@ -76,15 +79,187 @@ def test_split_recent_holds_out_the_newest():
     assert split_recent(examples, 0.0)[1] == []
 
 
+def test_split_recent_holds_out_some_of_each_new_label():
+    def ex(i, label):
+        return {"text": f"{label} {i}", "label": label, "last_id": i}
+
+    # Admin's verdicts are the oldest: "the newest 20%" alone would hold none of them
+    examples = [ex(i, "Admin") for i in range(12)] + [ex(i, "Dev") for i in range(12, 32)]
+    examples.append(ex(40, "Errands"))  # too few to spare any: all of it is trained on
+    examples += [ex(i, "Errands") for i in range(41, 43)]
+    train, recent = split_recent(examples, 0.2, ["Admin", "Errands"])
+    held = [e["text"] for e in recent]
+    assert held == ["Admin 9", "Admin 10", "Admin 11", *(f"Dev {i}" for i in range(28, 32))]
+    assert [e["last_id"] for e in train] == sorted(e["last_id"] for e in train)
+    assert len(train) + len(recent) == len(examples)
+    assert sum(e["label"] == "Admin" for e in train) == 9  # ceil(0.2 · 12) = 3 held out
+    # a new label of 4 keeps 3 to learn from; 15 holds out ceil(3.0000000000000004) = 3
+    assert split_recent([ex(i, "N") for i in range(4)], 0.5, ["N"])[1] == [ex(3, "N")]
+    assert len(split_recent([ex(i, "N") for i in range(15)], 0.2, ["N"])[1]) == 3
+    assert split_recent(examples, 0.2, ["Admin"]) == split_recent(examples, 0.2, ["Admin"])
+
+
 def test_gate():
+    rules = RetrainConfig(tolerance=0.01)
     cur = {"fixed": {"n": 20, "accuracy": 0.90}, "recent_feedback": {"n": 5, "accuracy": 0.2}}
     ok = {"fixed": {"n": 20, "accuracy": 0.895}, "recent_feedback": {"n": 5, "accuracy": 1.0}}
-    assert gate(cur, ok, 0.01)[0]
+    assert gate(cur, ok, rules)[0]
     worse = {"fixed": {"n": 20, "accuracy": 0.85}, "recent_feedback": {"n": 5, "accuracy": 1.0}}
-    promote, reasons = gate(cur, worse, 0.01)
+    promote, reasons = gate(cur, worse, rules)
     assert not promote and "worse beyond tolerance" in reasons[0]
     empty = {"fixed": {"n": 20, "accuracy": 0.9}, "recent_feedback": {"n": 0, "accuracy": None}}
-    assert gate(empty, {**ok, "recent_feedback": empty["recent_feedback"]}, 0.01)[0]
+    assert gate(empty, {**ok, "recent_feedback": empty["recent_feedback"]}, rules)[0]
+
+
+def test_gate_refuses_a_candidate_that_learned_none_of_the_feedback():
+    rules = RetrainConfig(tolerance=0.01, min_holdout_to_judge=5, min_feedback_accuracy=0.5)
+    fixed = {"n": 85, "accuracy": 0.8}
+
+    def scores(n, accuracy, by_label=None):
+        return {
+            "fixed": fixed,
+            "recent_feedback": {"n": n, "accuracy": accuracy, "by_label": by_label or {}},
+        }
+
+    # "0.0 → 0.0, within tolerance" used to promote; on 6 texts it tells: not learned
+    promote, reasons = gate(scores(6, 0.0), scores(6, 0.0), rules)
+    assert not promote and "recent_feedback (n=6): accuracy 0.0000 → 0.0000" in reasons[1]
+    assert reasons[2] == (
+        "recent_feedback (n=6): candidate accuracy 0.0000 is below "
+        "retrain.min_feedback_accuracy 0.5: it has not learned the feedback"
+    )
+    assert not gate(scores(6, 0.0), scores(6, 1 / 3), rules)[0]
+    assert gate(scores(6, 0.0), scores(6, 0.5), rules)[0]
+    # 4 texts are too few to judge the accuracy: promoted, and the reason says why
+    promote, reasons = gate(scores(4, 0.0), scores(4, 0.0), rules)
+    assert promote and "fewer than retrain.min_holdout_to_judge=5" in reasons[-1]
+    # a new label whose 3 held-out texts are all missed is refused, even on a small holdout
+    missed = {"Admin": {"n": 3, "right": 0, "accuracy": 0.0}}
+    promote, reasons = gate(scores(3, 0.0), scores(3, 0.0, missed), rules, ["Admin"])
+    assert not promote and reasons[-1] == (
+        "new label 'Admin': the candidate predicts it for 0 of its 3 held-out feedback texts: "
+        "it has not learned the label"
+    )
+    one = {"Admin": {"n": 3, "right": 1, "accuracy": 0.3333}}
+    assert gate(scores(3, 0.0), scores(3, 1 / 3, one), rules, ["Admin"])[0]
+    two = {"Admin": {"n": 2, "right": 0, "accuracy": 0.0}}  # 2 held-out texts: too few
+    assert gate(scores(2, 0.0), scores(2, 0.0, two), rules, ["Admin"])[0]
+
+
+def base_rows(counts):
+    return [
+        {"text": f"{label} {i}", "label": label, "origin": "base", "base_weight": 1.0}
+        for label, n in counts.items()
+        for i in range(n)
+    ]
+
+
+def test_weights_lift_a_new_label_to_the_floor_within_the_cap():
+    rows = base_rows({"Meeting": 96, "Development": 95, "Design": 94, "Planning": 95, "Rare": 19})
+    rows += [
+        {"text": f"admin {i}", "label": "Admin", "origin": "feedback", "base_weight": 1.0}
+        for i in range(10)
+    ]
+    rows += [
+        {"text": f"dev {i}", "label": "Development", "origin": "feedback", "base_weight": 1.0}
+        for i in range(2)
+    ]
+    weights, record = example_weights(rows, RetrainConfig())
+    by = record["labels"]
+    assert record["floor"] == 95.0  # the median base label's total
+    admin = [w for r, w in zip(rows, weights, strict=True) if r["label"] == "Admin"]
+    assert admin == pytest.approx([9.5] * 10)  # 3 (feedback) · 95 / 30 ≤ 20
+    assert by["Admin"] == {
+        "examples": 10,
+        "feedback_examples": 10,
+        "boost": pytest.approx(95 / 30, abs=1e-4),
+        "weight_each": {"base": None, "feedback": 9.5},
+        "total": pytest.approx(95.0),
+        "capped": 0,
+    }
+    assert by["Rare"]["weight_each"]["base"] == 5.0 and by["Rare"]["total"] == pytest.approx(95)
+    assert by["Development"]["weight_each"] == {"base": 1.0, "feedback": 3.0}  # no boost
+    assert by["Meeting"]["total"] == 96.0 and by["Meeting"]["boost"] == 1.0
+    # 3 verdicts would need 31.7 each to reach the floor: the cap holds them at 20
+    few = base_rows({"a": 100, "b": 100, "c": 100})
+    few += [
+        {"text": f"n {i}", "label": "New", "origin": "feedback", "base_weight": 1.0}
+        for i in range(3)
+    ]
+    weights, record = example_weights(few, RetrainConfig(max_weight=20))
+    assert max(weights) == 20.0 and record["labels"]["New"]["total"] == 60.0
+    assert record["labels"]["New"]["capped"] == 3
+    # no balancing: feedback counts feedback_weight, nothing else
+    weights, _ = example_weights(rows, RetrainConfig(balance_labels=False, feedback_weight=2))
+    assert sorted(set(weights)) == [1.0, 2.0]
+    # a data file's own weight above the cap is kept, not lowered
+    heavy = base_rows({"a": 10, "b": 10})
+    heavy.append({"text": "h", "label": "a", "origin": "base", "base_weight": 50.0})
+    assert max(example_weights(heavy, RetrainConfig())[0]) == 50.0
+
+
+def fake_run(folder, rows, test=(), **files):
+    """A run directory as far as `plan` reads it: data file, run.json, splits.json."""
+    folder.mkdir(parents=True)
+    data = folder / "data.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    run_json = {"data_path": str(data), "data_sha256": digest}
+    (folder / "run.json").write_text(json.dumps(run_json))
+    (folder / "splits.json").write_text(json.dumps({"test": list(test)}))
+    for name, content in files.items():
+        (folder / f"{name}.json").write_text(json.dumps(content))
+    return folder
+
+
+def test_plan_weights_the_new_label_records_it_and_never_compounds(tmp_path):
+    base = [{"text": f"{lab} task {i}", "label": lab} for lab in ("Dev", "Meet") for i in range(40)]
+    base += [{"text": f"heavy {i}", "label": "Dev", "weight": 2} for i in range(2)]
+    run = fake_run(tmp_path / "run", base, test=[0, 40])
+    titles = [f"file expense report {i}" for i in range(12)]
+    rows = [
+        fb(i + 1, t, "new_category", chosen="Admin", client=f"p{i % 3}")
+        for i, t in enumerate(titles)
+    ]
+    rows.append(fb(20, "Dev task 5", "corrected", chosen="Meet"))
+    config = load_config(overrides=["retrain.recent_holdout=0.2"])
+    training, holdouts, record = plan(config, run, rows)
+    assert record["new_labels"] == ["Admin"] and record["base_labels_overridden"] == 1
+    assert record["recent_feedback_labels"] == {"Admin": 3}  # ceil(0.2 · 12); Meet: round(0.2)
+    assert [h["text"] for h in holdouts["recent_feedback"]] == titles[9:]
+    assert [f["text"] for f in holdouts["fixed"]] == ["Dev task 0", "Meet task 0"]
+    weights = record["weights"]
+    assert weights["floor"] == 40.5  # Dev 38 + 2 · 2 (one text is feedback now), Meet 39
+    admin = weights["labels"]["Admin"]
+    assert admin["examples"] == 9 and admin["weight_each"]["feedback"] == 4.5  # 3 · 40.5 / 27
+    assert admin["total"] == pytest.approx(weights["floor"])
+    by_text = {r["text"]: r for r in training}
+    assert by_text["Dev task 5"] == {
+        "text": "Dev task 5",
+        "label": "Meet",
+        "origin": "feedback",
+        "base_weight": 1.0,
+        "weight": 3.0,
+    }
+    assert by_text["heavy 0"]["weight"] == 2.0 and by_text["Dev task 1"]["weight"] == 1.0
+    # the candidate's data as retrain writes it is the next retrain's base: the base weights
+    # come back from it (its base_weight), not the boosted ones: weights never compound
+    again = fake_run(
+        tmp_path / "retrain-run",
+        training,
+        holdouts={"fixed": holdouts["fixed"]},
+        retrain_config={},
+    )
+    training2, holdouts2, record2 = plan(config, again, rows)
+    assert record2["new_labels"] == [] and record2["weights"]["floor"] == 40.5
+    # Admin is pooled with the known labels now: the newest 3 of 13 verdicts are held out
+    assert [h["text"] for h in holdouts2["recent_feedback"]] == [*titles[10:], "Dev task 5"]
+    by_text2 = {r["text"]: r for r in training2}
+    assert by_text2["heavy 0"]["weight"] == 2.0 and by_text2["Dev task 1"]["weight"] == 1.0
+    heavy = {t: r["base_weight"] for t, r in by_text2.items() if r["base_weight"] != 1.0}
+    assert heavy == {"heavy 0": 2.0, "heavy 1": 2.0}
+    # Admin's 10 trained verdicts are lifted from 30 to the floor again: 3 · 40.5 / 30 each
+    assert record2["weights"]["labels"]["Admin"]["weight_each"]["feedback"] == 4.05
 
 
 # A category the served model cannot know: after retraining it must predict it.
@@ -174,6 +349,16 @@ def test_feedback_retrains_promotes_and_the_server_switches(loop, cache_dir):
     assert record["candidate"]["recent_feedback"]["accuracy"] >= 0.5
     decision = json.loads((Path(record["candidate_run"]) / "decision.json").read_text())
     assert decision["verdict"].startswith("promoted") and decision["reasons"]
+    # the decision records the weights; the candidate's data carries them, row by row
+    weights = decision["weights"]["labels"]
+    assert weights["errands"]["examples"] == 6 and weights["errands"]["feedback_examples"] == 6
+    assert weights["errands"]["weight_each"]["feedback"] > config.retrain.feedback_weight
+    assert weights["errands"]["total"] == pytest.approx(decision["weights"]["floor"], rel=1e-3)
+    assert decision["candidate"]["recent_feedback"]["by_label"]["errands"]["n"] == 2
+    run_json = json.loads((Path(record["candidate_run"]) / "run.json").read_text())
+    data = load_dataset(run_json["data_path"])
+    by_label = {e.label: e.weight for e in data.examples}
+    assert by_label["errands"] == pytest.approx(weights["errands"]["weight_each"]["feedback"])
     new = record["promoted_version"]
     # the running app serves the new version without a restart, and predicts the phrasing
     after = client.post("/api/predict", json={"texts": [probe]}).json
@@ -198,10 +383,12 @@ def test_a_worse_candidate_is_refused_with_a_decision_record(loop, monkeypatch):
     post_errands(app.test_client(), base)
     real = retrain_mod._train_candidate
 
-    def shuffled(config, current_run, data):
-        labels = list(data.values())
+    def shuffled(config, current_run, rows):
+        labels = [r["label"] for r in rows]
         random.Random(0).shuffle(labels)
-        return real(config, current_run, dict(zip(data, labels, strict=True)))
+        return real(
+            config, current_run, [{**r, "label": lab} for r, lab in zip(rows, labels, strict=True)]
+        )
 
     monkeypatch.setattr(retrain_mod, "_train_candidate", shuffled)
     record = retrain_mod.retrain(config)

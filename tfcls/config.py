@@ -227,10 +227,27 @@ class RetrainConfig:
     tolerance: float = 0.01  # promote unless a holdout's accuracy drops by more than this
     tune: bool = False  # search the head again (slow); default: the current run's hyperparameters
     quantize: str = "auto"  # export setting for a promoted candidate
+    # sample weights of the candidate's data (tfcls.retrain's docstring says how)
+    feedback_weight: float = 3.0  # a human verdict counts this many base examples
+    balance_labels: bool = True  # lift each label's total weight to the median base label's
+    max_weight: float = 20.0  # boosting stops here: one example cannot dominate
+    # the gate also refuses a candidate that has not learned the feedback holdout
+    min_holdout_to_judge: int = 5  # recent-feedback texts needed to judge its accuracy
+    min_feedback_accuracy: float = 0.5  # refuse below this on a judgeable feedback holdout
+    adapt_encoder: bool = False  # true: adapt the encoder again if the current run did
 
     def __post_init__(self) -> None:
         if self.min_examples_new_label < 1:
             raise ConfigError("retrain.min_examples_new_label must be ≥ 1")
+        for name in ("feedback_weight", "max_weight"):
+            if not 0 < getattr(self, name) < float("inf"):
+                raise ConfigError(f"retrain.{name} must be > 0, got {getattr(self, name)}")
+        if self.min_holdout_to_judge < 1:
+            raise ConfigError("retrain.min_holdout_to_judge must be ≥ 1")
+        if not 0 <= self.min_feedback_accuracy <= 1:
+            raise ConfigError(
+                f"retrain.min_feedback_accuracy must be in [0, 1], got {self.min_feedback_accuracy}"
+            )
         if not 0 <= self.recent_holdout < 1:
             raise ConfigError(
                 f"retrain.recent_holdout must be in [0, 1), got {self.recent_holdout}"
