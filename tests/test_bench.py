@@ -89,8 +89,8 @@ def test_bench_banking77_few_shot_on_a_small_slice(cache_dir, minilm, tmp_path):
     assert r["target"] is None  # a slice is never compared with the published targets
     seeds = r["per_seed"]
     assert [s["seed"] for s in seeds] == [42, 43]
-    assert all((s["train"], s["val"], s["trials"]) == (12, 4, 2) for s in seeds)
-    assert r["refit"] and all(s["refit_epochs"] >= 1 for s in seeds)
+    assert all((s["train"], s["trials"]) == (16, 2) for s in seeds)  # every shot trains
+    assert r["adapt_layers"] == 2 and all(s["crossfit"]["adapt"]["layers"] == 2 for s in seeds)
     accs = [s["accuracy"] for s in seeds]
     assert r["accuracy"]["mean"] == pytest.approx(sum(accs) / 2)
     assert all(0.25 <= a <= 1 for a in accs)  # 4 distinct banking intents, better than chance
@@ -117,14 +117,79 @@ def test_bench_unknown_compares_every_score_on_a_small_slice(cache_dir, minilm, 
     )
     assert proc.returncode == 0, proc.stderr
     r = json.loads(out.read_text())
-    assert set(r["scores"]) == {"max_softmax", "energy", "centroid", "nearest"}
     seed = r["per_seed"][0]
-    assert seed["known_labels"] == 3
-    for score in r["scores"]:
-        assert (seed[score]["n_known"], seed[score]["n_unknown"]) == (24, 24)
-        assert 0 <= seed[score]["auroc"] <= 1 and 0 <= seed[score]["unknown_recall"] <= 1
-    assert r["best_auroc"] in r["scores"] and r["shipped"] == "max_softmax"
-    assert proc.stdout.strip().splitlines()[-1].startswith("unknown: max_softmax AUROC ")
+    assert seed["known_labels"] == 3 and r["score"] == "max_softmax"
+    assert (seed["n_known"], seed["n_unknown"]) == (24, 24)
+    assert 0 <= seed["auroc"] <= 1 and 0 <= seed["unknown_recall"] <= 1
+    # the shipped rule: an unknown text is never auto-selected
+    assert seed["auto_select_threshold"] >= seed["threshold"]
+    assert proc.stdout.strip().splitlines()[-1].startswith("unknown: banking77 known")
+
+
+def test_bench_unknown_across_datasets_on_a_small_slice(cache_dir, minilm, tmp_path):
+    out = tmp_path / "cross.json"
+    proc = run_bench(
+        cache_dir,
+        "unknown",
+        "--dataset",
+        "hwu64",
+        "--unknown-from",
+        "banking77",
+        "--labels",
+        "4",
+        "--shots",
+        "6",
+        "--test-per-label",
+        "5",
+        "--seeds",
+        "1",
+        "--json",
+        str(out),
+        *QUICK,
+        "--set",
+        "train.adapt_layers=0",
+    )
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(out.read_text())
+    seed = r["per_seed"][0]
+    # every hwu64 intent of the slice known; every banking77 test text of it unknown
+    assert (seed["known_labels"], seed["n_known"], seed["n_unknown"]) == (4, 20, 20)
+    assert r["unknown_from"] == "banking77" and r["known_fraction"] is None
+
+
+def test_bench_quality_cross_validates_the_default_procedure(
+    small_dataset, cache_dir, minilm, tmp_path
+):
+    out = tmp_path / "quality.json"
+    proc = run_bench(
+        cache_dir,
+        "quality",
+        "--data",
+        str(small_dataset),
+        "--folds",
+        "2",
+        "--repeats",
+        "1",
+        "--json",
+        str(out),
+        *QUICK,
+        "--set",
+        "train.adapt_epochs=1",
+        "--set",
+        "train.crossfit_folds=2",
+    )
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(out.read_text())
+    assert (r["k"], r["repeats"], r["examples"]) == (2, 1, 125)
+    folds = r["per_fold"]
+    assert len(folds) == 2 and sum(f["n"] for f in folds) == 125  # every text held out once
+    for key in ("accuracy", "auto_select_coverage", "auto_select_precision", "ece"):
+        values = [f[key] for f in folds]
+        assert r[key]["mean"] == pytest.approx(sum(values) / 2) and 0 <= min(values)
+    assert r["procedure"]["adapt_layers"] == 2 and r["full_training"]["seconds_warm_cache"] > 0
+    assert r["accuracy"]["mean"] > 0.5  # 5 distinct intents
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("quality (2-fold × 1, out of fold): accuracy ")
 
 
 def test_bench_rejects_bad_arguments(cache_dir):

@@ -11,10 +11,12 @@ from tfcls.calibration import (
     apply_temperature,
     choose_threshold,
     coverage_curve,
+    cross_fitted,
     ece,
     evaluate_threshold,
     fit_temperature,
     nll,
+    raise_threshold,
     reliability,
 )
 
@@ -117,3 +119,35 @@ def test_decide_marks_auto_select_and_unknown():
     by_probability = {"score": "max_softmax", "threshold": 0.5}
     assert decide([0.3, 0.4, 0.3], labels, 0.8, unknown=by_probability)["unknown"]
     assert not decide([0.05, 0.9, 0.05], labels, 0.8, unknown=by_probability)["unknown"]
+
+
+def test_cross_fitted_calibration_recovers_the_temperature_and_reports_its_spread():
+    shown, y = overconfident(n=3000, seed=3)
+    fold_of = np.random.default_rng(0).integers(0, 5, len(y))
+    calib = cross_fitted(shown, y, fold_of, True, 0.9)
+    assert calib["temperature"] == pytest.approx(3.0, rel=0.1)
+    assert calib["oof"]["nll_after"] < calib["oof"]["nll_before"]
+    spread = calib["spread"]
+    assert len(spread["threshold_per_fold"]) == 5 and spread["threshold_std"] >= 0
+    assert all(t == pytest.approx(3.0, rel=0.25) for t in spread["temperature_per_fold"])
+    assert sum(calib["reliability"]["oof"]["counts"]) == len(y)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.6, 0.99), st.floats(0.0, 1.0))
+def test_cross_fitted_threshold_meets_the_target_out_of_fold_and_respects_the_floor(
+    seed, target, floor
+):
+    shown, y = overconfident(n=300, seed=seed)
+    fold_of = np.arange(len(y)) % 3
+    calib = cross_fitted(shown, y, fold_of, True, target)
+    cal = apply_temperature(shown, calib["temperature"])
+    raise_threshold(calib, cal, y, floor)
+    chosen = calib["threshold"]
+    got = evaluate_threshold(cal, y, chosen["threshold"])
+    # by construction on the out-of-fold predictions it was chosen on ...
+    assert got["precision"] >= target or got["coverage"] == 0.0
+    # ... and never below the unknown threshold: only confident *and* known texts
+    assert chosen["threshold"] >= floor
+    assert chosen["raised_to_unknown"] == (chosen["threshold"] > chosen["precision_threshold"])
+    assert got["coverage"] == pytest.approx(chosen["coverage"])

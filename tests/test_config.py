@@ -59,3 +59,17 @@ def test_yaml_syntax_error_names_line(tmp_path):
 def test_int_overrides_roundtrip(n):
     cfg = load_config(overrides=[f"encoder.batch_size={n}"])
     assert dataclasses.replace(cfg.encoder).batch_size == n
+
+
+def test_removed_keys_say_what_replaced_them(tmp_path, capsys):
+    old = tmp_path / "old.yaml"
+    old.write_text("train:\n  fine_tune: false\n  fine_tune_epochs: 4\n")
+    config = load_config(old)  # an older run's config.yaml still loads
+    assert config.train.adapt_layers == 2
+    assert "ignoring removed key 'train.fine_tune_epochs' (use train.adapt_epochs)" in (
+        capsys.readouterr().err
+    )
+    with pytest.raises(ConfigError, match=r"'train.fine_tune' was removed: .*adapt_layers"):
+        load_config(overrides=["train.fine_tune=true"])
+    with pytest.raises(ConfigError, match="train.crossfit_folds must be ≥ 2"):
+        load_config(overrides=["train.crossfit_folds=1"])

@@ -6,6 +6,7 @@ import numpy as np
 
 from tfcls.config import load_config
 from tfcls.crossval import cross_validate
+from tfcls.data import Dataset, Example, LoadReport
 
 
 def test_cross_validation_reports_every_fold_and_mean_std(tmp_path):
@@ -20,12 +21,24 @@ def test_cross_validation_reports_every_fold_and_mean_std(tmp_path):
             "tuner.epochs=10",
             "train.epochs=20",
             "train.tensorboard=false",
+            "train.adapt_layers=0",  # synthetic vectors: no encoder to adapt
         ]
     )
-    out = cross_validate(x, y, ["a", "b", "c"], config, 3, tmp_path)
-    assert len(out["folds"]) == 3 and sum(f["n"] for f in out["folds"]) == 60
+    labels = ["a", "b", "c"]
+    examples = [Example(f"t{i}", labels[c], f"x:{i}", f"t{i}", "") for i, c in enumerate(y)]
+    dataset = Dataset("x", "0", examples, labels, LoadReport(60, 60))
+    out = cross_validate(dataset, x, config, 2, tmp_path, repeats=2)
+    assert len(out["folds"]) == 4 and sum(f["n"] for f in out["folds"]) == 120
     accs = [f["accuracy"] for f in out["folds"]]
     assert out["accuracy"]["mean"] == np.mean(accs)
     assert out["accuracy"]["std"] == np.std(accs, ddof=1)
     assert out["accuracy"]["mean"] > 0.8
-    assert all((tmp_path / f"fold{i}" / "best_hparams.json").is_file() for i in range(3))
+    for fold in out["folds"]:  # shipped threshold, scored on the held-out fold
+        assert 0 <= fold["auto_select_coverage"] <= 1 and 0 <= fold["auto_select_precision"] <= 1
+        assert fold["threshold"] >= fold["unknown_threshold"]
+    assert {(f["repeat"], f["fold"]) for f in out["folds"]} == {
+        (r, i) for r in (0, 1) for i in (0, 1, 2)
+    }
+    assert all(
+        (tmp_path / f"r{r}f{i}" / "best_hparams.json").is_file() for r in (0, 1) for i in range(3)
+    )

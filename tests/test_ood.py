@@ -83,14 +83,13 @@ def test_evaluate_detection_hand_case():
 
 
 def test_unknown_record_and_scores():
-    val = np.linspace(0, 1, 21)
-    r = ood.unknown_record("nearest", val, 0.9, test_scores=np.array([0.0, 0.5, 1.0]))
+    known = np.linspace(0, 1, 21)
+    r = ood.unknown_record("nearest", known, 0.9)
     assert r["score"] == "nearest" and ood.SHIPPED == "max_softmax"
-    assert r["val_known_kept"] >= 0.9 and r["threshold"] == pytest.approx(0.1)
-    assert r["test_known_kept"] == pytest.approx(2 / 3) and not r["capped_at_auto_select"]
-    capped = ood.unknown_record("max_softmax", val, 0.5, cap=0.3)
-    assert capped["threshold"] == 0.3 and capped["capped_at_auto_select"]
-    assert capped["val_known_kept"] >= 0.5
+    assert r["oof_known_kept"] >= 0.9 and r["threshold"] == pytest.approx(0.1)
+    # never capped: a high known-recall threshold stays high (auto-select is raised instead)
+    high = ood.unknown_record("max_softmax", known, 0.5)
+    assert high["threshold"] == pytest.approx(0.5) and high["oof_known_kept"] >= 0.5
     proba = np.array([[0.2, 0.8], [0.6, 0.4]])
     np.testing.assert_allclose(ood.unknown_scores("max_softmax", proba, None), [0.8, 0.6])
     np.testing.assert_allclose(
@@ -98,3 +97,16 @@ def test_unknown_record_and_scores():
     )
     with pytest.raises(ValueError, match="needs similarities"):
         ood.unknown_scores("nearest", proba, None)
+
+
+def test_out_of_fold_similarity_never_looks_inside_the_own_fold():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((30, 8)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    x[1] = x[0]  # a twin in the same fold: must not count
+    fold_of = np.repeat([0, 1], 15)
+    sims = ood.out_of_fold_similarity(x, fold_of)
+    assert sims[0] == pytest.approx(ood.nearest_similarity(x[:1], x[15:])[0])
+    assert sims[0] < 1 - 1e-6
+    outside = ood.nearest_similarity(x[15:], x[:15])
+    np.testing.assert_allclose(sims[15:], outside, rtol=1e-6)

@@ -36,6 +36,8 @@ def test_run_directory_holds_everything(trained):
         "history.json",
         "metrics.json",
         "checkpoints/head.weights.h5",
+        "encoder/encoder/saved_model.pb",  # the adapted encoder (train.adapt_layers: 2)
+        "encoder/preprocessor/saved_model.pb",
     ):
         assert (run_dir / name).exists(), name
     assert list((run_dir / "logs").rglob("*tfevents*")), "no TensorBoard logs"
@@ -49,11 +51,19 @@ def test_run_directory_holds_everything(trained):
     splits = json.loads((run_dir / "splits.json").read_text())
     assert not set(splits["train"]) & set(splits["test"])
     assert "trial 3: completed" in proc.stderr
+    # the default procedure: cross-fitted, encoder adapted, the run names its own encoder
+    crossfit = metrics["crossfit"]
+    assert crossfit["folds"] == 3 and crossfit["adapt"]["layers"] == 2
+    assert 1 <= crossfit["adapt"]["epochs_chosen"] <= crossfit["adapt"]["epochs_scheduled"]
+    assert f"handle: {run_dir / 'encoder'}\n" in (run_dir / "config.yaml").read_text()
+    base = json.loads((run_dir / "run.json").read_text())["base_encoder"]
+    assert base["handle"] == "all-MiniLM-L6-v2"
+    assert "cross-fitting fold 3/3" in proc.stderr
 
 
-def test_full_model_takes_strings_and_head_takes_embeddings(
-    trained, minilm, cache_dir, monkeypatch
-):
+def test_full_model_takes_strings_and_head_takes_embeddings(trained, cache_dir, monkeypatch):
+    from tfcls.encoders import load_encoder
+
     run_dir, _ = trained
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     labels = json.loads((run_dir / "metrics.json").read_text())["labels"]
@@ -64,7 +74,8 @@ def test_full_model_takes_strings_and_head_takes_embeddings(
     assert [labels[i] for i in proba.argmax(1)] == ["alarm_set", "weather_query"]
     head = load_model(run_dir / "head.keras")
     temperature = json.loads((run_dir / "calibration.json").read_text())["temperature"]
-    raw = head.predict(minilm.embed(texts), verbose=0)
+    adapted = load_encoder(str(run_dir / "encoder"), cache_dir=cache_dir, use_cache=False)
+    raw = head.predict(adapted.embed(texts), verbose=0)
     np.testing.assert_allclose(apply_temperature(raw, temperature), proba, atol=1e-5)
 
 
@@ -79,14 +90,17 @@ def test_nearest_unknown_score_travels_inside_the_model(
     out = model.predict(tf.constant(texts), verbose=0)
     references = np.load(tiny_run / "references.npy")
     splits = json.loads((tiny_run / "splits.json").read_text())
-    assert references.shape[0] == len(splits["train"])
-    vectors = load_encoder(str(tiny_pair), cache_dir=cache_dir).embed(texts)
+    assert references.shape[0] == len(splits["train"]) + len(splits["val"])
+    # the run's own (adapted) encoder embeds what the references are compared with
+    own = load_encoder(str(tiny_run / "encoder"), cache_dir=cache_dir, use_cache=False)
+    assert own.fingerprint != load_encoder(str(tiny_pair), cache_dir=cache_dir).fingerprint
+    vectors = own.embed(texts)
     np.testing.assert_allclose(
         out["similarity"], nearest_similarity(vectors, references), atol=1e-5
     )
     assert out["probabilities"].shape == (2, 5)
     unknown = json.loads((tiny_run / "calibration.json").read_text())["unknown"]
-    assert unknown["score"] == "nearest" and unknown["val_known_kept"] >= 0.95
+    assert unknown["score"] == "nearest" and unknown["oof_known_kept"] >= 0.95
 
 
 def test_run_is_calibrated_with_a_threshold_that_meets_its_target(trained):
@@ -96,9 +110,13 @@ def test_run_is_calibrated_with_a_threshold_that_meets_its_target(trained):
     threshold = calib["threshold"]
     assert threshold["target_precision"] == 0.95
     assert threshold["precision"] >= 0.95 or threshold["coverage"] == 0.0
-    assert calib["val"]["nll_after"] <= calib["val"]["nll_before"] + 1e-9
+    assert calib["oof"]["nll_after"] <= calib["oof"]["nll_before"] + 1e-9
     assert set(calib["test"]["at_threshold"]) == {"threshold", "coverage", "precision"}
-    assert sum(calib["reliability"]["val"]["counts"]) == calib["val"]["n"]
+    # chosen on out-of-fold predictions of every training text, not a validation split
+    splits = json.loads((run_dir / "splits.json").read_text())
+    assert calib["oof"]["n"] == len(splits["train"]) + len(splits["val"])
+    assert sum(calib["reliability"]["oof"]["counts"]) == calib["oof"]["n"]
+    assert len(calib["spread"]["threshold_per_fold"]) == 3
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["calibration"]["temperature"] == calib["temperature"]
 
@@ -111,7 +129,7 @@ def test_same_data_config_and_seed_give_the_same_metrics(trained, small_dataset,
     assert again.returncode == 0, again.stderr
     first = json.loads((run_dir / "metrics.json").read_text())
     second = json.loads((run_dir.parent / "b" / "metrics.json").read_text())
-    for key in ("hyperparameters", "val", "test"):
+    for key in ("hyperparameters", "oof", "test"):
         assert first[key] == second[key], key
     assert second["embedding_cache"]["misses"] == 0  # every text came from the cache
 
@@ -195,9 +213,10 @@ def test_run_ships_unknown_detection(trained, cache_dir, monkeypatch):
     calib = json.loads((run_dir / "calibration.json").read_text())
     unknown = calib["unknown"]
     assert unknown["score"] == "max_softmax" and unknown["known_recall"] == 0.95
-    assert unknown["val_known_kept"] >= 0.95 and 0 <= unknown["test_known_kept"] <= 1
-    # never above the auto-select threshold: a text selected automatically is not unknown
+    assert unknown["oof_known_kept"] >= 0.95 and 0 <= unknown["test_known_kept"] <= 1
+    # unknown is decided first and never capped; auto-select is raised to it instead
     assert unknown["threshold"] <= calib["threshold"]["threshold"]
+    assert "capped_at_auto_select" not in unknown
     assert not (run_dir / "references.npy").exists()  # max_softmax needs no embeddings
     predictor = Predictor(run_dir)
     texts = [
@@ -213,7 +232,7 @@ def test_run_ships_unknown_detection(trained, cache_dir, monkeypatch):
 
 
 @pytest.mark.slow
-def test_train_with_fine_tuning_reports_the_gain(small_dataset, cache_dir, tmp_path):
+def test_train_with_contrastive_tuning_then_adaptation(small_dataset, cache_dir, tmp_path):
     proc = run_train(
         train_cmd(
             small_dataset,
@@ -223,13 +242,9 @@ def test_train_with_fine_tuning_reports_the_gain(small_dataset, cache_dir, tmp_p
             "--name",
             "ft",
             "--set",
-            "train.fine_tune=true",
+            "train.adapt_epochs=2",
             "--set",
-            "train.fine_tune_epochs=2",
-            "--set",
-            "train.fine_tune_learning_rate=0.0001",
-            "--set",
-            "train.contrastive=true",  # SetFit pairs first, then end-to-end fine-tuning
+            "train.contrastive=true",  # SetFit pairs first, then the adaptation
             "--set",
             "train.contrastive_iterations=1",
             "--set",
@@ -242,17 +257,12 @@ def test_train_with_fine_tuning_reports_the_gain(small_dataset, cache_dir, tmp_p
     pairs = metrics["contrastive"]
     assert pairs["separation_after"] > pairs["separation_before"], pairs
     assert pairs["encoder"] == str(tmp_path / "ft" / "contrastive" / "encoder")
-    report = metrics["fine_tune"]
-    assert report["val_accuracy_after"] - report["val_accuracy_before"] == pytest.approx(
-        report["gain"]
-    )
-    assert "fine-tuning: val accuracy" in proc.stderr
+    adapt = metrics["crossfit"]["adapt"]
+    assert len(adapt["oof_accuracy_per_epoch"]) == 2
     config = (tmp_path / "ft" / "config.yaml").read_text()
-    # the run now names its own tuned encoder: fine-tuned if that helped, else contrastive
-    named = tmp_path / "ft" / ("encoder" if report["kept"] else "contrastive/encoder")
-    assert f"handle: {named}\n" in config
-    if report["kept"]:
-        assert (tmp_path / "ft" / "encoder" / "encoder" / "saved_model.pb").is_file()
+    assert f"handle: {tmp_path / 'ft' / 'encoder'}\n" in config  # adapted from the tuned one
+    base = json.loads((tmp_path / "ft" / "run.json").read_text())["base_encoder"]
+    assert base["handle"] == "all-MiniLM-L6-v2"  # cross-validation starts from it
     predicted = subprocess.run(
         [sys.executable, "-m", "tfcls.predict", "--run", str(tmp_path / "ft"), "set an alarm"],
         env=child_env(cache_dir),

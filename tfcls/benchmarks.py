@@ -3,19 +3,19 @@ intents.
 
 Accuracy protocol (``python -m tfcls.bench banking77|hwu64 --shots 10|30|full``): for each
 seed, sample ``shots`` texts per intent from the official train split (``full``: all of
-it), carve a stratified validation part from that sample (``data.val_fraction``; it tunes
-the head and stops training early, so few-shot runs never see more labelled texts than
-the shots), train as ``python -m tfcls.train`` does (the config's levers included:
-``train.contrastive``, ``train.fine_tune``, the tuner's search space), then (unless
-``--no-refit``) retrain the chosen head on the whole sample for the epochs validation
-chose, and score the official test split. Few-shot figures are mean ± std over seeds,
+it), train on the sample exactly as ``python -m tfcls.train`` does (``tfcls.crossfit``:
+the tuner on an internal validation part of the sample, encoder adaptation chosen out of
+fold, the final model on every shot; the config's levers included: ``train.adapt_*``,
+``train.contrastive``, the tuner's search space), so few-shot runs never see more labelled
+texts than the shots, and score the official test split. Few-shot figures are mean ± std over seeds,
 each seed drawing a new sample.
 
 Unknown protocol (``python -m tfcls.bench unknown``): per seed, a random
-``known_fraction`` of the intents is known; the model trains on their texts only and is
-tested on the whole test split, where texts of the other intents should be flagged
-unknown. Every score's threshold comes from known validation texts only
-(``decision.known_recall``), as it must in deployment.
+``known_fraction`` of the intents is known (or, with ``--unknown-from OTHER``, all of
+them, and every test text of the other dataset is unknown); the default procedure trains
+on the known texts only and the test texts are decided by the rule it ships: the unknown
+threshold from out-of-fold known texts only (``decision.known_recall``), as it must be in
+deployment, then auto-select only above it.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from tfcls.data import Dataset, load_dataset
 from tfcls.encoders.encoder import SentenceEncoder
 from tfcls.errors import TfclsError
 from tfcls.metrics import classification_metrics
-from tfcls.splits import stratified_split, stratified_subsample
+from tfcls.splits import stratified_subsample
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = ("banking77", "hwu64")
@@ -124,31 +124,6 @@ def _tuned(path: str, config: Config) -> SentenceEncoder:
     return load_encoder(path, cache_dir=config.encoder.cache_dir, use_cache=False)
 
 
-def refit_head(
-    x: np.ndarray,
-    y: np.ndarray,
-    n_classes: int,
-    hp: Any,
-    history: dict[str, list[float]],
-    seed: int,
-) -> tuple[Any, int]:
-    """The chosen head trained afresh on all of ``x`` (train + validation) for the number
-    of epochs at which validation loss was lowest; few-shot runs then use every shot."""
-    from tfcls.model import head_from_config, make_dataset, one_hot
-    from tfcls.train import set_seed
-
-    epochs = int(np.argmin(history["val_loss"])) + 1
-    set_seed(seed)
-    head = head_from_config(n_classes, x.shape[1], hp)
-    head.fit(
-        make_dataset(x, one_hot(y, n_classes), hp.batch_size, seed=seed),
-        epochs=epochs,
-        shuffle=False,
-        verbose=0,
-    )
-    return head, epochs
-
-
 def run_seed(
     enc: SentenceEncoder,
     train: Dataset,
@@ -157,14 +132,12 @@ def run_seed(
     seed: int,
     config: Config,
     work: Path,
-    refit: bool = True,
 ) -> dict[str, Any]:
-    """One seed of the accuracy protocol; returns test accuracy, macro-F1 and what ran.
-
-    With ``refit`` the head is finally retrained on the whole sample (see ``refit_head``);
-    not with ``train.fine_tune``, whose keep-or-drop decision needs unseen validation.
-    """
-    from tfcls.train import select_and_fit, set_seed
+    """One seed of the accuracy protocol: ``tfcls.crossfit.fit`` (the procedure of
+    ``python -m tfcls.train``, encoder adaptation included) on the sampled shots, then the
+    official test split; returns test accuracy, macro-F1 and what ran."""
+    from tfcls import crossfit
+    from tfcls.train import set_seed
 
     start = time.perf_counter()
     cfg = copy.deepcopy(config)
@@ -172,43 +145,24 @@ def run_seed(
     cfg.train.tensorboard = False
     set_seed(seed)
     sample = train.subset(stratified_subsample(train.y, shots, None, seed))
-    tr, val, _ = stratified_split(sample.y, cfg.data.val_fraction, 0.0, seed, labels=sample.labels)
     texts, y = sample.texts, sample.y
-    encoder, contrastive = _encoder_for(enc, [texts[i] for i in tr], y[tr], cfg, work)
+    encoder, contrastive = _encoder_for(enc, texts, y, cfg, work)
     x = encoder.embed(texts, batch_size=cfg.encoder.batch_size)
-    x_test = encoder.embed(test.texts, batch_size=cfg.encoder.batch_size)
     n = len(train.labels)
-    head, hp, summary, history = select_and_fit(
-        x[tr], y[tr], x[val], y[val], n, cfg, work, cfg.tuner.max_trials
+    fitted = crossfit.fit(
+        texts, y, sample.weights, x, n, cfg, work, encoder.modules, cfg.tuner.max_trials
     )
-    out: dict[str, Any] = {"seed": seed, "train": len(tr), "val": len(val)}
-    if refit and not cfg.train.fine_tune:
-        head, out["refit_epochs"] = refit_head(x, y, n, hp, history, seed)
+    x_test = encoder.embed(test.texts, batch_size=cfg.encoder.batch_size)
+    proba = crossfit.predict(fitted, test.texts, x_test, encoder.modules)
+    m = classification_metrics(test.y, proba, train.labels)
+    out: dict[str, Any] = {"seed": seed, "train": len(texts), "crossfit": fitted.report}
     if contrastive is not None:
         out["contrastive"] = contrastive
-    if cfg.train.fine_tune:
-        from tfcls.finetune import fine_tune
-
-        report = fine_tune(
-            encoder.modules,
-            head,
-            {"train": [texts[i] for i in tr], "val": [texts[i] for i in val]},
-            {"train": y[tr], "val": y[val]},
-            n,
-            hp.label_smoothing,
-            cfg,
-            work,
-        )
-        out["fine_tune"] = report
-        if report["kept"]:
-            tuned = _tuned(report["encoder"], cfg)
-            x_test = tuned.embed(test.texts, batch_size=cfg.encoder.batch_size)
-    m = classification_metrics(test.y, head.predict(x_test, verbose=0), train.labels)
     out.update(
         accuracy=m["accuracy"],
         macro_f1=m["macro_f1"],
-        hyperparameters=to_dict(hp),
-        trials=len(summary),
+        hyperparameters=to_dict(fitted.hp),
+        trials=len(fitted.tuner_summary),
         seconds=round(time.perf_counter() - start, 1),
     )
     print(
@@ -229,23 +183,20 @@ def bench_accuracy(
     work: Path,
     labels: int | None = None,
     test_per_label: int | None = None,
-    refit: bool = True,
 ) -> dict[str, Any]:
     """The accuracy protocol over ``seeds`` seeds (config.train.seed, +1, ...)."""
     train, test = load_public(name, labels, test_per_label)
     per_seed = []
     for i in range(seeds):
         seed = config.train.seed + i
-        per_seed.append(
-            run_seed(enc, train, test, shots, seed, config, work / f"seed{seed}", refit)
-        )
+        per_seed.append(run_seed(enc, train, test, shots, seed, config, work / f"seed{seed}"))
         shutil.rmtree(work / f"seed{seed}", ignore_errors=True)  # tuned encoders are big
     key = "full" if shots is None else str(shots)
     return {
         "benchmark": name,
         "shots": key,
         "seeds": seeds,
-        "refit": refit,
+        "adapt_layers": config.train.adapt_layers,
         "labels": len(train.labels),
         "train_texts": len(train.examples),
         "test_texts": len(test.examples),
@@ -257,24 +208,38 @@ def bench_accuracy(
     }
 
 
-def detection_scores(
-    head: Any,
-    temperature: float,
-    x: np.ndarray,
-    references: np.ndarray,
-    class_centroids: np.ndarray,
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every compared unknown score for ``x`` (higher = more known) and the predictions."""
-    from tfcls.model import head_logits
+def _unknown_seed(
+    enc: SentenceEncoder,
+    known: Dataset,
+    test_texts: list[str],
+    y_test: np.ndarray,
+    config: Config,
+    work: Path,
+) -> dict[str, Any]:
+    """Train the default procedure on ``known``; score ``test_texts`` (``y_test`` −1 for
+    unknown) with the decision rule it ships: unknown first (its out-of-fold threshold),
+    then auto-select (raised to the unknown threshold)."""
+    from tfcls import crossfit
 
-    proba = calibration.apply_temperature(head.predict(x, verbose=0, batch_size=1024), temperature)
-    scores = {
-        "max_softmax": proba.max(axis=1),
-        "energy": ood.energy(head_logits(head, x)),
-        "centroid": ood.nearest_similarity(x, class_centroids),
-        "nearest": ood.nearest_similarity(x, references),
-    }
-    return scores, proba.argmax(axis=1)
+    x = enc.embed(known.texts, batch_size=config.encoder.batch_size)
+    n = len(known.labels)
+    fitted = crossfit.fit(known.texts, known.y, known.weights, x, n, config, work, enc.modules)
+    calib, _ = crossfit.calibrate(fitted, known.y, x, config.decision)
+    x_test = enc.embed(test_texts, batch_size=config.encoder.batch_size)
+    raw = crossfit.predict(fitted, test_texts, x_test, enc.modules)
+    proba = calibration.apply_temperature(raw, calib["temperature"])
+    is_unknown, correct = y_test < 0, proba.argmax(axis=1) == y_test
+    scores = proba.max(axis=1)
+    result = ood.evaluate_detection(calib["unknown"]["threshold"], scores, is_unknown, correct)
+    auto = scores >= calib["threshold"]["threshold"]
+    result.update(
+        known_labels=n,
+        closed_set_accuracy=float(correct[~is_unknown].mean()),
+        auto_select_threshold=calib["threshold"]["threshold"],
+        unknown_auto_selected=float(auto[is_unknown].mean()),
+        known_auto_selected=float(auto[~is_unknown].mean()),
+    )
+    return result
 
 
 def bench_unknown(
@@ -287,77 +252,61 @@ def bench_unknown(
     work: Path,
     labels: int | None = None,
     test_per_label: int | None = None,
+    unknown_from: str | None = None,
 ) -> dict[str, Any]:
-    """Unknown-intent detection: every score in ``ood.SCORES`` on the same trained heads."""
-    from tfcls.train import select_and_fit, set_seed
+    """Unknown-text detection by the shipped decision rule of the default procedure.
 
+    Within a dataset: per seed a random ``known_fraction`` of the intents is known, the
+    others' test texts should be flagged unknown. Cross-dataset (``unknown_from``): every
+    intent of ``name`` is known, and every test text of the other dataset is unknown.
+    """
     if not 0 < known_fraction < 1:
         raise TfclsError(f"--known-fraction must be in (0, 1), got {known_fraction}")
     train, test = load_public(name, labels, test_per_label)
-    x_all = enc.embed(train.texts, batch_size=config.encoder.batch_size)
-    x_test = enc.embed(test.texts, batch_size=config.encoder.batch_size)
+    other = None if unknown_from is None else load_public(unknown_from, labels, test_per_label)[1]
     n_known = max(2, round(known_fraction * len(train.labels)))
     per_seed = []
     for i in range(seeds):
         seed = config.train.seed + i
         cfg = copy.deepcopy(config)
         cfg.train.seed, cfg.train.tensorboard = seed, False
-        set_seed(seed)
-        known = np.sort(np.random.default_rng(seed).permutation(len(train.labels))[:n_known])
+        if other is None:
+            known = np.sort(np.random.default_rng(seed).permutation(len(train.labels))[:n_known])
+        else:
+            known = np.arange(len(train.labels))
         remap = np.full(len(train.labels), -1)
-        remap[known] = np.arange(n_known)
+        remap[known] = np.arange(len(known))
         rows = np.flatnonzero(remap[train.y] >= 0)
-        y = remap[train.y[rows]]
-        rows = rows[stratified_subsample(y, shots, None, seed)]
-        y = remap[train.y[rows]]
-        tr, val, _ = stratified_split(y, cfg.data.val_fraction, 0.0, seed)
-        x_tr, x_val = x_all[rows[tr]], x_all[rows[val]]
-        head, *_ = select_and_fit(
-            x_tr, y[tr], x_val, y[val], n_known, cfg, work / f"seed{seed}", cfg.tuner.max_trials
+        rows = rows[stratified_subsample(remap[train.y[rows]], shots, None, seed)]
+        kept = [train.labels[k] for k in known]
+        sample = Dataset(
+            train.path, train.sha256, [train.examples[r] for r in rows], kept, train.report
         )
-        temperature = calibration.fit_temperature(head.predict(x_val, verbose=0), y[val])
-        cents = ood.centroids(x_tr, y[tr], n_known)
-        val_scores, _ = detection_scores(head, temperature, x_val, x_tr, cents)
-        test_scores, pred = detection_scores(head, temperature, x_test, x_tr, cents)
-        y_test = remap[test.y]
-        is_unknown = y_test < 0
-        correct = pred == y_test
-        result: dict[str, Any] = {"seed": seed, "known_labels": int(n_known)}
-        for score in ood.SCORES:
-            threshold = ood.unknown_threshold(val_scores[score], cfg.decision.known_recall)
-            result[score] = ood.evaluate_detection(
-                threshold, test_scores[score], is_unknown, correct
-            )
-        result["closed_set_accuracy"] = float(correct[~is_unknown].mean())
+        test_texts, y_test = test.texts, remap[test.y]
+        if other is not None:
+            test_texts = test_texts + other.texts
+            y_test = np.concatenate([y_test, np.full(len(other.examples), -1)])
+        result = _unknown_seed(enc, sample, test_texts, y_test, cfg, work / f"seed{seed}")
+        result["seed"] = seed
         per_seed.append(result)
         shutil.rmtree(work / f"seed{seed}", ignore_errors=True)
         print(
-            f"seed {seed}: "
-            + ", ".join(
-                f"{s} AUROC {result[s]['auroc']:.4f} recall {result[s]['unknown_recall']:.4f}"
-                for s in ood.SCORES
-            ),
+            f"seed {seed}: AUROC {result['auroc']:.4f}, unknown recall "
+            f"{result['unknown_recall']:.4f}, in-scope accuracy {result['in_scope_accuracy']:.4f}",
             file=sys.stderr,
             flush=True,
         )
-    summary = {
-        score: {
-            key: mean_std([r[score][key] for r in per_seed])
-            for key in ("auroc", "unknown_recall", "in_scope_accuracy", "known_kept")
-        }
-        for score in ood.SCORES
-    }
-    best = max(ood.SCORES, key=lambda s: summary[s]["auroc"]["mean"])
+    keys = ("auroc", "unknown_recall", "in_scope_accuracy", "known_kept", "closed_set_accuracy")
     return {
         "benchmark": "unknown",
         "dataset": name,
-        "known_fraction": known_fraction,
+        "unknown_from": unknown_from or f"held-out {1 - known_fraction:.0%} of {name}'s intents",
+        "known_fraction": None if other is not None else known_fraction,
         "known_recall": config.decision.known_recall,
         "shots": "full" if shots is None else str(shots),
         "seeds": seeds,
-        "scores": summary,
-        "best_auroc": best,
-        "shipped": ood.SHIPPED,
-        "closed_set_accuracy": mean_std([r["closed_set_accuracy"] for r in per_seed]),
+        "score": config.decision.unknown_score,
+        **{k: mean_std([r[k] for r in per_seed]) for k in keys},
+        "unknown_auto_selected": mean_std([r["unknown_auto_selected"] for r in per_seed]),
         "per_seed": per_seed,
     }

@@ -1,8 +1,9 @@
 """Confidence that means what it says: temperature scaling, ECE/NLL, decision thresholds.
 
 The web client auto-selects a category only when the model is confident, so the
-probabilities are calibrated (one temperature fitted on the validation split) and the
-auto-select threshold is chosen where validation precision reaches a target.
+probabilities are calibrated (one temperature) and the auto-select threshold is chosen
+where precision reaches a target, both on out-of-fold predictions of every training text
+(``cross_fitted``; ``tfcls.crossfit`` produces them), not on a small validation split.
 All functions take probabilities [n, k] (the head's softmax output) and int labels [n].
 """
 
@@ -136,8 +137,11 @@ def coverage_curve(proba: np.ndarray, y: np.ndarray) -> dict[str, list[float]]:
     }
 
 
-def choose_threshold(proba: np.ndarray, y: np.ndarray, target_precision: float = 0.95) -> Threshold:
-    """The lowest threshold whose auto-selected predictions reach ``target_precision``.
+def choose_threshold(
+    proba: np.ndarray, y: np.ndarray, target_precision: float = 0.95, floor: float = 0.0
+) -> Threshold:
+    """The lowest threshold (≥ ``floor``) whose auto-selected predictions reach
+    ``target_precision``.
 
     Lowest threshold = largest coverage among those meeting the target, so the guarantee
     holds on this data by construction. If no threshold reaches the target, nothing is
@@ -146,7 +150,11 @@ def choose_threshold(proba: np.ndarray, y: np.ndarray, target_precision: float =
     if not 0.0 < target_precision <= 1.0:
         raise ValueError(f"target_precision must be in (0, 1], got {target_precision}")
     curve = coverage_curve(proba, y)
-    ok = [i for i, p in enumerate(curve["precision"]) if p >= target_precision]
+    ok = [
+        i
+        for i, (p, t) in enumerate(zip(curve["precision"], curve["threshold"], strict=True))
+        if p >= target_precision and t >= floor
+    ]
     if not ok:
         return Threshold(float(np.nextafter(1.0, 2.0)), target_precision, 1.0, 0.0)
     best = max(ok, key=lambda i: curve["coverage"][i])
@@ -178,43 +186,69 @@ def _stats(raw: np.ndarray, calibrated: np.ndarray, y: np.ndarray) -> dict[str, 
     }
 
 
-def calibrate(
-    val_proba: np.ndarray,
-    y_val: np.ndarray,
-    test_proba: np.ndarray | None = None,
-    y_test: np.ndarray | None = None,
+def cross_fitted(
+    oof_proba: np.ndarray,
+    y: np.ndarray,
+    fold_of: np.ndarray,
     enabled: bool = True,
     target_precision: float = 0.95,
 ) -> dict[str, Any]:
-    """Fit the temperature and choose the threshold on validation; report both splits.
+    """Temperature and auto-select threshold from out-of-fold predictions of every
+    training text (``tfcls.crossfit``), not from a small validation split.
 
-    Returns a JSON-able record: temperature, threshold (with its validation precision and
-    coverage), ECE/NLL before and after on each split, the threshold's coverage and
-    precision on test, and reliability bins for diagrams.
+    Each text's probability comes from a model that never learned its label, so the
+    threshold meets ``target_precision`` out of fold by construction. How much the
+    threshold would move is reported by choosing it on each fold alone (``per_fold``).
     """
-    if len(y_val) == 0:
-        return {
-            "temperature": 1.0,
-            "threshold": None,
-            "note": "no validation split: probabilities uncalibrated, no threshold",
-        }
-    temperature = fit_temperature(val_proba, y_val) if enabled else 1.0
-    cal_val = apply_temperature(val_proba, temperature)
-    threshold = choose_threshold(cal_val, y_val, target_precision)
-    out: dict[str, Any] = {
+    temperature = fit_temperature(oof_proba, y) if enabled else 1.0
+    cal = apply_temperature(oof_proba, temperature)
+    threshold = choose_threshold(cal, y, target_precision)
+    per_fold = [
+        choose_threshold(cal[fold_of == f], y[fold_of == f], target_precision).threshold
+        for f in np.unique(fold_of)
+    ]
+    temperatures = [
+        fit_temperature(oof_proba[fold_of == f], y[fold_of == f]) for f in np.unique(fold_of)
+    ]
+    return {
+        "method": f"cross-fitted: out-of-fold predictions of {len(y)} training texts, "
+        f"{len(per_fold)} folds",
         "temperature": temperature,
         "threshold": threshold.to_dict(),
-        "val": _stats(val_proba, cal_val, y_val),
-        "reliability": {"val": asdict(reliability(cal_val, y_val))},
+        "oof": _stats(oof_proba, cal, y),
+        "spread": {
+            "threshold_per_fold": per_fold,
+            "threshold_std": float(np.std(per_fold)),
+            "temperature_per_fold": temperatures,
+        },
+        "reliability": {"oof": asdict(reliability(cal, y))},
     }
-    if test_proba is not None and y_test is not None and len(y_test):
-        cal_test = apply_temperature(test_proba, temperature)
-        out["test"] = {
-            **_stats(test_proba, cal_test, y_test),
-            "at_threshold": evaluate_threshold(cal_test, y_test, threshold.threshold),
-        }
-        out["reliability"]["test"] = asdict(reliability(cal_test, y_test))
-    return out
+
+
+def raise_threshold(calib: dict[str, Any], proba: np.ndarray, y: np.ndarray, floor: float) -> None:
+    """Auto-select only texts that are confident *and* known: when the unknown threshold
+    ``floor`` is above the auto-select threshold, choose again among thresholds ≥ it on
+    the same (out-of-fold, calibrated) predictions, so the precision target still holds
+    (precision is not monotone in the threshold: plain raising could fall into a dip)."""
+    chosen = calib["threshold"]
+    chosen["precision_threshold"] = chosen["threshold"]
+    if floor > chosen["threshold"]:
+        again = choose_threshold(proba, y, chosen["target_precision"], floor)
+        chosen.update(again.to_dict())
+    chosen["raised_to_unknown"] = chosen["threshold"] > chosen["precision_threshold"]
+
+
+def report_test(calib: dict[str, Any], test_proba: np.ndarray, y_test: np.ndarray) -> None:
+    """Add the held-out test split's ECE/NLL and the shipped threshold's coverage and
+    precision on it to a calibration record (reported only, never used to choose)."""
+    if not len(y_test):
+        return
+    cal = apply_temperature(test_proba, calib["temperature"])
+    calib["test"] = {
+        **_stats(test_proba, cal, y_test),
+        "at_threshold": evaluate_threshold(cal, y_test, calib["threshold"]["threshold"]),
+    }
+    calib["reliability"]["test"] = asdict(reliability(cal, y_test))
 
 
 def decide(

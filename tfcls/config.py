@@ -8,6 +8,7 @@ The resolved config is what a run directory records.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
@@ -85,7 +86,7 @@ class TunerConfig:
 
     enabled: bool = True
     kind: str = "bayesian"  # random | hyperband | bayesian
-    max_trials: int = 20
+    max_trials: int = 10
     objective: str = "val_accuracy"
     epochs: int = 60  # per trial, with early stopping
     patience: int = 6
@@ -118,7 +119,7 @@ STRATEGIES = ("default", "mirrored", "multi_worker")
 
 @dataclass
 class TrainConfig:
-    """The final fit, the run directory, reproducibility and optional fine-tuning."""
+    """The final fit, cross-fitting, encoder adaptation, the run directory, reproducibility."""
 
     seed: int = 42
     epochs: int = 200  # upper bound; early stopping ends sooner
@@ -131,11 +132,14 @@ class TrainConfig:
     strategy: str = "default"  # default | mirrored | multi_worker (tf.distribute)
     dev_mode_per_label: int = 15  # --dev-mode: examples kept per label
     dev_mode_trials: int = 3
-    fine_tune: bool = False  # unfreeze the encoder after the head is found
-    fine_tune_learning_rate: float = 2e-5
-    fine_tune_epochs: int = 4
-    fine_tune_batch_size: int = 16
-    fine_tune_patience: int = 1
+    # out-of-fold predictions of every training text calibrate the model (tfcls.crossfit)
+    crossfit_folds: int = 3
+    # adapt the encoder's top layers with the head (tfcls.adapt); 0 = frozen encoder (--fast)
+    adapt_layers: int = 2
+    adapt_epochs: int = 4  # scheduled; the count with the best out-of-fold accuracy is kept
+    adapt_learning_rate: float = 3e-4  # peak, after a linear warm-up, then cosine decay
+    adapt_batch_size: int = 32
+    adapt_warmup: float = 0.1  # share of the steps spent warming up
     # SetFit-style pair training of the encoder before the head; helps few-shot
     contrastive: bool = False
     contrastive_iterations: int = 20  # pair-generation rounds: 1 positive + 1 negative each
@@ -150,7 +154,23 @@ class TrainConfig:
             )
         if self.epochs < 1 or self.patience < 1:
             raise ConfigError("train.epochs and train.patience must be ≥ 1")
-        for name in ("contrastive_iterations", "contrastive_epochs", "contrastive_batch_size"):
+        if self.crossfit_folds < 2:
+            raise ConfigError(f"train.crossfit_folds must be ≥ 2, got {self.crossfit_folds}")
+        if self.adapt_layers < 0:
+            raise ConfigError(f"train.adapt_layers must be ≥ 0, got {self.adapt_layers}")
+        if not 0 <= self.adapt_warmup < 1:
+            raise ConfigError(f"train.adapt_warmup must be in [0, 1), got {self.adapt_warmup}")
+        if not self.adapt_learning_rate > 0:
+            raise ConfigError(
+                f"train.adapt_learning_rate must be > 0, got {self.adapt_learning_rate}"
+            )
+        for name in (
+            "adapt_epochs",
+            "adapt_batch_size",
+            "contrastive_iterations",
+            "contrastive_epochs",
+            "contrastive_batch_size",
+        ):
             value = getattr(self, name)
             if value < 1:
                 raise ConfigError(f"train.{name} must be ≥ 1, got {value}")
@@ -318,12 +338,34 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
     raise ConfigError(f"{source}: {key} = {value!r} is not a {_type_name(tp)}")
 
 
+# Keys that existed once. An older run's config.yaml names them with their defaults:
+# those are ignored with a warning; a value that asked for something is an error saying
+# what replaced it.
+REMOVED = {
+    "train.fine_tune": "encoder adaptation is now train.adapt_layers (0 = frozen encoder, "
+    "6 = every layer of MiniLM)",
+    "train.fine_tune_learning_rate": "use train.adapt_learning_rate",
+    "train.fine_tune_epochs": "use train.adapt_epochs",
+    "train.fine_tune_batch_size": "use train.adapt_batch_size",
+    "train.fine_tune_patience": "the adaptation epochs are chosen out of fold, not by patience",
+}
+
+
+def _removed(key: str, value: Any, source: str) -> None:
+    if key == "train.fine_tune" and value is not False:
+        raise ConfigError(f"{source}: {key!r} was removed: {REMOVED[key]}; delete the key")
+    print(f"{source}: ignoring removed key {key!r} ({REMOVED[key]})", file=sys.stderr)
+
+
 def _build(cls: type, values: dict[str, Any], prefix: str, source: str) -> Any:
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     kwargs = {}
     for name, value in values.items():
         key = f"{prefix}.{name}" if prefix else str(name)
+        if key in REMOVED:
+            _removed(key, value, source)
+            continue
         if name not in names:
             raise ConfigError(
                 f"{source}: unknown key {key!r}; known keys here: {', '.join(sorted(names))}"

@@ -141,6 +141,9 @@ def cross_validate_run(run_dir: str | Path, folds: int) -> dict[str, Any]:
         run_dir, config.data.min_per_label, "cross-validate a new run instead"
     )
     out_dir = run_dir / "evaluation" / f"cv{folds}"
+    base = runs.read_json(run_dir / "run.json").get("base_encoder")
+    if base:  # the run's own encoder was adapted on all its data: start from its base
+        config.encoder.handle, config.encoder.preprocessor = base["handle"], base["preprocessor"]
     result = cross_validate_dataset(
         load_encoder_from(config.encoder), dataset, config, folds, out_dir
     )

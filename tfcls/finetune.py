@@ -1,16 +1,11 @@
-"""Encoder fine-tuning (``train.fine_tune: true``): unfreeze the encoder after the head is found.
+"""SetFit-style contrastive tuning of the encoder (``train.contrastive: true``).
 
-The whole model — frozen preprocessor → trainable encoder → best head — is trained end to
-end at a low learning rate with early stopping on validation accuracy. It runs on the CPU
-(slowly: every step is a forward and backward pass of the transformer) and on a GPU
-whenever TensorFlow sees one. The result is kept only if validation accuracy improves;
-either way the gain is reported. A kept encoder is saved in the run directory as a TF Hub
-module pair, so prediction and export use it like any other encoder.
-
-``contrastive_fine_tune`` (``train.contrastive: true``) is the SetFit recipe (Tunstall et
-al. 2022): before any head exists, the encoder alone is trained on pairs of training texts
-to give same-label pairs cosine similarity 1 and different-label pairs 0, which pulls each
-class together in embedding space and helps most when there are few examples per label.
+``contrastive_fine_tune`` is the SetFit recipe (Tunstall et al. 2022): before any head
+exists, the encoder alone is trained on pairs of training texts to give same-label pairs
+cosine similarity 1 and different-label pairs 0, which pulls each class together in
+embedding space. The tuned encoder is saved as a TF Hub module pair, so prediction and
+export use it like any other encoder. (Adapting the encoder together with the head, the
+default, is ``tfcls.adapt``.)
 """
 
 from __future__ import annotations
@@ -102,79 +97,6 @@ def _save_encoder(encoder: TrainableSavedModelLayer, modules: HubModules, target
     tf.saved_model.save(encoder._reloaded_obj, str(target / "encoder"))
     shutil.copytree(hub.resolve(modules.resolved.preprocessor), target / "preprocessor")
     return target
-
-
-def fine_tune(
-    modules: HubModules,
-    head: keras.Model,
-    texts: dict[str, list[str]],
-    y: dict[str, np.ndarray],
-    n_classes: int,
-    label_smoothing: float,
-    config: Config,
-    run_dir: Path,
-    strategy: tf.distribute.Strategy | None = None,
-) -> dict[str, Any]:
-    """Train encoder + head end to end; save the encoder if validation accuracy improves.
-
-    Returns a report: validation accuracy before/after, the gain, epochs, whether the
-    fine-tuned encoder was kept and where it was saved.
-    """
-    _check_bert(modules, "train.fine_tune", "fine-tuning")
-    if not texts["val"]:
-        raise TfclsError("train.fine_tune needs a validation split (data.val_fraction > 0)")
-    cfg = config.train
-    devices = _devices()
-    print(f"fine-tuning the encoder on {', '.join(devices)} ...", file=sys.stderr, flush=True)
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        encoder = TrainableSavedModelLayer(
-            modules.resolved.encoder, call_endpoint="__call__", trainable=True, name="encoder"
-        )
-        strings = keras.Input(shape=(), dtype="string", name="text")
-        vectors = _Pool()(encoder(_Preprocess(modules.preprocessor)(strings)))
-        model = keras.Model(strings, head(vectors))
-        model.compile(
-            optimizer=keras.optimizers.Adam(cfg.fine_tune_learning_rate),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-            metrics=["accuracy"],
-        )
-    val = _texts_dataset(texts["val"], y["val"], n_classes, 64, None)
-    head_weights = head.get_weights()
-    before = float(model.evaluate(val, verbose=0, return_dict=True)["accuracy"])
-    history = model.fit(
-        _texts_dataset(texts["train"], y["train"], n_classes, cfg.fine_tune_batch_size, cfg.seed),
-        validation_data=val,
-        epochs=cfg.fine_tune_epochs,
-        shuffle=False,  # the dataset reshuffles itself
-        verbose=0,
-        callbacks=[
-            keras.callbacks.EarlyStopping(
-                monitor="val_accuracy",
-                mode="max",
-                patience=cfg.fine_tune_patience,
-                restore_best_weights=True,
-            )
-        ],
-    )
-    after = float(model.evaluate(val, verbose=0, return_dict=True)["accuracy"])
-    report: dict[str, Any] = {
-        "val_accuracy_before": before,
-        "val_accuracy_after": after,
-        "gain": after - before,
-        "epochs": len(history.history["loss"]),
-        "devices": devices,
-        "kept": after > before,
-    }
-    if report["kept"]:
-        report["encoder"] = str(_save_encoder(encoder, modules, run_dir / "encoder"))
-    else:
-        head.set_weights(head_weights)  # the frozen-encoder head stays as it was
-    print(
-        f"fine-tuning: val accuracy {before:.4f} → {after:.4f} "
-        f"({'kept' if report['kept'] else 'not kept: no gain'})",
-        file=sys.stderr,
-    )
-    return report
 
 
 def contrastive_pairs(

@@ -223,14 +223,20 @@ def hparams_to_config(values: dict[str, Any], defaults: ModelConfig) -> ModelCon
 
 
 def make_dataset(
-    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None = None
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    seed: int | None = None,
+    weights: np.ndarray | None = None,
 ) -> tf.data.Dataset:
-    """Batches of (embedding, one-hot) pairs, reshuffled each epoch when ``seed`` is given.
+    """Batches of (embedding, one-hot[, sample weight]), reshuffled each epoch when
+    ``seed`` is given.
 
     A tf.data pipeline is ~2.8× faster than handing numpy arrays to ``fit`` for a head
     this small (Keras' numpy adapter costs more than the training step).
     """
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
+    parts = (x, y) if weights is None else (x, y, np.asarray(weights, np.float32))
+    ds = tf.data.Dataset.from_tensor_slices(parts).cache()
     if seed is not None:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

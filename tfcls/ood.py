@@ -8,8 +8,8 @@ similarity to the nearest training text. The maximum softmax probability of the 
 calibrated head separated unknown intents best (highest AUROC and unknown recall) and is
 what training ships by default (``decision.unknown_score``); the nearest-text similarity,
 second, is available and travels inside the model with the training embeddings. The
-threshold is chosen on the validation split (never on unknown data, which a deployment
-lacks) so that ``decision.known_recall`` of validation texts stay known.
+threshold is chosen on out-of-fold scores of the training texts (never on unknown data,
+which a deployment lacks) so that ``decision.known_recall`` of them stay known.
 
 Higher scores mean "more known" for every score here.
 """
@@ -112,31 +112,29 @@ def evaluate_detection(
     return out
 
 
-def unknown_record(
-    score: str,
-    val_scores: np.ndarray,
-    known_recall: float,
-    test_scores: np.ndarray | None = None,
-    cap: float | None = None,
-) -> dict[str, Any]:
+def unknown_record(score: str, known_scores: np.ndarray, known_recall: float) -> dict[str, Any]:
     """calibration.json's ``unknown`` entry: score, threshold and the share it keeps known.
 
-    ``cap`` (for max_softmax: the auto-select threshold) bounds the threshold from above: a
-    prediction confident enough to be selected automatically is never called unknown.
+    ``known_scores`` are out-of-fold scores of the training texts (all known). The unknown
+    decision comes first and is never capped: the auto-select threshold is raised to it
+    instead (``calibration.raise_threshold``), so a good model, whose precision target is
+    met at a low threshold, still flags texts that fit no category.
     """
-    threshold = unknown_threshold(val_scores, known_recall)
-    capped = cap is not None and threshold > cap
-    if capped:
-        threshold = float(cap)
-    out: dict[str, Any] = {
+    threshold = unknown_threshold(known_scores, known_recall)
+    return {
         "score": score,
         "threshold": threshold,
         "known_recall": known_recall,
-        "capped_at_auto_select": capped,
-        "val_known_kept": float((val_scores >= threshold).mean()),
+        "oof_known_kept": float((np.asarray(known_scores) >= threshold).mean()),
     }
-    if test_scores is not None and len(test_scores):
-        out["test_known_kept"] = float((test_scores >= threshold).mean())
+
+
+def out_of_fold_similarity(vectors: np.ndarray, fold_of: np.ndarray) -> np.ndarray:
+    """Each text's similarity to its nearest training text outside its own fold."""
+    out = np.empty(len(vectors), dtype=np.float32)
+    for f in np.unique(fold_of):
+        inside = fold_of == f
+        out[inside] = nearest_similarity(vectors[inside], vectors[~inside])
     return out
 
 

@@ -25,8 +25,10 @@
    searches again) on the current run's encoder, fine-tuned or not: only the head is
    refitted and only texts the embedding cache lacks are embedded (seconds). It adapts the
    encoder again only when ``retrain.adapt_encoder`` is true and the current run adapted
-   it (``train.adapt_layers``, formerly ``train.fine_tune``; minutes on CPU); contrastive
-   tuning stays off.
+   it (``train.adapt_layers``, starting again from the run's base encoder; minutes on
+   CPU); contrastive tuning stays off. Calibration is cross-fitted on the heads only, so
+   base texts (which the reused encoder has seen) look a little easier out of fold than
+   they are: one reason to adapt the encoder again now and then.
 5. **Gate:** both models are scored on the same holdouts; the candidate is promoted only if
    no holdout's accuracy drops by more than ``retrain.tolerance`` and it has learned the
    feedback: it is refused when its accuracy on a recent-feedback holdout of at least
@@ -416,10 +418,11 @@ def _train_candidate(config: Config, current_run: Path, rows: list[dict[str, Any
     cfg.storage, cfg.serving, cfg.retrain = config.storage, config.serving, config.retrain
     cfg.train.output_dir = config.train.output_dir
     cfg.train.contrastive = False
-    if not config.retrain.adapt_encoder:  # its switch: adapt_layers (fine_tune before it)
-        for name, off in (("adapt_layers", 0), ("fine_tune", False)):
-            if hasattr(cfg.train, name):
-                setattr(cfg.train, name, off)
+    base = runs.read_json(current_run / "run.json").get("base_encoder")
+    if not config.retrain.adapt_encoder:
+        cfg.train.adapt_layers = 0  # heads only, on the current run's (adapted) encoder
+    elif base:  # adapt again from where the current run started, not on top of it
+        cfg.encoder.handle, cfg.encoder.preprocessor = base["handle"], base["preprocessor"]
     cfg.data.test_fraction = 0.0  # the holdouts are the test sets
     if not config.retrain.tune:
         best = current_run / "best_hparams.json"

@@ -1,10 +1,12 @@
-"""``python -m tfcls.train``: dataset → embeddings (cached) → tuned head → run directory.
+"""``python -m tfcls.train``: dataset → embeddings (cached) → the default procedure → run.
 
-Steps: load and validate the dataset; split it (stratified, seeded); embed every text once
-(the embedding cache makes a second run nearly free); search the head with KerasTuner on
-the embeddings; fit the best head with early stopping, ReduceLROnPlateau and
-best-checkpointing; evaluate on the held-out test split; save the head alone and the full
-string-input model. ``--resume RUN_DIR`` continues an interrupted run, tuner included.
+Steps: load and validate the dataset; split off a test split (stratified, seeded; only
+reported); embed every text once (the embedding cache makes a second run nearly free);
+run ``tfcls.crossfit`` on the rest (KerasTuner on the embeddings, encoder adaptation,
+out-of-fold predictions of every training text, the final model on all of them);
+calibrate and choose the thresholds out of fold; evaluate on the test split; save the
+head, the adapted encoder and the full string-input model. ``--fast`` keeps the encoder
+frozen. ``--resume RUN_DIR`` continues an interrupted run, tuner included.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfcls import calibration, ood, runs, tuning
+from tfcls import calibration, crossfit, ood, runs, tuning
 from tfcls import data as data_mod
 from tfcls import splits as splits_mod
 from tfcls.config import Config, dump_yaml, load_config, to_dict
@@ -148,8 +150,12 @@ def fit_head(
     run_dir: Path,
     weights: dict[int, float] | None,
     strategy: tf.distribute.Strategy | None = None,
+    sample_weights: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Final fit of the chosen head with the callbacks a long fit deserves."""
+    """Final fit of the chosen head with the callbacks a long fit deserves.
+
+    ``sample_weights`` (train, val) weight the loss per text (``Dataset.weights``)."""
+    w_train, w_val = sample_weights if sample_weights is not None else (None, None)
     set_seed(config.train.seed)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         head = head_from_config(n_classes, x_train.shape[1], hp)
@@ -174,13 +180,21 @@ def fit_head(
     if config.train.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False))
     history = head.fit(
-        make_dataset(x_train, one_hot(y_train, n_classes), hp.batch_size, seed=config.train.seed),
+        make_dataset(
+            x_train,
+            one_hot(y_train, n_classes),
+            hp.batch_size,
+            seed=config.train.seed,
+            weights=w_train,
+        ),
         epochs=config.train.epochs,
         shuffle=False,  # make_dataset reshuffles every epoch itself
         verbose=0,
         callbacks=callbacks,
         class_weight=weights,
-        validation_data=make_dataset(x_val, one_hot(y_val, n_classes), 1024) if has_val else None,
+        validation_data=(
+            make_dataset(x_val, one_hot(y_val, n_classes), 1024, weights=w_val) if has_val else None
+        ),
     )
     return head, {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
@@ -196,14 +210,18 @@ def select_and_fit(
     trials: int,
     resume: bool = False,
     strategy: tf.distribute.Strategy | None = None,
+    weights: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[keras.Model | None, Any, list[dict[str, Any]], dict[str, list[float]]]:
     """Tune the head (if enabled) on train/val embeddings, then fit the best one.
+
+    ``weights`` (train, val) are per-text sample weights of the final fit; the search
+    itself compares heads unweighted.
 
     Writes tuner state, tuner_summary.json and best_hparams.json into ``work_dir``.
     Returns (head, hyperparameters, trial summary, training history); a distributed-search
     worker returns (None, None, the trials it ran, {}) since the chief fits the head.
     """
-    weights = class_weights(y_train, n_classes) if config.train.class_weights else None
+    class_w = class_weights(y_train, n_classes) if config.train.class_weights else None
     summary: list[dict[str, Any]] = []
     if config.tuner.enabled:
         best, summary = tuning.search(
@@ -218,7 +236,7 @@ def select_and_fit(
             config.train.seed,
             trials,
             resume=resume,
-            class_weight=weights,
+            class_weight=class_w,
             strategy=strategy,
         )
         if best is None:  # a distributed-search worker: the chief fits the head
@@ -230,7 +248,17 @@ def select_and_fit(
     runs.write_json(work_dir / "tuner_summary.json", summary)
     runs.write_json(work_dir / "best_hparams.json", to_dict(hp))
     head, history = fit_head(
-        x_train, y_train, x_val, y_val, n_classes, hp, config, work_dir, weights, strategy
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        n_classes,
+        hp,
+        config,
+        work_dir,
+        class_w,
+        strategy,
+        sample_weights=weights,
     )
     return head, hp, summary, history
 
@@ -245,134 +273,82 @@ def train(config: Config, args: Any) -> dict[str, Any]:
     run_dir, dataset, splits = _prepare_run(config, args)
     print(f"run directory: {run_dir}", file=sys.stderr)
     enc = load_encoder_from(config.encoder)
-    contrastive = None
-    if config.train.contrastive:  # SetFit: shape the encoder on train pairs before the head
-        from tfcls.finetune import contrastive_fine_tune
-
-        contrastive = contrastive_fine_tune(
-            enc.modules,
-            [dataset.examples[int(i)].text for i in splits["train"]],
-            dataset.y[splits["train"]],
-            config,
-            run_dir / "contrastive",
-            strategy,
-        )
-        config.encoder.handle, config.encoder.preprocessor = contrastive["encoder"], None
-        dump_yaml(config, run_dir / "config.yaml")
-        enc = load_encoder_from(config.encoder)
-    used = np.sort(np.concatenate(list(splits.values())))
-    texts = [dataset.examples[i].text for i in used]
+    # what the run started from, before contrastive tuning or adaptation replace it
+    base = {"handle": config.encoder.handle, "preprocessor": config.encoder.preprocessor}
+    fit_rows = np.sort(np.concatenate([splits["train"], splits["val"]])).astype(np.int64)
+    test_rows = np.asarray(splits["test"], dtype=np.int64)
+    metrics: dict[str, Any] = {"labels": dataset.labels}
+    if config.train.contrastive:  # SetFit: shape the encoder on training pairs first
+        enc, metrics["contrastive"] = _contrastive(enc, dataset, fit_rows, config, run_dir)
+    texts = dataset.texts
+    fit_texts, test_texts = [texts[i] for i in fit_rows], [texts[i] for i in test_rows]
     t_embed = time.perf_counter()
-    vectors = enc.embed(texts, batch_size=config.encoder.batch_size, progress=True)
+    x_fit = enc.embed(fit_texts + test_texts, batch_size=config.encoder.batch_size, progress=True)
+    x_fit, x_test = x_fit[: len(fit_rows)], x_fit[len(fit_rows) :]
     embed_s = time.perf_counter() - t_embed
-    row = {int(i): r for r, i in enumerate(used)}
-    x = {k: vectors[[row[int(i)] for i in v]] for k, v in splits.items()}
-    y = {k: dataset.y[np.asarray(v, dtype=np.int64)] for k, v in splits.items()}
+    y_fit, y_test = dataset.y[fit_rows], dataset.y[test_rows]
     n_classes = len(dataset.labels)
     trials = config.train.dev_mode_trials if args.dev_mode else config.tuner.max_trials
-    t_tune = time.perf_counter()
-    head, hp, summary, history = select_and_fit(
-        x["train"],
-        y["train"],
-        x["val"],
-        y["val"],
+    if tuning.distributed_role() == "worker":
+        return _worker(x_fit, y_fit, n_classes, config, run_dir, trials, strategy)
+    t_fit = time.perf_counter()
+    fitted = crossfit.fit(
+        fit_texts,
+        y_fit,
+        dataset.weights[fit_rows],
+        x_fit,
         n_classes,
         config,
         run_dir,
+        enc.modules,
         trials,
         resume=bool(args.resume),
         strategy=strategy,
     )
-    tune_s = time.perf_counter() - t_tune
-    if head is None:  # distributed-search worker
-        runs.update_json(
-            run_dir / "run.json",
-            status="worker-done",
-            finished_at=runs.now(),
-            trials_run=len(summary),
-        )
-        return {"worker": True, "trials_run": len(summary), "run_dir": str(run_dir)}
-    metrics: dict[str, Any] = {"labels": dataset.labels, "hyperparameters": to_dict(hp)}
-    if contrastive is not None:
-        metrics["contrastive"] = contrastive
-    if config.train.fine_tune:
-        from tfcls.finetune import fine_tune
+    fit_s = time.perf_counter() - t_fit
+    if fitted.adapter is not None:  # from now on the run's encoder is the adapted one
+        from tfcls.adapt import save_encoder
 
-        by_split = {k: [dataset.examples[int(i)].text for i in v] for k, v in splits.items()}
-        report = fine_tune(
-            enc.modules,
-            head,
-            by_split,
-            y,
-            n_classes,
-            hp.label_smoothing,
-            config,
-            run_dir,
-            strategy,
-        )
-        metrics["fine_tune"] = report
-        if report["kept"]:  # from now on the run's encoder is the fine-tuned one
-            config.encoder.handle, config.encoder.preprocessor = report["encoder"], None
-            dump_yaml(config, run_dir / "config.yaml")
-            enc = load_encoder_from(config.encoder)
-            # train only serves as unknown-detection references from here on
-            nearest = (
-                config.decision.unknown_detection and config.decision.unknown_score == "nearest"
-            )
-            needed = ("train", "val", "test") if nearest else ("val", "test")
-            x.update(
-                {k: enc.embed(by_split[k], batch_size=config.encoder.batch_size) for k in needed}
-            )
-    runs.write_json(run_dir / "history.json", history)
-    head.save(run_dir / "head.keras")
-    raw = {s: head.predict(x[s], verbose=0) for s in ("val", "test") if len(x[s])}
-    calib = calibration.calibrate(
-        raw.get("val", np.zeros((0, n_classes))),
-        y["val"],
-        raw.get("test"),
-        y["test"],
-        config.decision.calibrate,
-        config.decision.target_precision,
-    )
-    temperature = calib["temperature"]
-    references = None
-    if config.decision.unknown_detection and len(x["val"]):
-        score = config.decision.unknown_score
-        if score == "nearest":
-            references = x["train"].astype(np.float32)
-            np.save(run_dir / "references.npy", references)
-        scores = {
-            split: ood.unknown_scores(
-                score,
-                calibration.apply_temperature(proba, temperature),
-                None if references is None else ood.nearest_similarity(x[split], references),
-            )
-            for split, proba in raw.items()
-        }
-        auto = (calib.get("threshold") or {}).get("threshold")
-        calib["unknown"] = ood.unknown_record(
-            score,
-            scores["val"],
-            config.decision.known_recall,
-            scores.get("test"),
-            cap=auto if score == "max_softmax" else None,
-        )
+        target = save_encoder(fitted.adapter, enc.modules, run_dir / "encoder")
+        config.encoder.handle, config.encoder.preprocessor = str(target), None
+        dump_yaml(config, run_dir / "config.yaml")
+        enc = load_encoder_from(config.encoder)
+        x_fit, x_test = _embed_both(enc, fit_texts, test_texts, config)
+    if config.encoder.handle != base["handle"]:
+        runs.update_json(run_dir / "run.json", base_encoder=base)
+    metrics.update(hyperparameters=to_dict(fitted.hp), crossfit=fitted.report)
+    runs.write_json(run_dir / "history.json", fitted.history)
+    fitted.head.save(run_dir / "head.keras")
+    calib, references = crossfit.calibrate(fitted, y_fit, x_fit, config.decision)
+    if references is not None:
+        np.save(run_dir / "references.npy", references)
+    test_raw = fitted.head.predict(x_test, verbose=0) if len(x_test) else None
+    if test_raw is not None:
+        calibration.report_test(calib, test_raw, y_test)
+        if "unknown" in calib:
+            calib["unknown"]["test_known_kept"] = _known_kept(calib, test_raw, x_test, references)
     runs.write_json(run_dir / "calibration.json", calib)
-    full_model(enc.keras_layer(), head, temperature, references).save(run_dir / "model.keras")
-    for split, proba in raw.items():
-        metrics[split] = classification_metrics(
-            y[split], calibration.apply_temperature(proba, temperature), dataset.labels
+    temperature = calib["temperature"]
+    full_model(enc.keras_layer(), fitted.head, temperature, references).save(
+        run_dir / "model.keras"
+    )
+    metrics["oof"] = classification_metrics(
+        y_fit, calibration.apply_temperature(fitted.oof, temperature), dataset.labels
+    )
+    if test_raw is not None:
+        metrics["test"] = classification_metrics(
+            y_test, calibration.apply_temperature(test_raw, temperature), dataset.labels
         )
     metrics["calibration"] = {k: v for k, v in calib.items() if k != "reliability"}
     metrics["timings_s"] = {
         "embedding": round(embed_s, 2),
-        "tuning_and_fit": round(tune_s, 2),
+        "tuning_and_fit": round(fit_s, 2),
         "total": round(time.perf_counter() - start, 2),
     }
     metrics["tuner"] = {
-        "trials": len(summary),
-        "completed": sum(t["status"] == "COMPLETED" for t in summary),
-        "failed": sum(t["status"] == "FAILED" for t in summary),
+        "trials": len(fitted.tuner_summary),
+        "completed": sum(t["status"] == "COMPLETED" for t in fitted.tuner_summary),
+        "failed": sum(t["status"] == "FAILED" for t in fitted.tuner_summary),
     }
     metrics["embedding_cache"] = vars(enc.cache_stats)
     runs.write_json(run_dir / "metrics.json", metrics)
@@ -384,12 +360,75 @@ def train(config: Config, args: Any) -> dict[str, Any]:
     return metrics
 
 
+def _embed_both(
+    enc: Any, fit_texts: list[str], test_texts: list[str], config: Config
+) -> tuple[np.ndarray, np.ndarray]:
+    vectors = enc.embed(fit_texts + test_texts, batch_size=config.encoder.batch_size)
+    return vectors[: len(fit_texts)], vectors[len(fit_texts) :]
+
+
+def _known_kept(
+    calib: dict[str, Any], raw: np.ndarray, x: np.ndarray, references: np.ndarray | None
+) -> float:
+    """Share of the test split that the unknown threshold keeps known (reported only)."""
+    unknown = calib["unknown"]
+    proba = calibration.apply_temperature(raw, calib["temperature"])
+    similarity = None if references is None else ood.nearest_similarity(x, references)
+    scores = ood.unknown_scores(unknown["score"], proba, similarity)
+    return float((scores >= unknown["threshold"]).mean())
+
+
+def _contrastive(
+    enc: Any, dataset: data_mod.Dataset, rows: np.ndarray, config: Config, run_dir: Path
+) -> tuple[Any, dict[str, Any]]:
+    """SetFit-style pair training of the encoder on the training texts; the run's encoder
+    is the tuned one from then on."""
+    from tfcls.encoders import load_encoder_from
+    from tfcls.finetune import contrastive_fine_tune
+
+    report = contrastive_fine_tune(
+        enc.modules,
+        [dataset.examples[int(i)].text for i in rows],
+        dataset.y[rows],
+        config,
+        run_dir / "contrastive",
+    )
+    config.encoder.handle, config.encoder.preprocessor = report["encoder"], None
+    dump_yaml(config, run_dir / "config.yaml")
+    return load_encoder_from(config.encoder), report
+
+
+def _worker(
+    x: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    config: Config,
+    run_dir: Path,
+    trials: int,
+    strategy: tf.distribute.Strategy | None,
+) -> dict[str, Any]:
+    """A distributed-search worker runs the chief's trials and stops (the chief fits)."""
+    tr, val, _ = splits_mod.stratified_split(y, config.data.val_fraction, 0.0, config.train.seed)
+    _, _, summary, _ = select_and_fit(
+        x[tr], y[tr], x[val], y[val], n_classes, config, run_dir, trials, strategy=strategy
+    )
+    runs.update_json(
+        run_dir / "run.json", status="worker-done", finished_at=runs.now(), trials_run=len(summary)
+    )
+    return {"worker": True, "trials_run": len(summary), "run_dir": str(run_dir)}
+
+
 def _parser():
     p = cli.parser("python -m tfcls.train", __doc__.split("\n\n")[0])
     p.add_argument("--data", metavar="PATH", help="dataset file (overrides data.path)")
     p.add_argument("--output-dir", metavar="DIR", help="where runs go (train.output_dir)")
     p.add_argument("--name", help="run directory name (default: time + data hash)")
     p.add_argument("--max-trials", type=int, metavar="N", help="tuner.max_trials")
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="frozen encoder, heads only (train.adapt_layers=0): for big datasets",
+    )
     p.add_argument(
         "--dev-mode",
         action="store_true",
@@ -406,9 +445,10 @@ def _parser():
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.resume:
-        if args.config or args.overrides or args.data or args.dev_mode:
+        if args.config or args.overrides or args.data or args.dev_mode or args.fast:
             raise TfclsError(
-                "--resume uses the run's own config and data; drop --config/--set/--data/--dev-mode"
+                "--resume uses the run's own config and data; "
+                "drop --config/--set/--data/--dev-mode/--fast"
             )
         config = load_config(Path(args.resume) / "config.yaml")
         args.dev_mode = runs.read_json(Path(args.resume) / "run.json").get("dev_mode", False)
@@ -420,6 +460,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides.append(f"train.output_dir={args.output_dir}")
         if args.max_trials is not None:
             overrides.append(f"tuner.max_trials={args.max_trials}")
+        if args.fast:
+            overrides.append("train.adapt_layers=0")
         config = load_config(args.config, overrides)
     metrics = train(config, args)
     if metrics.get("worker"):
@@ -428,8 +470,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"trial(s) for the chief's search, run {metrics['run_dir']}"
         )
         return 0
-    test = metrics.get("test") or metrics.get("val") or {}
-    which = "test" if "test" in metrics else "val"
+    test = metrics.get("test") or metrics.get("oof") or {}
+    which = "test" if "test" in metrics else "out-of-fold"
     print(
         f"{which} accuracy {test.get('accuracy', float('nan')):.4f}, macro-F1 "
         f"{test.get('macro_f1', float('nan')):.4f}, run {metrics['run_dir']}"

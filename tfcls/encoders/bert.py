@@ -17,9 +17,12 @@ non-spacing marks dropped, lower-cased; words longer than 100 characters become 
 
 from __future__ import annotations
 
+import ast
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -136,14 +139,91 @@ class _SavedRoot(tf.Module):
     trainable_variables = None
 
 
-class BertEncoderModule(_SavedRoot):
-    """BERT encoder (post-LayerNorm, erf GELU) with mean or CLS pooling."""
+Weights = Mapping[str, Any]  # name → tensor/variable, Linear weights laid out [in, out]
 
-    def __init__(self, weights: dict[str, np.ndarray], cfg: BertConfig) -> None:
+
+def _dense(w: Weights, x: tf.Tensor, name: str) -> tf.Tensor:
+    return tf.matmul(x, w[name + ".weight"]) + w[name + ".bias"]
+
+
+def _layer_norm(w: Weights, cfg: BertConfig, x: tf.Tensor, name: str) -> tf.Tensor:
+    mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
+    x = (x - mean) * tf.math.rsqrt(var + cfg.layer_norm_eps)
+    return x * w[name + ".weight"] + w[name + ".bias"]
+
+
+def embed_tokens(w: Weights, cfg: BertConfig, ids: tf.Tensor, types: tf.Tensor) -> tf.Tensor:
+    """Token + position + type embeddings, LayerNorm: the input of layer 0 [B, T, H]."""
+    seq = tf.shape(ids)[1]
+    x = (
+        tf.gather(w["embeddings.word_embeddings.weight"], ids)
+        + w["embeddings.position_embeddings.weight"][tf.newaxis, :seq]
+        + tf.gather(w["embeddings.token_type_embeddings.weight"], types)
+    )
+    return _layer_norm(w, cfg, x, "embeddings.LayerNorm")
+
+
+def attention_bias(mask: tf.Tensor) -> tf.Tensor:
+    """Additive attention mask [B, 1, 1, T] from a 0/1 input mask [B, T]."""
+    maskf = tf.cast(mask, tf.float32)
+    return (1.0 - maskf)[:, tf.newaxis, tf.newaxis, :] * _ATTENTION_MASK_VALUE
+
+
+def transformer_layer(
+    w: Weights, cfg: BertConfig, x: tf.Tensor, bias: tf.Tensor, i: int
+) -> tf.Tensor:
+    """Transformer layer ``i`` (post-LayerNorm, erf GELU): [B, T, H] → [B, T, H]."""
+    p = f"encoder.layer.{i}."
+    heads, size = cfg.num_attention_heads, cfg.hidden_size // cfg.num_attention_heads
+    batch, seq = tf.shape(x)[0], tf.shape(x)[1]
+
+    def split(t: tf.Tensor) -> tf.Tensor:  # [B, T, H] -> [B, heads, T, size]
+        return tf.transpose(tf.reshape(t, [batch, seq, heads, size]), [0, 2, 1, 3])
+
+    q = split(_dense(w, x, p + "attention.self.query"))
+    k = split(_dense(w, x, p + "attention.self.key"))
+    v = split(_dense(w, x, p + "attention.self.value"))
+    scores = tf.matmul(q, k, transpose_b=True) * (1.0 / math.sqrt(size)) + bias
+    ctx = tf.matmul(tf.nn.softmax(scores, axis=-1), v)
+    ctx = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch, seq, cfg.hidden_size])
+    x = _layer_norm(
+        w, cfg, _dense(w, ctx, p + "attention.output.dense") + x, p + "attention.output.LayerNorm"
+    )
+    inner = _dense(w, x, p + "intermediate.dense")
+    inner = 0.5 * inner * (1.0 + tf.math.erf(inner * (1.0 / math.sqrt(2.0))))
+    return _layer_norm(w, cfg, _dense(w, inner, p + "output.dense") + x, p + "output.LayerNorm")
+
+
+def pool(cfg: BertConfig, x: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    """Sentence vector [B, H] from token vectors: masked mean (or CLS), L2-normalised."""
+    if cfg.pooling == "mean":
+        maskf = tf.cast(mask, x.dtype)
+        summed = tf.reduce_sum(x * maskf[:, :, tf.newaxis], axis=1)
+        pooled = summed / tf.maximum(tf.reduce_sum(maskf, axis=1, keepdims=True), 1e-9)
+    else:
+        pooled = x[:, 0]
+    if cfg.normalize:
+        pooled = pooled / tf.maximum(tf.norm(pooled, axis=-1, keepdims=True), 1e-12)
+    return pooled
+
+
+class BertEncoderModule(_SavedRoot):
+    """BERT encoder (post-LayerNorm, erf GELU) with mean or CLS pooling.
+
+    ``weights`` are in HuggingFace's layout (Linear weights [out, in]) unless
+    ``hf_layout`` is false: then they are already [in, out], as ``module_weights`` returns
+    them from a saved encoder (for rebuilding an encoder after adaptation).
+    """
+
+    def __init__(
+        self, weights: dict[str, np.ndarray], cfg: BertConfig, hf_layout: bool = True
+    ) -> None:
         super().__init__(name="bert_encoder")
         for name, shape in weight_shapes(cfg).items():
             if name not in weights:
                 raise ValueError(f"weights have no tensor {name!r} (expected shape {shape})")
+            if not hf_layout and _is_linear(name):
+                shape = shape[::-1]
             if tuple(weights[name].shape) != shape:
                 raise ValueError(
                     f"weight {name!r} has shape {tuple(weights[name].shape)}, "
@@ -155,42 +235,12 @@ class BertEncoderModule(_SavedRoot):
         self._w: dict[str, tf.Variable] = {}
         for name in weight_names(cfg):
             value = np.asarray(weights[name], np.float32)
-            if name.endswith(".weight") and value.ndim == 2 and "embeddings" not in name:
+            if hf_layout and _is_linear(name):
                 value = value.T
             self._w[name] = tf.Variable(value, trainable=True, name=name.replace(".", "/"))
         ordered = [self._w[n] for n in weight_names(cfg)]
         self.variables = ordered
         self.trainable_variables = ordered
-
-    def _dense(self, x: tf.Tensor, name: str) -> tf.Tensor:
-        return tf.matmul(x, self._w[name + ".weight"]) + self._w[name + ".bias"]
-
-    def _layer_norm(self, x: tf.Tensor, name: str) -> tf.Tensor:
-        mean, var = tf.nn.moments(x, axes=[-1], keepdims=True)
-        x = (x - mean) * tf.math.rsqrt(var + self._cfg.layer_norm_eps)
-        return x * self._w[name + ".weight"] + self._w[name + ".bias"]
-
-    def _transformer_layer(self, x: tf.Tensor, bias: tf.Tensor, i: int) -> tf.Tensor:
-        cfg = self._cfg
-        p = f"encoder.layer.{i}."
-        heads, size = cfg.num_attention_heads, cfg.hidden_size // cfg.num_attention_heads
-        batch, seq = tf.shape(x)[0], tf.shape(x)[1]
-
-        def split(t: tf.Tensor) -> tf.Tensor:  # [B, T, H] -> [B, heads, T, size]
-            return tf.transpose(tf.reshape(t, [batch, seq, heads, size]), [0, 2, 1, 3])
-
-        q = split(self._dense(x, p + "attention.self.query"))
-        k = split(self._dense(x, p + "attention.self.key"))
-        v = split(self._dense(x, p + "attention.self.value"))
-        scores = tf.matmul(q, k, transpose_b=True) * (1.0 / math.sqrt(size)) + bias
-        ctx = tf.matmul(tf.nn.softmax(scores, axis=-1), v)
-        ctx = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch, seq, cfg.hidden_size])
-        x = self._layer_norm(
-            self._dense(ctx, p + "attention.output.dense") + x, p + "attention.output.LayerNorm"
-        )
-        inner = self._dense(x, p + "intermediate.dense")
-        inner = 0.5 * inner * (1.0 + tf.math.erf(inner * (1.0 / math.sqrt(2.0))))
-        return self._layer_norm(self._dense(inner, p + "output.dense") + x, p + "output.LayerNorm")
 
     @tf.function(
         input_signature=[
@@ -203,26 +253,32 @@ class BertEncoderModule(_SavedRoot):
     )
     def __call__(self, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         ids, mask, types = inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]
-        seq = tf.shape(ids)[1]
-        w = self._w
-        x = (
-            tf.gather(w["embeddings.word_embeddings.weight"], ids)
-            + w["embeddings.position_embeddings.weight"][tf.newaxis, :seq]
-            + tf.gather(w["embeddings.token_type_embeddings.weight"], types)
-        )
-        x = self._layer_norm(x, "embeddings.LayerNorm")
-        maskf = tf.cast(mask, tf.float32)
-        bias = (1.0 - maskf)[:, tf.newaxis, tf.newaxis, :] * _ATTENTION_MASK_VALUE
+        x = embed_tokens(self._w, self._cfg, ids, types)
+        bias = attention_bias(mask)
         for i in range(self._cfg.num_hidden_layers):
-            x = self._transformer_layer(x, bias, i)
-        if self._cfg.pooling == "mean":
-            summed = tf.reduce_sum(x * maskf[:, :, tf.newaxis], axis=1)
-            pooled = summed / tf.maximum(tf.reduce_sum(maskf, axis=1, keepdims=True), 1e-9)
-        else:
-            pooled = x[:, 0]
-        if self._cfg.normalize:
-            pooled = pooled / tf.maximum(tf.norm(pooled, axis=-1, keepdims=True), 1e-12)
+            x = transformer_layer(self._w, self._cfg, x, bias, i)
+        pooled = pool(self._cfg, x, mask)
         return {"pooled_output": pooled, "default": pooled, "sequence_output": x}
+
+
+def _is_linear(name: str) -> bool:
+    return name.endswith(".weight") and "embeddings" not in name and "LayerNorm" not in name
+
+
+def module_weights(module: Any) -> tuple[BertConfig, dict[str, np.ndarray]] | None:
+    """(config, weights in [in, out] layout) of a loaded tfcls BERT encoder SavedModel.
+
+    None for any other encoder (a foreign TF Hub module has no ``config_json``).
+    """
+    config = getattr(module, "config_json", None)
+    variables = getattr(module, "variables", None)
+    if config is None or variables is None:
+        return None
+    cfg = BertConfig(**ast.literal_eval(config.numpy().decode("utf-8")))
+    names = weight_names(cfg)
+    if len(variables) != len(names):
+        return None
+    return cfg, {n: v.numpy() for n, v in zip(names, variables, strict=True)}
 
 
 class BertPreprocessorModule(_SavedRoot):
