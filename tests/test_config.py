@@ -71,5 +71,5 @@ def test_removed_keys_say_what_replaced_them(tmp_path, capsys):
     )
     with pytest.raises(ConfigError, match=r"'train.fine_tune' was removed: .*adapt_layers"):
         load_config(overrides=["train.fine_tune=true"])
-    with pytest.raises(ConfigError, match="train.crossfit_folds must be ≥ 2"):
+    with pytest.raises(ConfigError, match=r"train\.crossfit_folds must be ≥ 2"):
         load_config(overrides=["train.crossfit_folds=1"])
