@@ -74,7 +74,7 @@ def test_search_head_computes_what_a_real_head_computes():
 
 
 def test_class_weights_are_inverse_frequency_with_mean_one():
-    from tfcls.train import class_weights
+    from tfcls.head_fit import class_weights
 
     w = class_weights(np.array([0, 0, 0, 1]), 2)
     assert w[1] == pytest.approx(3 * w[0])

@@ -137,7 +137,7 @@ def run_seed(
     ``python -m tfcls.train``, encoder adaptation included) on the sampled shots, then the
     official test split; returns test accuracy, macro-F1 and what ran."""
     from tfcls import crossfit
-    from tfcls.train import set_seed
+    from tfcls.head_fit import set_seed
 
     start = time.perf_counter()
     cfg = copy.deepcopy(config)

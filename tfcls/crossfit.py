@@ -34,6 +34,7 @@ import numpy as np
 
 from tfcls import calibration, ood
 from tfcls.config import Config, DecisionConfig, ModelConfig
+from tfcls.head_fit import select_and_fit
 from tfcls.model import head_from_config, make_dataset, one_hot
 from tfcls.splits import kfold_splits, stratified_split
 
@@ -86,8 +87,6 @@ def _tune(
 ) -> tuple[ModelConfig, int, list[dict[str, Any]], dict[str, list[float]]]:
     """Search (or take) the head's hyperparameters on an internal split; return them with
     the best epoch count, the trial summary and the fit's history."""
-    from tfcls.train import select_and_fit
-
     tr, val, _ = stratified_split(y, config.data.val_fraction, 0.0, config.train.seed)
     _, hp, summary, history = select_and_fit(
         x[tr],
