@@ -314,14 +314,6 @@ def full_model(
     return keras.Model(texts, {"probabilities": proba, "similarity": similarity}, name="classifier")
 
 
-def head_logits(head: keras.Model, vectors: np.ndarray) -> np.ndarray:
-    """The head's pre-softmax logits (for the energy score): its last Dense layer, linear."""
-    last = head.layers[-1]
-    features = keras.Model(head.inputs, last.input).predict(vectors, verbose=0, batch_size=1024)
-    kernel, bias = last.get_weights()
-    return features @ kernel + bias
-
-
 def load_model(path: str | Path) -> keras.Model:
     """Load a saved head or full model (registers tfcls's custom layers first).
 

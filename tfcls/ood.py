@@ -1,17 +1,16 @@
 """Unknown-category detection: does a text fit none of the categories the model knows?
 
 The client offers "new category" when a text fits none of the known ones. Four scores
-were compared on BANKING77 with a quarter of the intents held out (``python -m tfcls.bench
-unknown``, figures in BENCHMARKS.md): the maximum calibrated softmax probability, energy
-(log-sum-exp of the logits), cosine similarity to the nearest class centroid, and cosine
-similarity to the nearest training text. The maximum softmax probability of the tuned,
-calibrated head separated unknown intents best (highest AUROC and unknown recall) and is
+were once compared on BANKING77 with a quarter of the intents held out (figures in
+BENCHMARKS.md): the maximum calibrated softmax probability, energy, cosine similarity to
+the nearest class centroid, and to the nearest training text. The maximum softmax
+probability separated unknown intents best (highest AUROC and unknown recall) and is
 what training ships by default (``decision.unknown_score``); the nearest-text similarity,
 second, is available and travels inside the model with the training embeddings. The
 threshold is chosen on out-of-fold scores of the training texts (never on unknown data,
 which a deployment lacks) so that ``decision.known_recall`` of them stay known.
 
-Higher scores mean "more known" for every score here.
+Higher scores mean "more known" for both scores here.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-SCORES = ("max_softmax", "energy", "centroid", "nearest")
 SHIPPED = "max_softmax"  # the default decision.unknown_score
 
 
@@ -38,18 +36,6 @@ def nearest_similarity(
             axis=1
         )
     return out
-
-
-def centroids(vectors: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
-    """L2-normalised mean vector of each class [n_classes, dim]."""
-    c = np.stack([vectors[y == k].mean(axis=0) for k in range(n_classes)])
-    return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
-
-
-def energy(logits: np.ndarray) -> np.ndarray:
-    """Negative free energy, log-sum-exp of the logits (Liu et al. 2020): high = known."""
-    m = logits.max(axis=1, keepdims=True)
-    return (m + np.log(np.exp(logits - m).sum(axis=1, keepdims=True)))[:, 0]
 
 
 def unknown_threshold(known_scores: np.ndarray, known_recall: float) -> float:
