@@ -406,9 +406,8 @@ def _main_retrain(args: Any) -> int:
 
     if args.rows < 1:
         raise TfclsError("--rows must be positive")
-    result = bench_retrain(
-        args.exported, args.rows, cli.config_args(args)[0], scenario=args.scenario
-    )
+    path, overrides = cli.config_args(args)
+    result = bench_retrain(args.exported, args.rows, path, args.scenario, overrides)
     _record(result, args)
     if args.scenario == "new_category":
         acc = result["new_label_accuracy"]

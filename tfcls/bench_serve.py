@@ -156,7 +156,11 @@ NEW_CATEGORY_TARGET = 0.8  # share of the held-out paraphrases predicted with th
 
 
 def bench_retrain(
-    exported: Path, rows: int, config_path: str | None, scenario: str = "rows"
+    exported: Path,
+    rows: int,
+    config_path: str | None,
+    scenario: str = "rows",
+    overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """``python -m tfcls.retrain`` on a copy of ``exported`` with a fresh store, warm cache.
 
@@ -186,6 +190,7 @@ def bench_retrain(
         config = load_config(
             config_path,
             [
+                *(overrides or []),  # --set, then the bench's own folders
                 f"serving.exported={copy}",
                 f"storage.path={Path(tmp) / 'fb.sqlite3'}",
                 f"train.output_dir={Path(tmp) / 'runs'}",
