@@ -236,6 +236,8 @@ def train_cmd(data: Path, out: Path, *extra: str) -> list[str]:
         "train.epochs=40",
         "--set",
         "tuner.kind=random",
+        "--set",  # the default procedure (adaptation included), with fewer epochs
+        "train.adapt_epochs=2",
         *extra,
     ]
 

@@ -242,8 +242,6 @@ def test_train_with_contrastive_tuning_then_adaptation(small_dataset, cache_dir,
             "--name",
             "ft",
             "--set",
-            "train.adapt_epochs=2",
-            "--set",
             "train.contrastive=true",  # SetFit pairs first, then the adaptation
             "--set",
             "train.contrastive_iterations=1",
