@@ -58,7 +58,7 @@ def test_bundle_layout_metadata_and_current_pointer(tiny_run, cache_dir, tmp_pat
     for key, kind in METADATA_KEYS.items():
         assert isinstance(meta[key], kind), (key, meta[key])
     assert meta["version"] == version and meta["quantization"] == "float16"
-    assert meta["fidelity"]["texts"] == "validation split"
+    assert meta["fidelity"]["texts"] == "test split"  # never trained on
     assert meta["labels"] == sorted(json.loads((tiny_run / "label_map.json").read_text()))
     assert meta["tokenizer"]["inputs"] == ["input_word_ids", "input_mask"]
     assert meta["unknown"]["score"] == "nearest"

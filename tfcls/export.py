@@ -161,11 +161,16 @@ class Run:
             raise TfclsError(f"{self.dir}/head.keras: expected Dense-Dropout-Dense weights")
         return weights
 
+    def held_out_split(self) -> str:
+        """The split fidelity is measured on: the test split, which the final model never
+        trained on (the validation part is training data since cross-fitting), else val."""
+        return "test" if runs.read_json(self.dir / "splits.json")["test"] else "val"
+
     def validation_texts(self) -> tuple[list[str], np.ndarray]:
-        """The run's validation texts and labels (test split if it has no validation)."""
+        """The texts and labels of ``held_out_split``."""
         dataset = runs.load_run_data(self.dir, 1, "pass --texts FILE to measure fidelity on")
         splits = runs.read_json(self.dir / "splits.json")
-        name = "val" if splits["val"] else "test"
+        name = self.held_out_split()
         idx = np.asarray(splits[name], dtype=np.int64)
         return [dataset.examples[int(i)].text for i in idx], dataset.y[idx]
 
@@ -332,7 +337,7 @@ def export(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _clean_stale_temp(out)
-    source = "validation split" if texts is None else "given texts"
+    source = f"{run.held_out_split()} split" if texts is None else "given texts"
     if texts is None:
         texts, labels_y = run.validation_texts()
     y = np.asarray(labels_y)
