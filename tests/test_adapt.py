@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tfcls.adapt import Adapter, AdaptSettings, lower_states, save_encoder
+from tfcls.adapt import Adapter, AdaptSettings, lower_states, not_adaptable, save_encoder
 from tfcls.encoders import load_encoder
 from tfcls.errors import TfclsError
 from tfcls.model import build_head
@@ -86,8 +86,10 @@ def test_sample_weights_steer_the_adaptation(tiny):
     assert results[1] > results[0]  # the heavy example pulls its prediction harder
 
 
-def test_adaptation_needs_a_tfcls_bert_encoder(tiny_text_module, tmp_path):
+def test_adaptation_needs_a_tfcls_bert_encoder(tiny_text_module, tiny, tmp_path):
     enc = load_encoder(str(tiny_text_module), cache_dir=tmp_path)
+    assert not_adaptable(enc.modules) == "a string-input encoder"
+    assert not_adaptable(tiny.modules) is None
     with pytest.raises(TfclsError, match="adapt_layers"):
         lower_states(enc.modules, TEXTS, layers=1)
 

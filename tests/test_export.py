@@ -173,6 +173,7 @@ def test_not_a_run_and_string_input_encoders_are_refused(
         cache_dir,
     )
     assert proc.returncode == 0, proc.stderr
+    assert "a string-input encoder: the encoder stays frozen" in proc.stderr  # not adaptable
     proc = subprocess.run(
         export_cmd(tmp_path / "use", tmp_path / "exported"),
         env=child_env(cache_dir),

@@ -56,6 +56,16 @@ class LowerStates:
         return {k: v for k, v in self.weights.items() if k.startswith(prefixes)}
 
 
+def not_adaptable(modules: HubModules | None) -> str | None:
+    """Why this encoder cannot be adapted (None when it can): only tfcls-built BERT
+    encoders expose weights that adaptation can read."""
+    if modules is None or modules.preprocessor is None:
+        return "a string-input encoder"
+    if bert.module_weights(modules.encoder) is None:
+        return f"{modules.resolved.handle} is not a tfcls-built BERT encoder"
+    return None
+
+
 def lower_states(modules: HubModules, texts: list[str], layers: int) -> LowerStates:
     """Run the frozen part of the encoder once: states of every text before the top
     ``layers`` layers. Batches are sorted by length and padded to their own longest."""

@@ -147,13 +147,8 @@ def fit(
     fold_of = np.zeros(len(y), np.int64)
     for f, (_, te) in enumerate(folds):
         fold_of[te] = f
-    layers = config.train.adapt_layers
-    lower = None
-    if layers > 0:
-        from tfcls.adapt import lower_states
-
-        lower = lower_states(modules, texts, layers)
     report: dict[str, Any] = {"folds": len(folds), "head_epochs": head_epochs}
+    lower = _lower(modules, texts, config.train.adapt_layers, report)
     if lower is None:
         oof = np.zeros((len(y), n_classes), np.float32)
         for f, (tr, te) in enumerate(folds):
@@ -173,6 +168,22 @@ def fit(
     report["oof_accuracy"] = float((oof.argmax(axis=1) == y).mean())
     report["seconds"] = round(time.perf_counter() - t0, 1)
     return FitResult(final, hp, oof, fold_of, adapter, summary, history, report)
+
+
+def _lower(modules: Any, texts: list[str], layers: int, report: dict[str, Any]) -> Any:
+    """The frozen lower states for adaptation, or None: no adaptation asked for, or an
+    encoder that cannot be adapted (then the encoder stays frozen, said on stderr and in
+    the report, rather than failing a default run on a foreign TF Hub encoder)."""
+    if layers == 0:
+        return None
+    from tfcls.adapt import lower_states, not_adaptable
+
+    reason = not_adaptable(modules)
+    if reason is not None:
+        report["adapt_skipped"] = f"{reason}: the encoder stays frozen (train.adapt_layers)"
+        print(f"note: {report['adapt_skipped']}", file=sys.stderr)
+        return None
+    return lower_states(modules, texts, layers)
 
 
 def _progress(f: int, k: int, proba: np.ndarray, y: np.ndarray, what: str = "") -> None:
