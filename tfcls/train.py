@@ -143,6 +143,7 @@ def train(config: Config, args: Any) -> dict[str, Any]:
     x_fit = enc.embed(fit_texts + test_texts, batch_size=config.encoder.batch_size, progress=True)
     x_fit, x_test = x_fit[: len(fit_rows)], x_fit[len(fit_rows) :]
     embed_s = time.perf_counter() - t_embed
+    cache_stats = dict(vars(enc.cache_stats))  # the data's embedding (not the adapted one's)
     y_fit, y_test = dataset.y[fit_rows], dataset.y[test_rows]
     n_classes = len(dataset.labels)
     trials = config.train.dev_mode_trials if args.dev_mode else config.tuner.max_trials
@@ -207,7 +208,7 @@ def train(config: Config, args: Any) -> dict[str, Any]:
         "completed": sum(t["status"] == "COMPLETED" for t in fitted.tuner_summary),
         "failed": sum(t["status"] == "FAILED" for t in fitted.tuner_summary),
     }
-    metrics["embedding_cache"] = vars(enc.cache_stats)
+    metrics["embedding_cache"] = cache_stats
     runs.write_json(run_dir / "metrics.json", metrics)
     runs.update_json(
         run_dir / "run.json", status="complete", finished_at=runs.now(), run_dir=str(run_dir)
