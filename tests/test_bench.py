@@ -98,7 +98,7 @@ def test_bench_banking77_few_shot_on_a_small_slice(cache_dir, minilm, tmp_path):
     assert last.startswith("banking77 4-shot: test accuracy ") and "over 2 seed(s)" in last
 
 
-def test_bench_unknown_compares_every_score_on_a_small_slice(cache_dir, minilm, tmp_path):
+def test_bench_unknown_scores_the_shipped_rule_on_a_small_slice(cache_dir, minilm, tmp_path):
     out = tmp_path / "unknown.json"
     proc = run_bench(
         cache_dir,
