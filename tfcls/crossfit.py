@@ -34,7 +34,7 @@ import numpy as np
 
 from tfcls import calibration, ood
 from tfcls.config import Config, DecisionConfig, ModelConfig
-from tfcls.head_fit import select_and_fit
+from tfcls.head_fit import select_and_fit, set_seed
 from tfcls.model import head_from_config, make_dataset, one_hot
 from tfcls.splits import kfold_splits, stratified_split
 
@@ -63,7 +63,7 @@ def warm_head(
     seed: int,
 ) -> keras.Model:
     """A head with hyperparameters ``hp`` trained ``epochs`` epochs on all of ``x``."""
-    keras.utils.set_random_seed(seed)
+    set_seed(seed)
     head = head_from_config(n, x.shape[1], hp)
     head.fit(
         make_dataset(x, one_hot(y, n), hp.batch_size, seed=seed, weights=w),
