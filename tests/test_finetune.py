@@ -13,7 +13,7 @@ from tfcls.config import ConfigError, load_config
 from tfcls.data import load_dataset
 from tfcls.encoders import load_encoder
 from tfcls.errors import TfclsError
-from tfcls.finetune import contrastive_fine_tune, contrastive_pairs
+from tfcls.finetune import contrastive_fine_tune, contrastive_pairs, label_separation
 
 
 def few_shot(ds, labels: int, per_label: int) -> tuple[list[str], np.ndarray]:
@@ -100,6 +100,16 @@ def test_contrastive_pairs_cover_partners_and_depend_on_the_seed():
     assert len(set(zip(a[labels == 1], b[labels == 1], strict=True))) == 12 * 3
     assert len(set(zip(a[labels == 0], b[labels == 0], strict=True))) == 12 * 8
     assert not np.array_equal(b, contrastive_pairs(y, 50, seed=1)[1])
+
+
+def test_label_separation_is_high_for_clusters_and_near_zero_for_noise():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(6), 20)
+    centres = np.eye(16)[:6] * 10
+    clustered = centres[y] + rng.normal(size=(len(y), 16))  # unnormalised on purpose
+    assert label_separation(clustered, y, seed=1) > 0.8  # cos ≈ 100 / (100 + 16)
+    noise = rng.normal(size=(len(y), 16))
+    assert abs(label_separation(noise, y, seed=1)) < 0.1
 
 
 def test_contrastive_pairs_need_two_labels_and_a_positive():

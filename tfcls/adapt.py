@@ -256,12 +256,14 @@ class Adapter:
         bar.close()
         return losses
 
-    def predict(self, rows: np.ndarray) -> np.ndarray:
-        """Probabilities [len(rows), n] in the order of ``rows``."""
+    def predict(self, rows: np.ndarray, lower: LowerStates | None = None) -> np.ndarray:
+        """Probabilities [len(rows), n] in the order of ``rows`` of ``lower`` (default:
+        the training texts' states)."""
+        lower = self.lower if lower is None else lower
         n = self.head.output_shape[-1]
-        lengths = np.array([len(self.lower.states[i]) for i in rows])
+        lengths = np.array([len(lower.states[i]) for i in rows])
         order = np.argsort(lengths, kind="stable")
-        data = _dataset(self.lower, rows[order], n, batch_size=256)
+        data = _dataset(lower, rows[order], n, batch_size=256)
         proba = np.zeros((len(rows), n), np.float32)
         proba[order] = self.model.predict(data, verbose=0)
         return proba
@@ -269,11 +271,7 @@ class Adapter:
     def predict_texts(self, modules: HubModules, texts: list[str]) -> np.ndarray:
         """Probabilities of new texts (their frozen lower states are computed here)."""
         other = lower_states(modules, texts, self.lower.cfg.num_hidden_layers - self.lower.first)
-        saved, self.lower = self.lower, other
-        try:
-            return self.predict(np.arange(len(texts)))
-        finally:
-            self.lower = saved
+        return self.predict(np.arange(len(texts)), other)
 
     def encoder_weights(self) -> dict[str, np.ndarray]:
         """Every encoder weight ([in, out] layout): frozen below, adapted on top."""

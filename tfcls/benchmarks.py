@@ -117,6 +117,29 @@ def _encoder_for(
     return _tuned(report["encoder"], config), report
 
 
+def _unseen_separation(
+    report: dict[str, Any],
+    frozen: SentenceEncoder,
+    tuned: SentenceEncoder,
+    unseen: Dataset,
+    cfg: Config,
+) -> dict[str, Any]:
+    """The contrastive report plus label separation, frozen vs tuned, on up to 20 texts
+    per label of the train split that were not among the shots (never the test split):
+    does the tuning generalise, or does it only pull its own few texts together?"""
+    from tfcls.finetune import label_separation
+
+    seed = cfg.train.seed
+    part = unseen.subset(stratified_subsample(unseen.y, 20, None, seed))
+    batch = cfg.encoder.batch_size
+    return {
+        **report,
+        "unseen_texts": len(part.texts),
+        "unseen_separation_frozen": label_separation(frozen.embed(part.texts, batch), part.y, seed),
+        "unseen_separation_tuned": label_separation(tuned.embed(part.texts, batch), part.y, seed),
+    }
+
+
 def _tuned(path: str, config: Config) -> SentenceEncoder:
     """A tuned encoder, used once: its embeddings are not worth caching on disk."""
     from tfcls.encoders import load_encoder
@@ -144,9 +167,13 @@ def run_seed(
     cfg.train.seed = seed
     cfg.train.tensorboard = False
     set_seed(seed)
-    sample = train.subset(stratified_subsample(train.y, shots, None, seed))
+    picked = stratified_subsample(train.y, shots, None, seed)
+    sample = train.subset(picked)
     texts, y = sample.texts, sample.y
     encoder, contrastive = _encoder_for(enc, texts, y, cfg, work)
+    if contrastive is not None:
+        unseen = train.subset(np.setdiff1d(np.arange(len(train.y)), picked))
+        contrastive = _unseen_separation(contrastive, enc, encoder, unseen, cfg)
     x = encoder.embed(texts, batch_size=cfg.encoder.batch_size)
     n = len(train.labels)
     fitted = crossfit.fit(

@@ -252,7 +252,7 @@ def _record(adapter: Any, per_epoch: np.ndarray, rows: np.ndarray, epoch: int) -
 
 
 def calibrate(
-    fitted: FitResult, y: np.ndarray, x: np.ndarray, d: DecisionConfig
+    fitted: FitResult, y: np.ndarray, x: np.ndarray | None, d: DecisionConfig
 ) -> tuple[dict[str, Any], np.ndarray | None]:
     """The decision rule from the out-of-fold predictions: temperature and auto-select
     threshold (``calibration.cross_fitted``), then the unknown threshold for
@@ -266,6 +266,8 @@ def calibrate(
     oof = calibration.apply_temperature(fitted.oof, calib["temperature"])
     references, similarity = None, None
     if d.unknown_score == "nearest":
+        if x is None:
+            raise ValueError("the nearest unknown score needs the training texts' embeddings")
         references = x.astype(np.float32)
         similarity = ood.out_of_fold_similarity(references, fitted.fold_of)
     scores = ood.unknown_scores(d.unknown_score, oof, similarity)

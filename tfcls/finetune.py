@@ -165,8 +165,23 @@ def _separation(
     used = np.unique(np.concatenate([a, b]))
     vectors = embed.predict(tf.constant([texts[i] for i in used]), batch_size=64, verbose=0)
     where = np.searchsorted(used, np.arange(len(texts)))  # example index → row (when used)
-    cos = np.sum(vectors[where[a]] * vectors[where[b]], axis=-1)
+    return pair_separation(vectors[where], a, b, labels)
+
+
+def pair_separation(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, labels: np.ndarray) -> float:
+    """Mean cosine of the positive pairs (``labels`` 1) minus that of the negative ones."""
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+    cos = np.sum(unit[a] * unit[b], axis=-1)
     return float(cos[labels == 1].mean() - cos[labels == 0].mean())
+
+
+def label_separation(vectors: np.ndarray, y: np.ndarray, seed: int, size: int = 2000) -> float:
+    """``pair_separation`` of up to ``size`` SetFit pairs drawn among ``vectors`` (half
+    same-label): measured on texts the encoder was not tuned on, it tells whether
+    contrastive tuning generalises or only pulls its own training texts together."""
+    a, b, labels = contrastive_pairs(y, 1, seed)
+    sample = _separation_sample(labels, np.random.default_rng(seed), size)
+    return pair_separation(vectors, a[sample], b[sample], labels[sample])
 
 
 def _separation_sample(labels: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:

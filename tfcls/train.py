@@ -171,7 +171,10 @@ def train(config: Config, args: Any) -> dict[str, Any]:
         config.encoder.handle, config.encoder.preprocessor = str(target), None
         dump_yaml(config, run_dir / "config.yaml")
         enc = load_encoder_from(config.encoder)
-        x_fit, x_test = _embed_both(enc, fit_texts, test_texts, config)
+        x_test = _embed(enc, test_texts, config)
+        # only the nearest score keeps embeddings of the fit texts (its references)
+        d = config.decision
+        x_fit = _embed(enc, fit_texts, config) if d.unknown_score == "nearest" else None
     if config.encoder.handle != base["handle"]:
         runs.update_json(run_dir / "run.json", base_encoder=base)
     metrics.update(hyperparameters=to_dict(fitted.hp), crossfit=fitted.report)
@@ -218,11 +221,8 @@ def train(config: Config, args: Any) -> dict[str, Any]:
     return metrics
 
 
-def _embed_both(
-    enc: Any, fit_texts: list[str], test_texts: list[str], config: Config
-) -> tuple[np.ndarray, np.ndarray]:
-    vectors = enc.embed(fit_texts + test_texts, batch_size=config.encoder.batch_size)
-    return vectors[: len(fit_texts)], vectors[len(fit_texts) :]
+def _embed(enc: Any, texts: list[str], config: Config) -> np.ndarray:
+    return enc.embed(texts, batch_size=config.encoder.batch_size)
 
 
 def _known_kept(
