@@ -98,6 +98,23 @@ def test_bench_banking77_few_shot_on_a_small_slice(cache_dir, minilm, tmp_path):
     assert last.startswith("banking77 4-shot: test accuracy ") and "over 2 seed(s)" in last
 
 
+def test_bench_contrastive_reports_separation_on_unseen_train_texts(cache_dir, minilm, tmp_path):
+    out = tmp_path / "b77c.json"
+    proc = run_bench(
+        cache_dir,
+        "banking77",
+        *("--shots", "4", "--labels", "3", "--test-per-label", "4", "--seeds", "1"),
+        *("--json", str(out), *QUICK),
+        *("--set", "train.contrastive=true", "--set", "train.contrastive_iterations=1"),
+        *("--set", "train.adapt_layers=0"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    c = json.loads(out.read_text())["per_seed"][0]["contrastive"]
+    assert c["pairs"] > 0 and c["unseen_texts"] == 3 * 20  # 20 per label, none of the shots
+    for key in ("unseen_separation_frozen", "unseen_separation_tuned"):
+        assert -1.0 <= c[key] <= 2.0
+
+
 def test_bench_unknown_scores_the_shipped_rule_on_a_small_slice(cache_dir, minilm, tmp_path):
     out = tmp_path / "unknown.json"
     proc = run_bench(
