@@ -140,7 +140,8 @@ def _batches(
     batch_size: int,
     rng: np.random.Generator | None,
 ) -> Callable[[], Any]:
-    """Batches of similar length (little padding); shuffled when ``rng`` is given."""
+    """Batches of similar length (little padding), ``(states, mask)`` for prediction or
+    ``((states, mask), targets, weights)`` for training; shuffled when ``rng`` is given."""
     lengths = np.array([len(lower.states[i]) for i in rows])
 
     def generate() -> Any:
@@ -157,8 +158,8 @@ def _batches(
             for j, c in enumerate(chunk):
                 x[j, : lengths[c]] = lower.states[rows[c]]
                 mask[j, : lengths[c]] = 1
-            if targets is None:
-                yield (x, mask), np.zeros((len(chunk), 1), np.float32)
+            if targets is None:  # prediction
+                yield x, mask
             else:
                 yield (x, mask), targets[chunk], weights[chunk]
 
@@ -168,29 +169,21 @@ def _batches(
 def _dataset(
     lower: LowerStates,
     rows: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
     n_classes: int,
-    y: np.ndarray | None = None,
-    w: np.ndarray | None = None,
-    batch_size: int = 64,
-    seed: int | None = None,
+    batch_size: int,
+    seed: int,
 ) -> tf.data.Dataset:
+    """Shuffled training batches ((states, mask), one-hot targets, sample weights)."""
     h = lower.cfg.hidden_size
-    inputs = (
-        tf.TensorSpec([None, None, h], tf.float32),
-        tf.TensorSpec([None, None], tf.int32),
+    spec = (
+        (tf.TensorSpec([None, None, h], tf.float32), tf.TensorSpec([None, None], tf.int32)),
+        tf.TensorSpec([None, n_classes], tf.float32),
+        tf.TensorSpec([None], tf.float32),
     )
-    targets = None if y is None else one_hot(y, n_classes)
-    weights = None if y is None else (np.ones(len(rows), np.float32) if w is None else w)
-    rng = None if seed is None else np.random.default_rng(seed)
-    if targets is None:
-        spec: tuple = (inputs, tf.TensorSpec([None, 1], tf.float32))
-    else:
-        spec = (
-            inputs,
-            tf.TensorSpec([None, n_classes], tf.float32),
-            tf.TensorSpec([None], tf.float32),
-        )
-    gen = _batches(lower, rows, targets, weights, batch_size, rng)
+    rng = np.random.default_rng(seed)
+    gen = _batches(lower, rows, one_hot(y, n_classes), w, batch_size, rng)
     n_batches = int(np.ceil(len(rows) / batch_size))
     data = tf.data.Dataset.from_generator(gen, output_signature=spec)
     return data.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2)
@@ -218,6 +211,14 @@ class Adapter:
         states = keras.Input((None, h), name="states")
         mask = keras.Input((None,), dtype="int32", name="mask")
         self.model = keras.Model([states, mask], head(self.top(states, mask)))
+        # one traced graph for every batch width (Keras' predict re-traces per shape)
+        self._forward = tf.function(
+            lambda s, m: self.model([s, m], training=False),
+            input_signature=[
+                tf.TensorSpec([None, None, h], tf.float32),
+                tf.TensorSpec([None, None], tf.int32),
+            ],
+        )
 
     def fit(
         self,
@@ -240,7 +241,7 @@ class Adapter:
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=s.label_smoothing),
         )
         n_classes = self.head.output_shape[-1]
-        data = _dataset(self.lower, rows, n_classes, y, w, s.batch_size, s.seed)
+        data = _dataset(self.lower, rows, y, w, n_classes, s.batch_size, s.seed)
         losses = []
         todo = epochs or s.epochs
         label = f"adapting {self.lower.cfg.num_hidden_layers - self.lower.first} layer(s)"
@@ -263,9 +264,11 @@ class Adapter:
         n = self.head.output_shape[-1]
         lengths = np.array([len(lower.states[i]) for i in rows])
         order = np.argsort(lengths, kind="stable")
-        data = _dataset(lower, rows[order], n, batch_size=256)
+        batches = _batches(lower, rows[order], None, None, 256, None)()
         proba = np.zeros((len(rows), n), np.float32)
-        proba[order] = self.model.predict(data, verbose=0)
+        if len(rows):
+            parts = [self._forward(states, mask).numpy() for states, mask in batches]
+            proba[order] = np.concatenate(parts)
         return proba
 
     def predict_texts(self, modules: HubModules, texts: list[str]) -> np.ndarray:
