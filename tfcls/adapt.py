@@ -82,7 +82,11 @@ def lower_states(modules: HubModules, texts: list[str], layers: int) -> LowerSta
     first = cfg.num_hidden_layers - layers
     frozen = dict(zip(bert.weight_names(cfg), modules.encoder.variables, strict=True))
 
-    @tf.function(reduce_retracing=True)
+    inputs = {k: v.numpy() for k, v in modules.preprocessor(tf.constant(texts)).items()}
+    # one traced graph for every batch width
+    signature = [tf.TensorSpec([None, None], tf.as_dtype(inputs[k].dtype)) for k in _INPUT_KEYS]
+
+    @tf.function(input_signature=signature)
     def run(ids: tf.Tensor, mask: tf.Tensor, types: tf.Tensor) -> tf.Tensor:
         x = bert.embed_tokens(frozen, cfg, ids, types)
         bias = bert.attention_bias(mask)
@@ -90,7 +94,6 @@ def lower_states(modules: HubModules, texts: list[str], layers: int) -> LowerSta
             x = bert.transformer_layer(frozen, cfg, x, bias, i)
         return x
 
-    inputs = {k: v.numpy() for k, v in modules.preprocessor(tf.constant(texts)).items()}
     lengths = inputs["input_mask"].sum(axis=1)
     order = np.argsort(lengths, kind="stable")
     states: list[np.ndarray] = [np.zeros((0, cfg.hidden_size), np.float32)] * len(texts)
