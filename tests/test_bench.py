@@ -90,7 +90,7 @@ def test_bench_banking77_few_shot_on_a_small_slice(cache_dir, minilm, tmp_path):
     seeds = r["per_seed"]
     assert [s["seed"] for s in seeds] == [42, 43]
     assert all((s["train"], s["trials"]) == (16, 2) for s in seeds)  # every shot trains
-    assert r["adapt_layers"] == 2 and all(s["crossfit"]["adapt"]["layers"] == 2 for s in seeds)
+    assert r["adapt_layers"] == 4 and all(s["crossfit"]["adapt"]["layers"] == 4 for s in seeds)
     accs = [s["accuracy"] for s in seeds]
     assert r["accuracy"]["mean"] == pytest.approx(sum(accs) / 2)
     assert all(0.25 <= a <= 1 for a in accs)  # 4 distinct banking intents, better than chance
@@ -203,7 +203,7 @@ def test_bench_quality_cross_validates_the_default_procedure(
     for key in ("accuracy", "auto_select_coverage", "auto_select_precision", "ece"):
         values = [f[key] for f in folds]
         assert r[key]["mean"] == pytest.approx(sum(values) / 2) and min(values) >= 0
-    assert r["procedure"]["adapt_layers"] == 2 and r["full_training"]["seconds_warm_cache"] > 0
+    assert r["procedure"]["adapt_layers"] == 4 and r["full_training"]["seconds_warm_cache"] > 0
     assert r["accuracy"]["mean"] > 0.5  # 5 distinct intents
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("quality (2-fold × 1, out of fold): accuracy ")

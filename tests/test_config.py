@@ -65,7 +65,7 @@ def test_removed_keys_say_what_replaced_them(tmp_path, capsys):
     old = tmp_path / "old.yaml"
     old.write_text("train:\n  fine_tune: false\n  fine_tune_epochs: 4\n")
     config = load_config(old)  # an older run's config.yaml still loads
-    assert config.train.adapt_layers == 2
+    assert config.train.adapt_layers == 4
     assert "ignoring removed key 'train.fine_tune_epochs' (use train.adapt_epochs)" in (
         capsys.readouterr().err
     )

@@ -36,7 +36,7 @@ def test_run_directory_holds_everything(trained):
         "history.json",
         "metrics.json",
         "checkpoints/head.weights.h5",
-        "encoder/encoder/saved_model.pb",  # the adapted encoder (train.adapt_layers: 2)
+        "encoder/encoder/saved_model.pb",  # the adapted encoder (train.adapt_layers: 4)
         "encoder/preprocessor/saved_model.pb",
     ):
         assert (run_dir / name).exists(), name

@@ -8,7 +8,7 @@ slow for a ≤ 3-minute default on two CPU cores, let alone once per cross-fitti
 So tfcls adapts only the top ``train.adapt_layers`` layers. The token states entering
 them depend on frozen weights only, so they are computed once per text
 (``LowerStates``) and shared by every fold; an epoch then costs the top layers' forward
-and backward pass (with 2 of 6 layers, about one frozen embedding pass). The head found
+and backward pass (with 4 of 6 layers, about two frozen embedding passes). The head found
 on frozen embeddings starts from where it was (warm start), and encoder layers and head
 train together with a linear warm-up then cosine decay of the learning rate.
 

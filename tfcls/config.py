@@ -135,7 +135,7 @@ class TrainConfig:
     # out-of-fold predictions of every training text calibrate the model (tfcls.crossfit)
     crossfit_folds: int = 3
     # adapt the encoder's top layers with the head (tfcls.adapt); 0 = frozen encoder (--fast)
-    adapt_layers: int = 2
+    adapt_layers: int = 4
     adapt_epochs: int = 4  # scheduled; the count with the best out-of-fold accuracy is kept
     adapt_learning_rate: float = 3e-4  # peak, after a linear warm-up, then cosine decay
     adapt_batch_size: int = 32
