@@ -148,21 +148,19 @@ def fit(
     for f, (_, te) in enumerate(folds):
         fold_of[te] = f
     report: dict[str, Any] = {"folds": len(folds), "head_epochs": head_epochs}
+    job = _Job(x, y, w, n_classes, hp, head_epochs, config)
     lower = _lower(modules, texts, config.train.adapt_layers, report)
     if lower is None:
         oof = np.zeros((len(y), n_classes), np.float32)
         for f, (tr, te) in enumerate(folds):
-            head = warm_head(x[tr], y[tr], w[tr], n_classes, hp, head_epochs, seed + f)
-            oof[te] = head.predict(x[te], verbose=0)
+            oof[te] = job.head(tr, seed + f).predict(x[te], verbose=0)
             _progress(f, len(folds), oof[te], y[te])
-        final = warm_head(x, y, w, n_classes, hp, head_epochs, seed)
+        final = job.head(np.arange(len(y)), seed)
         adapter = None
     else:
-        oof, report["adapt"] = _adapt_folds(
-            lower, folds, x, y, w, n_classes, hp, head_epochs, config
-        )
+        oof, report["adapt"] = _adapt_folds(lower, folds, job)
         rows = np.arange(len(y))
-        adapter = _adapt(lower, rows, x, y, w, n_classes, hp, head_epochs, config, seed)
+        adapter = _adapt(lower, rows, job, seed)
         adapter.fit(rows, y, w, epochs=report["adapt"]["epochs_chosen"])
         final = adapter.head
     report["oof_accuracy"] = float((oof.argmax(axis=1) == y).mean())
@@ -195,52 +193,50 @@ def _progress(f: int, k: int, proba: np.ndarray, y: np.ndarray, what: str = "") 
     )
 
 
-def _adapt(
-    lower: Any,
-    rows: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray,
-    n: int,
-    hp: ModelConfig,
-    head_epochs: int,
-    config: Config,
-    seed: int,
-) -> Any:
-    """An Adapter whose head is warm-started on the frozen embeddings of ``rows``."""
+@dataclass
+class _Job:
+    """What every fold of one procedure shares: the training data and the tuned head."""
+
+    x: np.ndarray  # frozen embeddings
+    y: np.ndarray
+    w: np.ndarray
+    n: int
+    hp: ModelConfig
+    head_epochs: int
+    config: Config
+
+    def head(self, rows: np.ndarray, seed: int) -> keras.Model:
+        """A head warm-started on the frozen embeddings of ``rows``."""
+        x, y, w = self.x[rows], self.y[rows], self.w[rows]
+        return warm_head(x, y, w, self.n, self.hp, self.head_epochs, seed)
+
+
+def _adapt(lower: Any, rows: np.ndarray, job: _Job, seed: int) -> Any:
+    """An Adapter (not yet trained) whose head is warm-started on ``rows``."""
     from tfcls.adapt import Adapter
 
-    head = warm_head(x[rows], y[rows], w[rows], n, hp, head_epochs, seed)
-    return Adapter(lower, head, _settings(config, hp, seed))
+    return Adapter(lower, job.head(rows, seed), _settings(job.config, job.hp, seed))
 
 
 def _adapt_folds(
-    lower: Any,
-    folds: list[tuple[np.ndarray, np.ndarray]],
-    x: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray,
-    n: int,
-    hp: ModelConfig,
-    head_epochs: int,
-    config: Config,
+    lower: Any, folds: list[tuple[np.ndarray, np.ndarray]], job: _Job
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Adapt one encoder copy per fold; OOF probabilities after every epoch; the epoch
     count with the best mean OOF accuracy wins (ties: fewer epochs)."""
-    epochs = config.train.adapt_epochs
-    per_epoch = np.zeros((epochs, len(y), n), np.float32)
+    t, y = job.config.train, job.y
+    per_epoch = np.zeros((t.adapt_epochs, len(y), job.n), np.float32)
     frozen_accuracy = []
     for f, (tr, te) in enumerate(folds):
-        adapter = _adapt(lower, tr, x, y, w, n, hp, head_epochs, config, config.train.seed + f)
-        frozen = adapter.head.predict(x[te], verbose=0)
+        adapter = _adapt(lower, tr, job, t.seed + f)
+        frozen = adapter.head.predict(job.x[te], verbose=0)
         frozen_accuracy.append(float((frozen.argmax(axis=1) == y[te]).mean()))
-        adapter.fit(tr, y[tr], w[tr], on_epoch=partial(_record, adapter, per_epoch, te))
+        adapter.fit(tr, y[tr], job.w[tr], on_epoch=partial(_record, adapter, per_epoch, te))
         _progress(f, len(folds), per_epoch[-1, te], y[te], f", frozen {frozen_accuracy[-1]:.4f}")
     accuracy = (per_epoch.argmax(axis=2) == y[None, :]).mean(axis=1)
     best = int(np.argmax(accuracy))
     return per_epoch[best], {
-        "layers": config.train.adapt_layers,
-        "epochs_scheduled": epochs,
+        "layers": t.adapt_layers,
+        "epochs_scheduled": t.adapt_epochs,
         "epochs_chosen": best + 1,
         "oof_accuracy_per_epoch": [round(float(a), 4) for a in accuracy],
         "frozen_oof_accuracy_per_fold": frozen_accuracy,
