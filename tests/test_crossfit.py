@@ -85,3 +85,20 @@ def test_adapted_procedure_chooses_its_epochs_out_of_fold(tiny_pair, tmp_path):
     )
     proba = crossfit.predict(fitted, texts[:3], x[:3], enc.modules)
     assert proba.shape == (3, 4)
+
+
+def test_more_adapted_layers_than_the_encoder_has_adapts_them_all(tiny_pair, tmp_path, capsys):
+    # the default (4) names MiniLM's top layers; the tiny encoder has 2
+    enc = load_encoder(str(tiny_pair), cache_dir=tmp_path, use_cache=False)
+    texts = [f"{w} {i}" for w in ["fix login bug", "design logo"] for i in range(4)]
+    y = np.repeat(np.arange(2), 4)
+    config = load_config(
+        overrides=[*QUICK, "train.adapt_layers=4", "train.adapt_epochs=1", "train.crossfit_folds=2"]
+    )
+    x = enc.embed(texts)
+    fitted = crossfit.fit(
+        texts, y, np.ones(len(y), np.float32), x, 2, config, tmp_path, enc.modules
+    )
+    assert fitted.report["adapt"]["layers"] == 2
+    assert "exceeds the encoder's 2 layers" in fitted.report["adapt_clamped"]
+    assert "exceeds the encoder's 2 layers: all 2 adapted" in capsys.readouterr().err

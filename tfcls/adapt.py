@@ -66,6 +66,14 @@ def not_adaptable(modules: HubModules | None) -> str | None:
     return None
 
 
+def encoder_depth(modules: HubModules) -> int:
+    """The number of transformer layers of an adaptable encoder (see ``not_adaptable``)."""
+    found = bert.module_weights(modules.encoder)
+    if found is None:
+        raise TfclsError(f"{modules.resolved.handle} is not a tfcls-built BERT encoder")
+    return found[0].num_hidden_layers
+
+
 def lower_states(modules: HubModules, texts: list[str], layers: int) -> LowerStates:
     """Run the frozen part of the encoder once: states of every text before the top
     ``layers`` layers. Batches are sorted by length and padded to their own longest."""

@@ -174,13 +174,20 @@ def _lower(modules: Any, texts: list[str], layers: int, report: dict[str, Any]) 
     the report, rather than failing a default run on a foreign TF Hub encoder)."""
     if layers == 0:
         return None
-    from tfcls.adapt import lower_states, not_adaptable
+    from tfcls.adapt import encoder_depth, lower_states, not_adaptable
 
     reason = not_adaptable(modules)
     if reason is not None:
         report["adapt_skipped"] = f"{reason}: the encoder stays frozen (train.adapt_layers)"
         print(f"note: {report['adapt_skipped']}", file=sys.stderr)
         return None
+    depth = encoder_depth(modules)
+    if layers > depth:  # the default (4) names MiniLM's top layers; a smaller encoder adapts all
+        report["adapt_clamped"] = (
+            f"train.adapt_layers={layers} exceeds the encoder's {depth} layers: all {depth} adapted"
+        )
+        print(f"note: {report['adapt_clamped']}", file=sys.stderr)
+        layers = depth
     return lower_states(modules, texts, layers)
 
 
@@ -235,7 +242,7 @@ def _adapt_folds(
     accuracy = (per_epoch.argmax(axis=2) == y[None, :]).mean(axis=1)
     best = int(np.argmax(accuracy))
     return per_epoch[best], {
-        "layers": t.adapt_layers,
+        "layers": lower.cfg.num_hidden_layers - lower.first,
         "epochs_scheduled": t.adapt_epochs,
         "epochs_chosen": best + 1,
         "oof_accuracy_per_epoch": [round(float(a), 4) for a in accuracy],
