@@ -53,7 +53,7 @@ def test_run_directory_holds_everything(trained):
     assert "trial 3: completed" in proc.stderr
     # the default procedure: cross-fitted, encoder adapted, the run names its own encoder
     crossfit = metrics["crossfit"]
-    assert crossfit["folds"] == 3 and crossfit["adapt"]["layers"] == 2
+    assert crossfit["folds"] == 3 and crossfit["adapt"]["layers"] == 4
     assert 1 <= crossfit["adapt"]["epochs_chosen"] <= crossfit["adapt"]["epochs_scheduled"]
     assert f"handle: {run_dir / 'encoder'}\n" in (run_dir / "config.yaml").read_text()
     base = json.loads((run_dir / "run.json").read_text())["base_encoder"]
