@@ -59,7 +59,11 @@ def run_bench(cache_dir, *args):
     )
 
 
-QUICK = ["--set", "tuner.max_trials=2", "--set", "tuner.epochs=8", "--set", "train.epochs=20"]
+# small slices: few trials and epochs, 2 cross-fitting folds, 1 adaptation epoch
+QUICK = [
+    *("--set", "tuner.max_trials=2", "--set", "tuner.epochs=8", "--set", "train.epochs=20"),
+    *("--set", "train.crossfit_folds=2", "--set", "train.adapt_epochs=1"),
+]
 
 
 def test_bench_banking77_few_shot_on_a_small_slice(cache_dir, minilm, tmp_path):
@@ -124,6 +128,8 @@ def test_bench_unknown_scores_the_shipped_rule_on_a_small_slice(cache_dir, minil
         "6",
         "--known-fraction",
         "0.5",
+        "--shots",
+        "10",
         "--test-per-label",
         "8",
         "--seeds",
@@ -190,10 +196,6 @@ def test_bench_quality_cross_validates_the_default_procedure(
         "--json",
         str(out),
         *QUICK,
-        "--set",
-        "train.adapt_epochs=1",
-        "--set",
-        "train.crossfit_folds=2",
     )
     assert proc.returncode == 0, proc.stderr
     r = json.loads(out.read_text())

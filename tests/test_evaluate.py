@@ -114,10 +114,10 @@ def test_report_tables_escape_text():
 
 def test_cross_validation_mode(trained, cache_dir, tmp_path):
     run_dir, _ = trained
-    proc = run_evaluate(run_dir, cache_dir, "--cv", "3", "--json", str(tmp_path / "cv.json"))
+    proc = run_evaluate(run_dir, cache_dir, "--cv", "2", "--json", str(tmp_path / "cv.json"))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1].startswith("3-fold CV accuracy ")
+    assert proc.stdout.strip().splitlines()[-1].startswith("2-fold CV accuracy ")
     cv = json.loads((tmp_path / "cv.json").read_text())
-    assert len(cv["folds"]) == 3 and sum(f["n"] for f in cv["folds"]) == 125
+    assert len(cv["folds"]) == 2 and sum(f["n"] for f in cv["folds"]) == 125
     assert 0.5 < cv["accuracy"]["mean"] <= 1.0 and cv["accuracy"]["std"] >= 0.0
-    assert (run_dir / "evaluation" / "cv3" / "cross_validation.json").is_file()
+    assert (run_dir / "evaluation" / "cv2" / "cross_validation.json").is_file()
