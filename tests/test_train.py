@@ -247,6 +247,7 @@ def test_train_with_contrastive_tuning_then_adaptation(small_dataset, cache_dir,
             "train.contrastive_iterations=1",
             "--set",
             "train.contrastive_learning_rate=0.0001",
+            *("--set", "train.adapt_layers=1", "--set", "train.crossfit_folds=2"),  # quicker
         ),
         cache_dir,
     )
