@@ -61,17 +61,17 @@ def not_adaptable(modules: HubModules | None) -> str | None:
     encoders expose weights that adaptation can read."""
     if modules is None or modules.preprocessor is None:
         return "a string-input encoder"
-    if bert.module_weights(modules.encoder) is None:
+    if bert.module_config(modules.encoder) is None:
         return f"{modules.resolved.handle} is not a tfcls-built BERT encoder"
     return None
 
 
 def encoder_depth(modules: HubModules) -> int:
     """The number of transformer layers of an adaptable encoder (see ``not_adaptable``)."""
-    found = bert.module_weights(modules.encoder)
-    if found is None:
+    cfg = bert.module_config(modules.encoder)
+    if cfg is None:
         raise TfclsError(f"{modules.resolved.handle} is not a tfcls-built BERT encoder")
-    return found[0].num_hidden_layers
+    return cfg.num_hidden_layers
 
 
 def lower_states(modules: HubModules, texts: list[str], layers: int) -> LowerStates:

@@ -265,8 +265,8 @@ def _is_linear(name: str) -> bool:
     return name.endswith(".weight") and "embeddings" not in name and "LayerNorm" not in name
 
 
-def module_weights(module: Any) -> tuple[BertConfig, dict[str, np.ndarray]] | None:
-    """(config, weights in [in, out] layout) of a loaded tfcls BERT encoder SavedModel.
+def module_config(module: Any) -> BertConfig | None:
+    """The BertConfig of a loaded tfcls BERT encoder SavedModel, without copying weights.
 
     None for any other encoder (a foreign TF Hub module has no ``config_json``).
     """
@@ -275,10 +275,17 @@ def module_weights(module: Any) -> tuple[BertConfig, dict[str, np.ndarray]] | No
     if config is None or variables is None:
         return None
     cfg = BertConfig(**ast.literal_eval(config.numpy().decode("utf-8")))
-    names = weight_names(cfg)
-    if len(variables) != len(names):
+    return cfg if len(variables) == len(weight_names(cfg)) else None
+
+
+def module_weights(module: Any) -> tuple[BertConfig, dict[str, np.ndarray]] | None:
+    """(config, weights in [in, out] layout) of a loaded tfcls BERT encoder SavedModel;
+    None for any other encoder (``module_config``)."""
+    cfg = module_config(module)
+    if cfg is None:
         return None
-    return cfg, {n: v.numpy() for n, v in zip(names, variables, strict=True)}
+    names = weight_names(cfg)
+    return cfg, {n: v.numpy() for n, v in zip(names, module.variables, strict=True)}
 
 
 class BertPreprocessorModule(_SavedRoot):
