@@ -202,7 +202,7 @@ INTENTS = ["alarm_set", "weather_query", "play_music", "calendar_set", "email_qu
 def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """25 real HWU64 utterances for each of 5 intents, as JSONL text+label."""
     rows: dict[str, list[str]] = {k: [] for k in INTENTS}
-    from tfcls.bench import datasets_dir
+    from tfcls.bench.public import datasets_dir
 
     with (datasets_dir() / "hwu64" / "train.jsonl").open() as f:
         for line in f:
@@ -219,32 +219,28 @@ def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+TRAIN_OVERRIDES = [  # train_cmd's settings, for training in process through the library
+    "tuner.epochs=15",
+    "tuner.patience=4",
+    "train.epochs=40",
+    "tuner.kind=random",
+    "train.adapt_epochs=2",
+]
+
+
 def train_cmd(data: Path, out: Path, *extra: str) -> list[str]:
+    """``python -m tfcls.train`` on ``data``: the default procedure (adaptation included)
+    with fewer epochs (:data:`TRAIN_OVERRIDES`)."""
+    sets = [arg for override in TRAIN_OVERRIDES for arg in ("--set", override)]
     return [
-        sys.executable,
-        "-m",
-        "tfcls.train",
-        "--data",
-        str(data),
-        "--output-dir",
-        str(out),
-        "--set",
-        "tuner.epochs=15",
-        "--set",
-        "tuner.patience=4",
-        "--set",
-        "train.epochs=40",
-        "--set",
-        "tuner.kind=random",
-        "--set",  # the default procedure (adaptation included), with fewer epochs
-        "train.adapt_epochs=2",
-        *extra,
-    ]
+        sys.executable, "-m", "tfcls.train", "--data", str(data), "--output-dir", str(out),
+        *sets, *extra,
+    ]  # fmt: skip
 
 
 def child_env(cache: Path) -> dict[str, str]:
     """The environment for a child tfcls command (without conftest's TF log level)."""
-    from tfcls.cli import child_env as env_for_child
+    from tfcls.cli.common import child_env as env_for_child
 
     return env_for_child(cache)
 
@@ -264,31 +260,34 @@ def trained(small_dataset, cache_dir, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_run(small_dataset, tiny_pair, cache_dir, tmp_path_factory):
-    """A finished run on the tiny BERT encoder (unknown score: nearest): exports in seconds."""
+    """A finished run on the tiny BERT encoder (unknown score: nearest): exports in seconds.
+
+    Trained in this process through the library (``tfcls.train``), as a program would."""
+    import tfcls
+
     out = tmp_path_factory.mktemp("tiny-runs")
-    proc = run_train(
-        train_cmd(
-            small_dataset,
-            out,
-            "--max-trials",
-            "1",
-            "--name",
-            "tiny",
-            "--set",
+    config = tfcls.load_config(
+        None,
+        [
+            *TRAIN_OVERRIDES,
+            "tuner.max_trials=1",
+            f"train.output_dir={out}",
             f"encoder.handle={tiny_pair}",
-            "--set",  # the default run scores unknown texts by max_softmax; this one the other way
+            # the default run scores unknown texts by max_softmax; this one the other way
             "decision.unknown_score=nearest",
-        ),
-        cache_dir,
+        ],
     )
-    assert proc.returncode == 0, proc.stderr
-    return out / "tiny"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TFCLS_CACHE", str(cache_dir))
+        result = tfcls.train(config, data=small_dataset, name="tiny")
+    assert result.run_dir == out / "tiny" and result.accuracy is not None
+    return result.run_dir
 
 
 @pytest.fixture(scope="session")
 def tiny_bundle(tiny_run, cache_dir, tmp_path_factory):
     """The tiny run exported (float16), published in its own folder."""
-    from tfcls.export import export
+    from tfcls.bundle.export import export
 
     out = tmp_path_factory.mktemp("exported")
     with pytest.MonkeyPatch.context() as mp:

@@ -73,3 +73,10 @@ def test_removed_keys_say_what_replaced_them(tmp_path, capsys):
         load_config(overrides=["train.fine_tune=true"])
     with pytest.raises(ConfigError, match=r"train\.crossfit_folds must be ≥ 2"):
         load_config(overrides=["train.crossfit_folds=1"])
+
+
+def test_retrain_quantize_typo_fails_at_load_not_after_training():
+    """A bad export setting of a promoted candidate is refused before anything trains."""
+    with pytest.raises(ConfigError, match=r"retrain\.quantize must be auto or one of uint8"):
+        load_config(None, ["retrain.quantize=int8"])
+    assert load_config(None, ["retrain.quantize=float16"]).retrain.quantize == "float16"

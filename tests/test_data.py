@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tfcls.data import DataError, load_dataset
+from tfcls.data.dataset import DataError, load_dataset
 
 DATASETS = Path(__file__).parent / "data" / "datasets"
 BUNDLED = Path(__file__).resolve().parents[1] / "data" / "training_data.json"

@@ -13,8 +13,8 @@ import pytest
 from conftest import child_env
 from test_serve import free_port, wait_healthy
 
-from tfcls.bench_browser import CHROMIUM, CHROMIUM_ARGS
-from tfcls.store import FeedbackStore
+from tfcls.bench.browser import CHROMIUM, CHROMIUM_ARGS
+from tfcls.feedback.store import FeedbackStore
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} missing: `make test` installs it via apt"

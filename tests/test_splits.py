@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tfcls.data import DataError
-from tfcls.splits import kfold_splits, stratified_split, stratified_subsample
+from tfcls.data.dataset import DataError
+from tfcls.data.splits import kfold_splits, stratified_split, stratified_subsample
 
 CLASS_SIZES = st.lists(st.integers(1, 40), min_size=1, max_size=6)
 FRACTIONS = st.sampled_from([0.0, 0.1, 0.15, 0.2, 0.25, 1 / 3])

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tfcls.text import clean_text, join_title_description
+from tfcls.data.text import clean_text, join_title_description
 
 
 @pytest.mark.parametrize(

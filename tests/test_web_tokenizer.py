@@ -1,11 +1,13 @@
-"""The browser's tokenizer and text cleaning (web/tokenizer.js, web/text.js) match Python's.
+"""The browser's tokenizer and text cleaning (web/sdk/tokenizer.js, web/sdk/text.js) match
+Python's.
 
-* ``node --test web/test/`` runs the JS suites, which compare against the fixtures that
-  tests/data/make_web_fixtures.py writes from the Python preprocessor and tfcls.text.
+* ``node --test web/test/ web/sdk/test/`` runs the JS suites, which compare against the
+  fixtures that tests/data/make_web_fixtures.py writes from the Python preprocessor and
+  tfcls.data.text.
 * Hypothesis fuzzes random strings through both sides at once: the Python preprocessor
   (``BertPreprocessorModule``, max_seq_len 256 and 16) and ``clean_text`` /
   ``join_title_description`` here, the JS ports in one long-lived ``node
-  web/test/tokenize_stdio.js`` process (JSON lines on stdin/stdout).
+  web/sdk/test/tokenize_stdio.js`` process (JSON lines on stdin/stdout).
 * Every code point is compared alone (normalisation and word splitting).
 
 Unicode versions
@@ -65,11 +67,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tfcls.text import clean_text, join_title_description
+from tfcls.data.text import clean_text, join_title_description
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE = shutil.which("node")
-STDIO = ROOT / "web" / "test" / "tokenize_stdio.js"
+STDIO = ROOT / "web" / "sdk" / "test" / "tokenize_stdio.js"
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js (20+) is not installed")
 
@@ -118,7 +120,7 @@ VERSION_SENSITIVE = LOWERCASE_NEW_IN_14 | NFD_NEW_IN_13_14 | CATEGORY_CHANGED
 
 
 class NodeBridge:
-    """One `node web/test/tokenize_stdio.js` process: a JSON request in, a JSON answer out."""
+    """One `node web/sdk/test/tokenize_stdio.js` process: a JSON request in, a JSON answer out."""
 
     def __init__(self, vocab: Path) -> None:
         self.proc = subprocess.Popen(
@@ -217,7 +219,7 @@ def python_words(pre, texts: list[str]) -> tuple[list[str], list[list[str]]]:
 def test_node_test_suites(vocab_path):
     env = {**os.environ, "TFCLS_VOCAB": str(vocab_path)}
     proc = subprocess.run(
-        [NODE, "--test", "web/test/"],
+        [NODE, "--test", "web/test/", "web/sdk/test/"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -1,8 +1,51 @@
 """tfcls: train short-text classifiers with TensorFlow/Keras and run them in the browser.
 
-The stages live in modules named for them: ``tfcls.encoders`` (sentence encoders in TF
-Hub format and the embedding cache), ``tfcls.config`` (the configuration tree),
-``tfcls.bench`` (benchmarks).
+The library is the product; the commands (``tfcls <command>``, ``python -m
+tfcls.<command>``, in :mod:`tfcls.cli`) are thin wrappers around it::
+
+    import tfcls
+
+    result = tfcls.train(tfcls.load_config(overrides=["train.adapt_layers=0"]))
+    tfcls.evaluate(result.run_dir)          # evaluation.json + report.html in the run
+    tfcls.export(result.run_dir, "exported")  # a TF.js bundle, fidelity measured
+    tfcls.Predictor(result.run_dir).predict(["Fix login redirect bug"])
+
+Stages, as the flow runs: :mod:`tfcls.data`, :mod:`tfcls.encoders`, :mod:`tfcls.training`,
+:mod:`tfcls.decision`, :mod:`tfcls.evaluation`, :mod:`tfcls.bundle` (export and the bundle
+registry), :mod:`tfcls.serving`, :mod:`tfcls.feedback` (store, retraining) and
+:mod:`tfcls.bench` (benchmarks, off the runtime path). Names load lazily, so ``import
+tfcls`` imports no TensorFlow and changes no logging.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+_API = {
+    "train": ("tfcls.training.pipeline", "train"),
+    "TrainResult": ("tfcls.training.pipeline", "TrainResult"),
+    "evaluate": ("tfcls.evaluation.evaluate", "evaluate_run"),
+    "export": ("tfcls.bundle.export", "export"),
+    "retrain": ("tfcls.feedback.retrain", "retrain"),
+    "Predictor": ("tfcls.decision.predictor", "Predictor"),
+    "Config": ("tfcls.config", "Config"),
+    "load_config": ("tfcls.config", "load_config"),
+    "TfclsError": ("tfcls.errors", "TfclsError"),
+}
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _API:
+        raise AttributeError(f"module 'tfcls' has no attribute {name!r}")
+    module, attr = _API[name]
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])

@@ -17,9 +17,10 @@ from typing import Any
 
 import yaml
 
+from tfcls import resources
 from tfcls.errors import TfclsError
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
+DEFAULT_CONFIG = resources.DEFAULT_CONFIG
 
 
 class ConfigError(TfclsError):
@@ -115,6 +116,8 @@ class TunerConfig:
 
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
+# bundle weight quantizations, smallest first (tfcls.bundle.export; auto tries them in order)
+QUANTIZATIONS = ("uint8", "float16", "none")
 
 
 @dataclass
@@ -132,9 +135,9 @@ class TrainConfig:
     strategy: str = "default"  # default | mirrored | multi_worker (tf.distribute)
     dev_mode_per_label: int = 15  # --dev-mode: examples kept per label
     dev_mode_trials: int = 3
-    # out-of-fold predictions of every training text calibrate the model (tfcls.crossfit)
+    # out-of-fold predictions of every training text calibrate the model (tfcls.training.crossfit)
     crossfit_folds: int = 3
-    # adapt the encoder's top layers with the head (tfcls.adapt); 0 = frozen encoder (--fast)
+    # adapt the encoder's top layers with the head (tfcls.training.adapt); 0: frozen (--fast)
     adapt_layers: int = 4
     adapt_epochs: int = 4  # scheduled; the count with the best out-of-fold accuracy is kept
     adapt_learning_rate: float = 3e-4  # peak, after a linear warm-up, then cosine decay
@@ -274,6 +277,11 @@ class RetrainConfig:
             )
         if not 0 <= self.tolerance < 1:
             raise ConfigError(f"retrain.tolerance must be in [0, 1), got {self.tolerance}")
+        if self.quantize not in ("auto", *QUANTIZATIONS):
+            raise ConfigError(
+                f"retrain.quantize must be auto or one of {', '.join(QUANTIZATIONS)}, "
+                f"got {self.quantize!r}"
+            )
 
 
 @dataclass

@@ -1,46 +1,17 @@
-"""``python -m tfcls.serve [--host 127.0.0.1] [--port 5000] [--debug]``: run the web app.
+"""``python -m tfcls.serve``: the serve command (:mod:`tfcls.cli.serve`).
 
-For local use (Flask's threaded server). In production run several workers behind
-gunicorn: ``gunicorn -w 4 -b 127.0.0.1:8000 'tfcls.server:create_app()'`` (with
-``TFCLS_CONFIG=path/to/config.yaml`` for another config). Debug mode (reloader,
-interactive tracebacks) is only ever on with ``--debug``.
+This module only runs the command; importing it is an error, so that ``tfcls.serve`` keeps
+naming the library's function (see ``tfcls/__init__.py``).
 """
 
-from __future__ import annotations
-
 import sys
-from collections.abc import Sequence
 
-from tfcls import cli
-
-
-def _parser():
-    p = cli.parser("python -m tfcls.serve", __doc__.split("\n\n")[0])
-    p.add_argument("--host", help="interface to bind (default: serving.host, 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default: serving.port, 5000)")
-    p.add_argument("--debug", action="store_true", help="Flask debug mode (never in production)")
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from tfcls.server import check_config, create_app
-
-    args = _parser().parse_args(argv)
-    config = cli.config_from(args)
-    host = args.host or config.serving.host
-    port = args.port or config.serving.port
-    check_config(config)
-    app = create_app(config)
-    store = app.extensions["tfcls"]["store"]
-    print(
-        f"serving {config.serving.exported} (current "
-        f"{app.extensions['tfcls']['bundles'].current()}) on http://{host}:{port}; "
-        f"feedback in {store.url}",
-        flush=True,
+if __name__ != "__main__":
+    raise ImportError(
+        "tfcls.serve is the `python -m tfcls.serve` command; in code use the library "
+        "(tfcls.serving.app.create_app or the tfcls.cli.serve module)"
     )
-    app.run(host=host, port=port, debug=args.debug, use_reloader=args.debug, threaded=True)
-    return 0
 
+from tfcls.cli import command
 
-if __name__ == "__main__":
-    sys.exit(cli.run(main))
+sys.exit(command("serve", sys.argv[1:]))

@@ -1,7 +1,8 @@
 // sw.js: the service worker (served as /sw.js, scope "/"), so a reload is instant and
 // predictions work offline.
 //
-//   app shell  "/", /web/*.js, /web/app.css, TF.js and its .wasm files: precached at
+//   app shell  "/", the page's modules (web/app/*.js, web/sdk/*.js), /web/app.css, TF.js
+//              and its .wasm files (SHELL: web/test/page.test.js checks it): precached at
 //              install, then served stale-while-revalidate from SHELL_CACHE (the cached
 //              copy answers at once; a fresh one replaces it in the background)
 //   bundles    /models/<version>/…: immutable, so cache-first from MODEL_CACHE; the page
@@ -13,7 +14,7 @@
 // Bump SHELL_VERSION when the list of shell files changes; activate deletes every
 // "tfcls-" cache that is not current.
 
-const SHELL_VERSION = "v1";
+const SHELL_VERSION = "v2"; // v2: the app in web/app/, the SDK in web/sdk/
 const SHELL_CACHE = `tfcls-shell-${SHELL_VERSION}`;
 const MODEL_CACHE = "tfcls-models-v1";
 const CURRENT = new Set([SHELL_CACHE, MODEL_CACHE]);
@@ -21,12 +22,17 @@ const CURRENT = new Set([SHELL_CACHE, MODEL_CACHE]);
 const WASM_DIR = "/vendor/tfjs-backend-wasm/dist/";
 const SHELL = [
   "/",
-  "/web/app.js",
   "/web/app.css",
-  "/web/tfcls.js",
-  "/web/text.js",
-  "/web/tokenizer.js",
-  "/web/feedback-queue.js",
+  "/web/app/main.js",
+  "/web/app/state.js",
+  "/web/app/model.js",
+  "/web/app/view.js",
+  "/web/app/offline.js",
+  "/web/app/feedback-queue.js",
+  "/web/app/feedback-schema.js",
+  "/web/sdk/tfcls.js",
+  "/web/sdk/text.js",
+  "/web/sdk/tokenizer.js",
   "/vendor/tfjs/dist/tf.es2017.min.js",
   `${WASM_DIR}tf-backend-wasm.es2017.min.js`,
   `${WASM_DIR}tfjs-backend-wasm.wasm`,

@@ -3,9 +3,9 @@
 Writes, next to this file:
   web_tokenizer_fixture.json  token ids of ≥ 2,000 strings from the Python preprocessor
                               (``BertPreprocessorModule`` of all-MiniLM-L6-v2), for
-                              web/test/tokenizer.test.js
-  web_text_fixture.json       ≥ 500 cases of ``tfcls.text.clean_text`` and
-                              ``join_title_description``, for web/test/text.test.js
+                              web/sdk/test/tokenizer.test.js
+  web_text_fixture.json       ≥ 500 cases of ``tfcls.data.text.clean_text`` and
+                              ``join_title_description``, for web/sdk/test/text.test.js
 
 Rerun from the repository root (no network; the encoder is built into $TFCLS_CACHE, default
 ``.cache/tfcls`` as in the Makefile, on first use):
@@ -484,7 +484,7 @@ def markup_soup(rng: random.Random, n: int) -> list[str]:
 
 
 def build_text_fixture(rng: random.Random, dataset: list[str]) -> dict:
-    from tfcls.text import clean_text, join_title_description
+    from tfcls.data.text import clean_text, join_title_description
 
     samples = training_samples()
     clean_inputs = list(TEXT_EDGE_CASES)

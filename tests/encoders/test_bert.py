@@ -133,12 +133,12 @@ def test_lower_casing_does_not_follow_a_turkic_locale(minilm, locale, cache_dir)
     import subprocess
     import sys
 
-    from tfcls.cli import child_env
+    from tfcls.cli.common import child_env
 
     texts = ["IBM Invoice", "İstanbul ISTANBUL", "Iı İi"]
     code = (
         "import json, sys\n"
-        "from tfcls import cli; cli.quiet_tensorflow()\n"
+        "from tfcls import console; console.quiet_tensorflow()\n"
         "import tensorflow as tf\n"
         "from tfcls.encoders import load_encoder\n"
         "pre = load_encoder().modules.preprocessor\n"

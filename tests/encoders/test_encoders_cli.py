@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tfcls.cli import child_env
+from tfcls.cli.common import child_env
 
 
 def run(*args: str, cache) -> subprocess.CompletedProcess:

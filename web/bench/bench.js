@@ -1,11 +1,11 @@
 // Browser benchmark hooks, driven by `python -m tfcls.bench browser` through Playwright
-// (served by the real app, under its CSP; TF.js configured as app.js does):
+// (served by the real app, under its CSP; TF.js configured as web/app/model.js does):
 //   await window.tfclsBench.load(bundleUrl)  → ms from start to a classifier that has
 //                                              predicted once, and its phases (backend
 //                                              start, model fetch + weights, first prediction)
 //   await window.tfclsBench.predict(texts)    → per-text ms of classify(title)
 
-import { chooseBackend, configureWasm, loadClassifier } from "../tfcls.js";
+import { chooseBackend, configureWasm, loadClassifier } from "../sdk/tfcls.js";
 
 let clf = null;
 

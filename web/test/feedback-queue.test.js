@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { FeedbackQueue, MemoryStorage, STORAGE_KEY, uuid } from "../feedback-queue.js";
+import { FeedbackQueue, MemoryStorage, STORAGE_KEY, uuid } from "../app/feedback-queue.js";
 
 const payload = (title) => ({
   title,

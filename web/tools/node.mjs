@@ -1,5 +1,5 @@
-// Node plumbing for tfcls.js: TF.js with the wasm backend and a fetch that reads files.
-// Used by tools/predict_node.mjs (export fidelity, Python↔JS parity tests) and web/test.
+// Node plumbing for the SDK (web/sdk/tfcls.js): TF.js with the wasm backend and a fetch that
+// reads files. Used by tools/predict_node.mjs (export fidelity, Python↔JS parity tests).
 
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";

@@ -1,13 +1,13 @@
 // node web/tools/predict_node.mjs BUNDLE_DIR < texts.jsonl > outputs.jsonl
 //
-// Runs a tfcls bundle in Node through tfcls.js (tokenizer included). Each input line is
+// Runs a tfcls bundle in Node through the SDK (web/sdk/tfcls.js, tokenizer included). Each input line is
 // {"text": ...} (already joined) or {"title": ..., "description": ...}; each output line
 // is {"probabilities": [...], "similarity": x, "backend": "wasm"}.
 
 import { createInterface } from "node:readline";
 
-import { loadClassifier } from "../tfcls.js";
-import { joinTitleDescription } from "../text.js";
+import { loadClassifier } from "../sdk/tfcls.js";
+import { joinTitleDescription } from "../sdk/text.js";
 import { fileFetch, tf } from "./node.mjs";
 
 const BATCH = 16;

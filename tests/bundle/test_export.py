@@ -1,0 +1,235 @@
+"""`python -m tfcls.export`: bundle layout and metadata, Node↔Keras parity, atomic publishing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import child_env, run_train, train_cmd
+
+from tfcls.bundle import export as export_mod
+from tfcls.bundle.registry import Registry
+from tfcls.errors import TfclsError
+
+METADATA_KEYS = {
+    "schema_version": int,
+    "version": str,
+    "labels": list,
+    "threshold": (float, type(None)),
+    "temperature": float,
+    "unknown": (dict, type(None)),
+    "tokenizer": dict,
+    "encoder": dict,
+    "training_data_sha256": str,
+    "run": str,
+    "metrics": dict,
+    "quantization": str,
+    "fidelity": dict,
+    "created_at": str,
+    "seconds": float,
+    "size": dict,
+}
+
+
+def export_cmd(run_dir: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "tfcls.export", "--run", str(run_dir), "--out", str(out), *extra]
+
+
+def test_bundle_layout_metadata_and_current_pointer(tiny_run, cache_dir, tmp_path):
+    out = tmp_path / "exported"
+    proc = subprocess.run(
+        export_cmd(tiny_run, out, "--quantize", "float16"),
+        env=child_env(cache_dir),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1].startswith("exported ")
+    version = json.loads((out / "current.json").read_text())["version"]
+    bundle = out / version
+    meta = json.loads((bundle / "metadata.json").read_text())
+    for key, kind in METADATA_KEYS.items():
+        assert isinstance(meta[key], kind), (key, meta[key])
+    assert meta["version"] == version and meta["quantization"] == "float16"
+    assert meta["fidelity"]["texts"] == "test split"  # never trained on
+    assert meta["labels"] == sorted(json.loads((tiny_run / "label_map.json").read_text()))
+    assert meta["tokenizer"]["inputs"] == ["input_word_ids", "input_mask"]
+    assert meta["unknown"]["score"] == "nearest"
+    for runtime in ("python_saved_model", "node_tfjs"):
+        f = meta["fidelity"][runtime]
+        assert f["argmax_agreement"] == 1.0 and f["max_probability_diff"] < 1e-2, f
+    assert meta["fidelity"]["python_saved_model"]["max_probability_diff"] < 1e-5
+    # the nearest-text similarity is computed in the bundle too (float16 weights)
+    assert meta["fidelity"]["node_tfjs"]["max_similarity_diff"] < 1e-2
+    assert meta["fidelity"]["python_saved_model"]["max_similarity_diff"] < 1e-5
+    assert (bundle / "vocab.txt").read_text() == Path(
+        meta["encoder"]["handle"], "preprocessor", "assets", "vocab.txt"
+    ).read_text()
+    assert list(bundle.glob("group1-shard*.bin")) and (bundle / "saved_model").is_dir()
+    assert meta["size"]["bytes"] > meta["size"]["gzip_bytes"] > 0
+    assert not list(out.glob(".build-*"))  # the build folder is gone
+
+
+def test_python_saved_model_takes_strings(tiny_run, cache_dir, tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    meta = export_mod.export(tiny_run, tmp_path, "none")
+    texts = ["set an alarm for 6am", "what's the weather like"]
+    run = export_mod.Source(tiny_run)
+    ref_proba, ref_sim = run.keras_outputs(texts)
+    model = tf.saved_model.load(str(Path(meta["path"]) / "saved_model"))
+    out = model.signatures["serving_default"](texts=tf.constant(texts))
+    np.testing.assert_allclose(out["probabilities"].numpy(), ref_proba, atol=1e-5)
+    np.testing.assert_allclose(out["similarity"].numpy(), ref_sim, atol=1e-5)
+
+
+def test_versions_are_never_overwritten_and_rollback(tiny_run, cache_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    first = export_mod.export(tiny_run, tmp_path, "float16")
+    # a version name that exists (same second, same content hash) is refused
+    monkeypatch.setattr(export_mod, "version_name", lambda bundle: first["version"])
+    with pytest.raises(TfclsError, match="never overwritten"):
+        export_mod.export(tiny_run, tmp_path, "float16")
+    assert Registry(tmp_path).current() == first["version"]
+    monkeypatch.undo()
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    second = export_mod.export(tiny_run, tmp_path, "none")
+    assert Registry(tmp_path).current() == second["version"] != first["version"]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tfcls.export",
+            "--out",
+            str(tmp_path),
+            "--rollback",
+            first["version"],
+        ],
+        env=child_env(cache_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert Registry(tmp_path).current() == first["version"]
+    with pytest.raises(TfclsError, match="no such exported version"):
+        Registry(tmp_path).set_current("20990101T000000Z-deadbeef")
+
+
+def test_a_killed_export_leaves_the_current_bundle_intact(
+    tiny_run, cache_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    first = export_mod.export(tiny_run, tmp_path, "none")
+    before = {p: p.read_bytes() for p in Path(first["path"]).rglob("*") if p.is_file()}
+    pointer = (tmp_path / "current.json").read_bytes()
+    for stage in ("numeric", "tfjs-float16"):  # kill while saving, then while converting
+        proc = subprocess.Popen(
+            export_cmd(tiny_run, tmp_path, "--quantize", "float16"),
+            env=child_env(cache_dir),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 300
+        while not list(tmp_path.glob(f".build-*/{stage}")) and proc.poll() is None:
+            assert time.monotonic() < deadline, f"export never reached {stage}"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert (tmp_path / "current.json").read_bytes() == pointer
+        assert {p: p.read_bytes() for p in Path(first["path"]).rglob("*") if p.is_file()} == before
+        assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == sorted(
+            [first["version"], "current.json"]
+        )
+    # the next export removes the dead builds' folders and publishes normally
+    export_mod.export(tiny_run, tmp_path, "float16")
+    assert not list(tmp_path.glob(".build-*"))
+
+
+def test_not_a_run_and_string_input_encoders_are_refused(
+    small_dataset, tiny_text_module, cache_dir, tmp_path
+):
+    with pytest.raises(TfclsError, match=r"no head\.keras"):
+        export_mod.Source(tmp_path)
+    proc = run_train(
+        train_cmd(
+            small_dataset,
+            tmp_path,
+            "--max-trials",
+            "1",
+            "--name",
+            "use",
+            "--set",
+            f"encoder.handle={tiny_text_module}",
+        ),
+        cache_dir,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "a string-input encoder: the encoder stays frozen" in proc.stderr  # not adaptable
+    proc = subprocess.run(
+        export_cmd(tmp_path / "use", tmp_path / "exported"),
+        env=child_env(cache_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2 and "string-input encoder cannot run in TF.js" in proc.stderr
+
+
+def test_fidelity_bar():
+    ok = {"accuracy_delta": -0.002, "argmax_agreement": 0.995}
+    assert export_mod.acceptable(ok)
+    assert not export_mod.acceptable({**ok, "accuracy_delta": -0.0021})
+    assert not export_mod.acceptable({**ok, "argmax_agreement": 0.994})
+
+
+@pytest.mark.slow
+def test_minilm_float32_bundle_in_node_matches_keras(trained, cache_dir, tmp_path, monkeypatch):
+    """The real encoder through TF.js (wasm) and the JS tokenizer: ≥ 200 texts within 1e-4."""
+    from tfcls.bench.public import datasets_dir
+    from tfcls.bench.speed import read_texts
+
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    run_dir, _ = trained
+    meta = export_mod.export(run_dir, tmp_path, "none")
+    texts = read_texts(datasets_dir() / "hwu64" / "test.jsonl", 150) + read_texts(
+        datasets_dir() / "banking77" / "test.jsonl", 60
+    )
+    texts += ["", "ÀÉÎ õü — naïve café", "日本語のテキスト", "emoji 🎉🎉 party", "x" * 300]
+    ref_proba, ref_sim = export_mod.Source(run_dir).keras_outputs(texts)
+    proba, _ = export_mod.node_predict(Path(meta["path"]), texts)
+    assert len(texts) >= 200
+    assert np.abs(proba - ref_proba).max() < 1e-4
+    assert ref_sim is None  # the run scores unknown texts by max_softmax (nearest: tiny_run)
+    assert (proba.argmax(1) == ref_proba.argmax(1)).all()
+
+
+@pytest.mark.slow
+def test_minilm_default_bundle_meets_its_recorded_fidelity(
+    trained, cache_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    run_dir, _ = trained
+    meta = export_mod.export(run_dir, tmp_path)  # --quantize auto
+    recorded = meta["fidelity"]["node_tfjs"]
+    assert export_mod.acceptable(recorded)
+    tried = meta["fidelity"]["quantizations_tried"]
+    assert meta["quantization"] in tried and tried[meta["quantization"]]["acceptable"]
+    # auto stops at the first (smallest) acceptable setting
+    order = list(export_mod.QUANTIZATIONS)
+    assert list(tried) == order[: order.index(meta["quantization"]) + 1]
+    run = export_mod.Source(run_dir)
+    texts, y = run.validation_texts()
+    ref_proba, ref_sim = run.keras_outputs(texts)
+    proba, sim = export_mod.node_predict(Path(meta["path"]), texts)
+    again = export_mod.fidelity(proba, sim, ref_proba, ref_sim, y)
+    assert again == pytest.approx(recorded)

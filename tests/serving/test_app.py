@@ -1,0 +1,258 @@
+"""tfcls.serving.app with Flask's test client: every endpoint, headers and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tfcls.config import load_config
+from tfcls.feedback.store import FeedbackStore
+from tfcls.serving.app import CSP, create_app
+
+
+@pytest.fixture()
+def served(tiny_bundle, tmp_path, cache_dir, monkeypatch):
+    """An app over a copy of the tiny bundle folder and a fresh SQLite store."""
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    exported = tmp_path / "exported"
+    shutil.copytree(tiny_bundle, exported)
+    config = load_config(
+        overrides=[f"serving.exported={exported}", f"storage.path={tmp_path / 'fb.sqlite3'}"]
+    )
+    app = create_app(config)
+    version = json.loads((exported / "current.json").read_text())["version"]
+    yield app, app.test_client(), version, exported
+    app.extensions["tfcls"].store.close()
+
+
+def good(version: str, **changes):
+    row = {
+        "title": "Fix login redirect bug",
+        "description": "users land on /home",
+        "predicted_label": "alarm_set",
+        "confidence": 0.61,
+        "chosen_label": "alarm_set",
+        "action": "accepted",
+        "model_version": version,
+        "client_id": "c-1",
+    }
+    row.update(changes)
+    return row
+
+
+def test_page_and_security_headers(served):
+    app, client, _, _ = served
+    assert not app.debug
+    resp = client.get("/")
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    h = resp.headers
+    assert h["Content-Security-Policy"] == CSP and "unsafe-inline" not in CSP
+    assert "frame-ancestors 'none'" in CSP and "script-src 'self' 'wasm-unsafe-eval'" in CSP
+    assert h["X-Content-Type-Options"] == "nosniff"
+    assert h["Cross-Origin-Embedder-Policy"] == "require-corp"
+    assert h["Cache-Control"] == "no-cache"
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "mimetype"),
+    [
+        ("/web/sdk/tfcls.js", 200, "text/javascript"),
+        ("/web/sdk/tokenizer.js", 200, "text/javascript"),
+        ("/web/app/main.js", 200, "text/javascript"),
+        ("/web/app/feedback-schema.js", 200, "text/javascript"),
+        ("/sw.js", 200, "text/javascript"),
+        ("/vendor/tfjs/dist/tf.min.js", 200, "text/javascript"),
+        ("/vendor/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm", 200, "application/wasm"),
+        ("/web/test/tfcls.test.js", 404, None),
+        ("/web/sdk/test/tfcls.test.js", 404, None),  # private at any depth
+        ("/web/sdk/package.json", 404, None),
+        ("/web/tools/node.mjs", 404, None),
+        ("/web/bench/index.html", 404, None),  # the benchmark page: only for `bench browser`
+        ("/web/package.json", 404, None),
+        ("/web/../setup.cfg", 404, None),
+        ("/web/%2e%2e/setup.cfg", 404, None),
+        ("/vendor/tfjs/package.json", 404, None),
+        ("/vendor/left-pad/dist/index.js", 404, None),
+        ("/nope", 404, None),
+    ],
+)
+def test_static_files(served, path, status, mimetype):
+    _, client, _, _ = served
+    resp = client.get(path)
+    assert resp.status_code == status, path
+    if mimetype:
+        assert resp.mimetype == mimetype
+
+
+def test_the_bench_page_is_served_only_by_a_bench_app(served):
+    app, client, _, _ = served
+    assert client.get("/web/bench/index.html").status_code == 404
+    bench_app = create_app(app.extensions["tfcls"].config, bench=True)
+    bench = bench_app.test_client()
+    resp = bench.get("/web/bench/index.html")
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    assert bench.get("/web/test/tfcls.test.js").status_code == 404
+    bench_app.extensions["tfcls"].store.close()
+
+
+def test_bundles_are_immutable_with_etag_and_cors(served):
+    _, client, version, _ = served
+    resp = client.get(f"/models/{version}/model.json")
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert resp.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    etag = resp.headers["ETag"]
+    again = client.get(f"/models/{version}/model.json", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    shard = client.get(f"/models/{version}/group1-shard1of1.bin")
+    assert shard.status_code == 200 and shard.mimetype == "application/octet-stream"
+    pointer = client.get("/models/current.json")
+    assert pointer.headers["Cache-Control"] == "no-cache" and pointer.json["version"] == version
+    assert client.get(f"/models/{version}/saved_model/saved_model.pb").status_code == 404
+    assert client.get("/models/20990101T000000Z-00000000/model.json").status_code == 404
+
+
+def test_api_model(served):
+    _, client, version, exported = served
+    resp = client.get("/api/model?client_id=abc")
+    meta = json.loads((exported / version / "metadata.json").read_text())
+    assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
+    assert resp.json == {
+        "version": version,
+        "bundle_url": f"/models/{version}/",
+        "labels": meta["labels"],
+        "threshold": meta["threshold"],
+        "unknown_threshold": meta["unknown"]["threshold"],
+        "unknown_score": "nearest",
+    }
+
+
+def test_feedback_is_stored_and_counted(served):
+    app, client, version, _ = served
+    first = client.post("/api/feedback", json=good(version))
+    assert first.status_code == 201 and isinstance(first.json["id"], int)
+    second = client.post(
+        "/api/feedback",
+        json=good(version, action="new_category", chosen_label="Ops", description=None),
+    )
+    assert second.status_code == 201 and second.json["id"] > first.json["id"]
+    rows = app.extensions["tfcls"].store.rows()
+    assert [r["action"] for r in rows] == ["accepted", "new_category"]
+    assert rows[1]["chosen_label"] == "Ops" and rows[1]["description"] == ""
+    assert rows[0]["title"] == "Fix login redirect bug" and rows[0]["confidence"] == 0.61
+    stats = client.get("/api/feedback/stats").json
+    assert stats["total"] == 2 and stats["by_action"]["new_category"] == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"title": 5}, "title", "must be a string, got int"),
+        ({"title": ""}, "title", "must not be empty"),
+        ({"title": "x" * 2001}, "title", "at most 2000 characters, got 2001"),
+        ({"description": "y" * 2001}, "description", "at most 2000 characters"),
+        ({"action": "liked"}, "action", "must be one of accepted, rejected, corrected"),
+        ({"confidence": 1.5}, "confidence", "between 0 and 1"),
+        ({"confidence": "high"}, "confidence", "between 0 and 1"),
+        ({"model_version": "v0"}, "model_version", "unknown model version 'v0'"),
+        ({"client_id": None}, "client_id", "required"),
+        ({"action": "corrected", "chosen_label": None}, "chosen_label", "required for action"),
+        ({"title": "a\x00b"}, "title", "NUL"),
+        ({"description": "a\ud800b"}, "description", "lone surrogate"),
+        ({"extra": 1}, "_", "unknown fields: extra"),
+    ],
+)
+def test_feedback_bad_fields_are_named(served, changes, field, message):
+    app, client, version, _ = served
+    body = good(version, **changes)
+    if changes.get("client_id", "") is None:
+        del body["client_id"]
+    resp = client.post("/api/feedback", json=body)
+    assert resp.status_code == 400
+    assert message in resp.json["errors"][field], resp.json
+    assert app.extensions["tfcls"].store.count() == 0
+
+
+def test_feedback_reports_every_bad_field_at_once(served):
+    _, client, _, _ = served
+    resp = client.post("/api/feedback", json={"title": 1, "action": "x"})
+    assert resp.status_code == 400
+    assert {"title", "action", "model_version", "client_id"} <= set(resp.json["errors"])
+
+
+def test_feedback_transport_errors(served):
+    _, client, version, _ = served
+    assert client.post("/api/feedback", data="title=x").status_code == 415
+    bad_json = client.post("/api/feedback", data="{", content_type="application/json")
+    assert bad_json.status_code == 400 and bad_json.json["error"] == "Bad Request"
+    assert client.post("/api/feedback", json=[1, 2]).status_code == 400
+    huge = client.post("/api/feedback", json=good(version, description="z" * 70_000))
+    assert huge.status_code == 413
+    assert client.get("/api/feedback").status_code == 405
+
+
+def test_server_side_predictions(served):
+    _, client, version, _ = served
+    resp = client.post(
+        "/api/predict",
+        json={"texts": ["set an alarm", {"title": "rain?", "description": "in paris"}]},
+    )
+    assert resp.status_code == 200, resp.json
+    body = resp.json
+    assert body["version"] == version and len(body["results"]) == 2
+    for r in body["results"]:
+        probs = [p["probability"] for p in r["predictions"]]
+        assert probs == sorted(probs, reverse=True) and abs(sum(probs) - 1) < 1e-4
+        assert isinstance(r["unknown"], bool) and isinstance(r["auto_select"], bool)
+    too_many = client.post("/api/predict", json={"texts": ["a"] * 257})
+    assert too_many.status_code == 400 and "at most 256" in too_many.json["errors"]["texts"]
+    bad = client.post("/api/predict", json={"texts": ["ok", 3]})
+    assert bad.status_code == 400 and "texts[1]" in bad.json["errors"]
+    assert client.post("/api/predict", json={"texts": []}).status_code == 400
+    odd = client.post("/api/predict", json={"texts": [{"title": "a", "description": 5}]})
+    assert odd.status_code == 400 and "texts[0]" in odd.json["errors"]  # was a 500
+
+
+def test_healthz_and_a_new_current_version_without_restart(served, tiny_run, cache_dir):
+    from tfcls.bundle.export import export
+
+    _, client, version, exported = served
+    assert client.get("/healthz").json == {"status": "ok", "version": version, "feedback_rows": 0}
+    newer = export(tiny_run, exported, "none")
+    assert client.get("/api/model").json["version"] == newer["version"] != version
+    assert client.get("/healthz").json["version"] == newer["version"]
+
+
+def test_no_model_yet_is_503(tmp_path):
+    config = load_config(
+        overrides=[
+            f"serving.exported={tmp_path / 'none'}",
+            f"storage.path={tmp_path / 'fb.sqlite3'}",
+        ]
+    )
+    client = create_app(config).test_client()
+    resp = client.get("/api/model")
+    assert resp.status_code == 503 and "python -m tfcls.export" in resp.json["detail"]
+
+
+def test_store_can_be_injected(tmp_path, tiny_bundle):
+    store = FeedbackStore.from_url(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    config = load_config(overrides=[f"serving.exported={tiny_bundle}"])
+    app = create_app(config, store=store)
+    assert app.extensions["tfcls"].store is store
+    store.close()
+
+
+def test_a_relative_exported_folder_is_served(tiny_bundle, tmp_path, monkeypatch):
+    """serving.exported is relative to the working directory, not to the package."""
+    shutil.copytree(tiny_bundle, tmp_path / "exported")
+    monkeypatch.chdir(tmp_path)
+    config = load_config(overrides=["serving.exported=exported", "storage.path=fb.sqlite3"])
+    app = create_app(config)
+    version = app.test_client().get("/api/model").json["version"]
+    resp = app.test_client().get(f"/models/{version}/metadata.json")
+    assert resp.status_code == 200 and resp.json["version"] == version
+    app.extensions["tfcls"].store.close()

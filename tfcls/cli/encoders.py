@@ -1,0 +1,101 @@
+"""``python -m tfcls.encoders build|info|list|similarity``: manage and try encoders."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from tfcls.cli import common as cli
+
+
+def _parser():
+    p = cli.parser(
+        "python -m tfcls.encoders", "Build, inspect and try sentence encoders (TF Hub format)."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("build", "build a registered encoder into the cache (verifies the weights' sha256)"),
+        ("info", "print what an encoder is: kind, dim, fingerprint, tokenizer, paths"),
+    ):
+        sp = sub.add_parser(name, help=text, description=text)
+        sp.add_argument(
+            "handle", nargs="?", help="registered name or TF Hub handle (default: encoder.handle)"
+        )
+        sp.add_argument("--preprocessor", help="preprocessor handle for BERT-style encoders")
+        if name == "build":
+            sp.add_argument("--force", action="store_true", help="rebuild even if cached")
+    sub.add_parser("list", help="list the registered encoder names")
+    sim = sub.add_parser("similarity", help="embed texts and show their cosine similarities")
+    sim.add_argument("texts", nargs="+", metavar="TEXT")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    config = cli.config_from(args)
+    enc_cfg = config.encoder
+    if args.command == "list":
+        from tfcls.encoders.registry import REGISTRY, is_built, registered_names
+
+        for name in registered_names():
+            state = "built" if is_built(REGISTRY[name], enc_cfg.cache_dir) else "not built"
+            print(f"{name}\t{REGISTRY[name].package}\t{state}")
+        print(f"{len(registered_names())} registered encoder(s)")
+        return 0
+
+    from tfcls.encoders import load_encoder, registry
+    from tfcls.encoders.hub import describe
+
+    handle = getattr(args, "handle", None) or enc_cfg.handle
+    preprocessor = getattr(args, "preprocessor", None) or enc_cfg.preprocessor
+    start = time.perf_counter()
+    if args.command == "build" and handle in registry.REGISTRY:
+        spec = registry.REGISTRY[handle]
+        was_built = registry.is_built(spec, enc_cfg.cache_dir)
+        path = registry.build(spec, enc_cfg.cache_dir, force=args.force)
+        verb = "already built" if was_built and not args.force else "built"
+        enc = load_encoder(handle, cache_dir=enc_cfg.cache_dir, use_cache=False)
+        print(
+            f"{verb} {spec.name} (dim {enc.dim}, fingerprint {spec.fingerprint}) at {path} "
+            f"in {time.perf_counter() - start:.1f} s"
+        )
+        return 0
+    enc = load_encoder(
+        handle, preprocessor, cache_dir=enc_cfg.cache_dir, use_cache=enc_cfg.embedding_cache
+    )
+    if args.command in ("build", "info"):
+        info = describe(enc.modules)
+        info.update(dim=enc.dim, tokenizer=enc.tokenizer_spec and vars(enc.tokenizer_spec))
+        if args.command == "info":
+            json.dump(info, sys.stdout, indent=2, default=str)
+            print()
+        print(f"{enc.handle}: {enc.kind} encoder, dim {enc.dim}, fingerprint {enc.fingerprint}")
+        return 0
+    vectors = enc.embed(args.texts, batch_size=enc_cfg.batch_size)
+    sims = vectors @ vectors.T
+    width = max(len(t) for t in args.texts)
+    for i, text in enumerate(args.texts):
+        others = [j for j in range(len(args.texts)) if j != i]
+        best = max(others, key=lambda j: sims[i, j]) if others else i
+        print(
+            f"{text:<{width}}  norm {float((vectors[i] ** 2).sum()) ** 0.5:.3f}  "
+            f"[{', '.join(f'{x:+.3f}' for x in vectors[i, :4])}, ...]  "
+            f"nearest: {args.texts[best]!r} ({sims[i, best]:.3f})"
+        )
+    print("\ncosine similarity")
+    for i in range(len(args.texts)):
+        print(
+            "  ".join(f"{sims[i, j]:5.2f}" for j in range(len(args.texts))),
+            f"  {args.texts[i][:40]}",
+        )
+    print(
+        f"embedded {len(args.texts)} texts with {enc.handle} (dim {enc.dim}) in "
+        f"{time.perf_counter() - start:.1f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))

@@ -1,0 +1,47 @@
+"""``python -m tfcls.export --run RUN_DIR [--out exported] [--quantize ...]``: the TF.js bundle.
+
+The work is :func:`tfcls.bundle.export.export`; this is its command line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from tfcls.bundle.export import export
+from tfcls.bundle.registry import Registry
+from tfcls.cli import common as cli
+from tfcls.config import QUANTIZATIONS
+
+
+def _parser():
+    p = cli.parser("python -m tfcls.export", __doc__.split("\n\n")[0])
+    cli.add_run_argument(p)
+    p.add_argument("--out", default="exported", help="bundle folder (default: exported)")
+    p.add_argument(
+        "--quantize",
+        default="auto",
+        choices=["auto", *QUANTIZATIONS],
+        help="weight quantization (default auto: smallest that keeps fidelity)",
+    )
+    p.add_argument("--rollback", metavar="VERSION", help="instead: make VERSION current again")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = Path(args.out)
+    if args.rollback:
+        registry = Registry(out)
+        before = registry.current()
+        registry.set_current(args.rollback)
+        print(f"current version: {args.rollback} (was {before})")
+        return 0
+    meta = export(cli.run_dir_from(args), out, args.quantize)
+    f = meta["fidelity"]["node_tfjs"]
+    print(
+        f"exported {meta['version']} ({meta['quantization']}, {meta['size']['bytes'] / 2**20:.1f} "
+        f"MiB, {meta['size']['gzip_bytes'] / 2**20:.1f} MiB gzip) to {meta['path']}; in Node: "
+        f"argmax agreement {f['argmax_agreement']:.4f}, max probability diff "
+        f"{f['max_probability_diff']:.2e}, accuracy delta {100 * f['accuracy_delta']:+.2f} points"
+    )
+    return 0

@@ -1,0 +1,1 @@
+"""Serving: the Flask app (web client, bundles, model/feedback/predict API)."""

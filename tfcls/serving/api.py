@@ -1,0 +1,93 @@
+"""The JSON API: ``/api/model``, ``/api/feedback``, ``/api/feedback/stats``,
+``/api/predict`` and ``/healthz``. Bodies are checked by :mod:`tfcls.serving.requests`
+and :func:`tfcls.feedback.schema.validate_request` before a route acts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request
+
+from tfcls.bundle.ab import assign_version
+from tfcls.decision.rule import Calibration, decide
+from tfcls.feedback.schema import validate_request
+from tfcls.serving.requests import json_body, predict_texts
+from tfcls.serving.state import state
+
+api = Blueprint("api", __name__)
+
+
+def _served_version(client_id: str | None) -> str:
+    """The version this client is served (A/B shares over the current one)."""
+    current = state().bundles.current()
+    if current is None:
+        abort(503, "no model exported yet: run `python -m tfcls.export`")
+    return assign_version(client_id, state().config.serving.ab, current)
+
+
+def _metadata(version: str) -> dict[str, Any]:
+    meta = state().bundles.metadata(version)
+    if meta is None:
+        abort(503, f"version {version} is not in {state().bundles.root}")
+    return meta
+
+
+@api.get("/api/model")
+def model_info() -> Any:
+    version = _served_version(request.args.get("client_id"))
+    meta = _metadata(version)
+    rule = Calibration.from_metadata(meta)
+    return jsonify(
+        version=version,
+        bundle_url=f"/models/{version}/",
+        labels=meta["labels"],
+        threshold=rule.threshold,
+        unknown_threshold=rule.unknown and rule.unknown.threshold,
+        unknown_score=rule.unknown and rule.unknown.score,
+    )
+
+
+@api.post("/api/feedback")
+def feedback() -> Any:
+    s = state()
+    row, errors = validate_request(
+        json_body(), lambda v: s.bundles.metadata(v) is not None, s.config.serving.max_field_chars
+    )
+    if errors:
+        return jsonify(errors=errors), 400
+    saved = s.store.add(row)
+    return jsonify(id=saved["id"], created_at=saved["created_at"]), 201
+
+
+@api.get("/api/feedback/stats")
+def feedback_stats() -> Any:
+    return jsonify(state().store.stats())
+
+
+@api.post("/api/predict")
+def predict() -> Any:
+    s = state()
+    body = json_body()
+    serving = s.config.serving
+    texts, errors = predict_texts(body, serving.max_predict_texts, serving.max_field_chars)
+    if errors:
+        return jsonify(errors=errors), 400
+    version = _served_version(body.get("client_id"))
+    meta = _metadata(version)
+    proba, sim = s.predictors.predict(version, texts)
+    rule = Calibration.from_metadata(meta)
+    results = [
+        decide(p, meta["labels"], rule.threshold, similarity, rule.unknown)
+        for p, similarity in zip(proba, sim, strict=True)
+    ]
+    return jsonify(version=version, results=results)
+
+
+@api.get("/healthz")
+def healthz() -> Any:
+    s = state()
+    try:
+        rows = s.store.count()
+    except Exception as err:  # the store is down: unhealthy, say why
+        return jsonify(status="error", store=str(err)), 503
+    return jsonify(status="ok", version=s.bundles.current(), feedback_rows=rows)

@@ -1,0 +1,98 @@
+"""Static files: the page, client modules, service worker, vendored TF.js, the bundles.
+
+``/`` (page); ``/web/…`` (client modules and CSS; tests, tools and node_modules at any
+depth, and the benchmark page outside ``bench browser``, are never served); ``/sw.js``;
+``/vendor/tfjs/…`` and ``/vendor/tfjs-backend-wasm/…`` (the npm-installed TF.js);
+``/models/current.json`` and ``/models/<version>/…`` (bundles: immutable, CORS so other
+frontends embed them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, send_file
+
+from tfcls import resources
+from tfcls.serving.state import state
+
+WEB = resources.WEB
+VENDOR = {
+    "tfjs": resources.NODE_MODULES / "@tensorflow" / "tfjs" / "dist",
+    "tfjs-backend-wasm": resources.NODE_MODULES / "@tensorflow" / "tfjs-backend-wasm" / "dist",
+}
+WEB_SUFFIXES = {".js", ".css", ".html", ".svg", ".png", ".ico", ".webmanifest"}
+WEB_PRIVATE = {"test", "tools", "node_modules"}
+WEB_BENCH = "bench"  # the browser benchmark page: served only by `bench browser`
+IMMUTABLE = "public, max-age=31536000, immutable"
+TYPES = {".wasm": "application/wasm", ".js": "text/javascript", ".bin": "application/octet-stream"}
+
+files = Blueprint("files", __name__)
+
+
+def _etag(path: Path) -> str:
+    st = path.stat()
+    return hashlib.sha1(f"{path}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:20]
+
+
+def _file(path: Path, cache: str, cors: bool = False) -> Response:
+    if not path.is_file():
+        abort(404)
+    resp = send_file(
+        path, mimetype=TYPES.get(path.suffix), conditional=True, etag=_etag(path), max_age=None
+    )
+    resp.headers["Cache-Control"] = cache
+    if cors:
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+        resp.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return resp
+
+
+def _safe_join(root: Path, rel: str) -> Path:
+    parts = Path(rel).parts
+    if not parts or any(p in ("..", "") or p.startswith(".") for p in parts):
+        abort(404)
+    return root.joinpath(*parts)
+
+
+@files.get("/")
+def index() -> Response:
+    return _file(WEB / "index.html", "no-cache")
+
+
+@files.get("/sw.js")
+def service_worker() -> Response:
+    resp = _file(WEB / "sw.js", "no-cache")
+    resp.headers["Service-Worker-Allowed"] = "/"
+    return resp
+
+
+@files.get("/web/<path:rel>")
+def web_file(rel: str) -> Response:
+    hidden = WEB_PRIVATE if state().bench else {*WEB_PRIVATE, WEB_BENCH}
+    path = _safe_join(WEB, rel)
+    if path.suffix not in WEB_SUFFIXES or hidden.intersection(Path(rel).parts):
+        abort(404)
+    return _file(path, "no-cache")
+
+
+@files.get("/vendor/<package>/dist/<path:rel>")
+def vendor_file(package: str, rel: str) -> Response:
+    if package not in VENDOR:
+        abort(404)
+    # pinned in package-lock.json; revalidated daily in case the pin moves
+    return _file(_safe_join(VENDOR[package], rel), "public, max-age=86400")
+
+
+@files.get("/models/current.json")
+def current_pointer() -> Response:
+    return _file(state().bundles.pointer, "no-cache", cors=True)
+
+
+@files.get("/models/<version>/<path:rel>")
+def bundle_file(version: str, rel: str) -> Response:
+    bundles = state().bundles
+    if bundles.metadata(version) is None or Path(rel).parts[0] == "saved_model":
+        abort(404)
+    return _file(_safe_join(bundles.path(version), rel), IMMUTABLE, cors=True)

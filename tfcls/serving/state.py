@@ -1,0 +1,58 @@
+"""What every request of one app shares: config, feedback store, bundle registry, models."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+
+from tfcls.bundle.registry import Registry
+from tfcls.config import Config
+
+
+class Predictors:
+    """Python SavedModels of the bundles, loaded on first use (TensorFlow only then)."""
+
+    def __init__(self, bundles: Registry) -> None:
+        self.bundles = bundles
+        self._models: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def predict(self, version: str, texts: list[str]) -> tuple[list[list[float]], list[float]]:
+        """(calibrated probabilities, similarity) per text from ``version``'s SavedModel."""
+        with self._lock:
+            model = self._models.get(version)
+            if model is None:
+                from tfcls import console
+
+                console.quiet_tensorflow()
+                import tensorflow as tf
+                import tensorflow_text  # noqa: F401  (registers the tokenizer ops it uses)
+
+                model = tf.saved_model.load(str(self.bundles.root / version / "saved_model"))
+                self._models[version] = model
+        import tensorflow as tf
+
+        out = model.signatures["serving_default"](texts=tf.constant(texts))
+        return out["probabilities"].numpy().tolist(), out["similarity"].numpy().tolist()
+
+
+@dataclass
+class ServingState:
+    """Held in ``app.extensions["tfcls"]``; the blueprints read it through :func:`state`."""
+
+    config: Config
+    store: Any  # tfcls.feedback.store.FeedbackStore
+    bundles: Registry
+    bench: bool = False  # also serve the browser benchmark page
+    predictors: Predictors = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.predictors = Predictors(self.bundles)
+
+
+def state() -> ServingState:
+    """The serving state of the app handling the current request."""
+    return current_app.extensions["tfcls"]

@@ -1,0 +1,329 @@
+"""The default training procedure: dataset → embeddings (cached) → crossfit → run directory.
+
+:func:`train` is ``tfcls.train``; ``python -m tfcls.train`` (``tfcls.cli.train``) calls it.
+
+Steps: load and validate the dataset; split off a test split (stratified, seeded; only
+reported); embed every text once (the embedding cache makes a second run nearly free);
+run ``tfcls.training.crossfit`` on the rest (KerasTuner on the embeddings, encoder adaptation,
+out-of-fold predictions of every training text, the final model on all of them);
+calibrate and choose the thresholds out of fold; evaluate on the test split; save the
+head, the adapted encoder and the full string-input model. ``train.adapt_layers: 0``
+keeps the encoder frozen; ``resume=RUN_DIR`` continues an interrupted run, tuner included.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfcls.config import Config, dump_yaml, load_config, to_dict
+from tfcls.data import dataset as data_mod
+from tfcls.data import splits as splits_mod
+from tfcls.decision import calibration
+from tfcls.decision import unknown as ood
+from tfcls.errors import TfclsError
+from tfcls.evaluation.metrics import classification_metrics
+from tfcls.training import crossfit, runs, tuning
+from tfcls.training.head_fit import select_and_fit, set_seed
+from tfcls.training.model import full_model
+from tfcls.training.runs import Run
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy | None:
+    """``train.strategy`` → a tf.distribute strategy (None: TensorFlow's default).
+
+    ``mirrored`` replicates over this machine's GPUs (or the CPU); ``multi_worker`` runs
+    synchronous training over the workers named in ``TF_CONFIG`` (a single worker without
+    it). Create it before any other TensorFlow work: collective ops are set up at start.
+    """
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return None
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` returns: the run directory and its ``metrics.json``.
+
+    ``metrics`` holds ``oof`` and ``test`` (classification metrics), ``calibration``,
+    ``crossfit``, ``timings_s`` …; a distributed-search worker (``worker``) only ran trials.
+    """
+
+    run_dir: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+    worker: bool = False
+
+    @property
+    def accuracy(self) -> float | None:
+        """Test-split accuracy, else out-of-fold accuracy (a run without a test split)."""
+        scores = self.metrics.get("test") or self.metrics.get("oof") or {}
+        return scores.get("accuracy")
+
+
+def _prepare_run(
+    config: Config, resume: Path | None, dev_mode: bool, name: str | None
+) -> tuple[Path, data_mod.Dataset, dict[str, Any]]:
+    """Create (or reopen, on resume) the run directory; load data; fix the splits."""
+    if resume:
+        run_dir = resume
+        dataset = runs.load_run_data(
+            run_dir, config.data.min_per_label, "start a new run instead of resuming"
+        )
+        splits = runs.read_json(run_dir / Run.SPLITS)
+        return run_dir, dataset, splits
+    dataset = data_mod.load_dataset(config.data.path, config.data.min_per_label)
+    print(dataset.report.summary(), file=sys.stderr)
+    keep = np.arange(len(dataset.examples))
+    if dev_mode:
+        keep = splits_mod.stratified_subsample(
+            dataset.y, config.train.dev_mode_per_label, None, config.train.seed
+        )
+    train, val, test = splits_mod.stratified_split(
+        dataset.y[keep],
+        config.data.val_fraction,
+        config.data.test_fraction,
+        config.train.seed,
+        labels=dataset.labels,
+    )
+    splits = {"train": keep[train], "val": keep[val], "test": keep[test]}
+    if tuning.distributed_role() == "worker":  # one run directory per worker
+        name = (
+            f"{name or runs.default_run_name(dataset.sha256)}-{os.environ['KERASTUNER_TUNER_ID']}"
+        )
+    run_dir = runs.new_run_dir(config.train.output_dir, dataset.sha256, name)
+    dump_yaml(config, run_dir / Run.CONFIG)
+    runs.write_json(run_dir / Run.SPLITS, splits)
+    runs.write_json(run_dir / Run.LABEL_MAP, dataset.label_map())
+    runs.write_json(
+        run_dir / "data.json",
+        {
+            "path": str(Path(config.data.path).resolve()),
+            "sha256": dataset.sha256,
+            "examples": len(dataset.examples),
+            "labels": dataset.labels,
+            "counts": {lab: int((dataset.y == i).sum()) for i, lab in enumerate(dataset.labels)},
+            "split_sizes": {k: len(v) for k, v in splits.items()},
+            "skipped_duplicates": dataset.report.duplicates,
+            "dev_mode": bool(dev_mode),
+        },
+    )
+    runs.write_json(
+        run_dir / Run.INFO,
+        {
+            "status": "running",
+            "started_at": runs.now(),
+            "data_path": str(Path(config.data.path).resolve()),
+            "data_sha256": dataset.sha256,
+            "dev_mode": bool(dev_mode),
+            "versions": {
+                "tfcls": _version(),
+                "tensorflow": tf.__version__,
+                "keras": keras.__version__,
+            },
+        },
+    )
+    return run_dir, dataset, {k: np.asarray(v) for k, v in splits.items()}
+
+
+def _version() -> str:
+    from tfcls import __version__
+
+    return __version__
+
+
+def train(
+    config: Config | None = None,
+    *,
+    data: str | Path | None = None,
+    resume: str | Path | None = None,
+    dev_mode: bool = False,
+    name: str | None = None,
+) -> TrainResult:
+    """Train the default model; the run directory gets everything (see the module doc).
+
+    ``config`` defaults to ``configs/default.yaml`` and is not changed (the run keeps its
+    own copy); ``data`` replaces ``data.path``; ``dev_mode`` trains on a small stratified
+    subset with few trials; ``name`` names the run directory. ``resume`` continues an
+    interrupted run with the run's own config, data, splits and mode, so it takes none of
+    the others.
+    """
+    from tfcls.encoders import load_encoder_from
+
+    start = time.perf_counter()
+    config, resume, dev_mode = _settings(config, data, resume, dev_mode)
+    strategy = make_strategy(config.train.strategy)  # before any other TF work
+    set_seed(config.train.seed)
+    run_dir, dataset, splits = _prepare_run(config, resume, dev_mode, name)
+    print(f"run directory: {run_dir}", file=sys.stderr)
+    enc = load_encoder_from(config.encoder)
+    # what the run started from, before contrastive tuning or adaptation replace it
+    base = {"handle": config.encoder.handle, "preprocessor": config.encoder.preprocessor}
+    fit_rows = np.sort(np.concatenate([splits["train"], splits["val"]])).astype(np.int64)
+    test_rows = np.asarray(splits["test"], dtype=np.int64)
+    metrics: dict[str, Any] = {"labels": dataset.labels}
+    if config.train.contrastive:  # SetFit: shape the encoder on training pairs first
+        enc, metrics["contrastive"] = _contrastive(enc, dataset, fit_rows, config, run_dir)
+    texts = dataset.texts
+    fit_texts, test_texts = [texts[i] for i in fit_rows], [texts[i] for i in test_rows]
+    t_embed = time.perf_counter()
+    x_fit = enc.embed(fit_texts + test_texts, batch_size=config.encoder.batch_size, progress=True)
+    x_fit, x_test = x_fit[: len(fit_rows)], x_fit[len(fit_rows) :]
+    embed_s = time.perf_counter() - t_embed
+    cache_stats = dict(vars(enc.cache_stats))  # the data's embedding (not the adapted one's)
+    y_fit, y_test = dataset.y[fit_rows], dataset.y[test_rows]
+    n_classes = len(dataset.labels)
+    trials = config.train.dev_mode_trials if dev_mode else config.tuner.max_trials
+    if tuning.distributed_role() == "worker":
+        return _worker(x_fit, y_fit, n_classes, config, run_dir, trials, strategy)
+    t_fit = time.perf_counter()
+    fitted = crossfit.fit(
+        fit_texts,
+        y_fit,
+        dataset.weights[fit_rows],
+        x_fit,
+        n_classes,
+        config,
+        run_dir,
+        enc.modules,
+        trials,
+        resume=resume is not None,
+        strategy=strategy,
+    )
+    fit_s = time.perf_counter() - t_fit
+    if fitted.adapter is not None:  # from now on the run's encoder is the adapted one
+        from tfcls.training.adapt import save_encoder
+
+        target = save_encoder(fitted.adapter, enc.modules, run_dir / "encoder")
+        config.encoder.handle, config.encoder.preprocessor = str(target), None
+        dump_yaml(config, run_dir / Run.CONFIG)
+        enc = load_encoder_from(config.encoder)
+        x_test = _embed(enc, test_texts, config)
+        # only the nearest score keeps embeddings of the fit texts (its references)
+        d = config.decision
+        x_fit = _embed(enc, fit_texts, config) if d.unknown_score == "nearest" else None
+    if config.encoder.handle != base["handle"]:
+        runs.update_json(run_dir / Run.INFO, base_encoder=base)
+    metrics.update(hyperparameters=to_dict(fitted.hp), crossfit=fitted.report)
+    runs.write_json(run_dir / Run.HISTORY, fitted.history)
+    fitted.head.save(run_dir / Run.HEAD)
+    calib, references = crossfit.calibrate(fitted, y_fit, x_fit, config.decision)
+    if references is not None:
+        np.save(run_dir / Run.REFERENCES, references)
+    test_raw = fitted.head.predict(x_test, verbose=0) if len(x_test) else None
+    if test_raw is not None:
+        calibration.report_test(calib, test_raw, y_test)
+        if "unknown" in calib:
+            calib["unknown"]["test_known_kept"] = _known_kept(calib, test_raw, x_test, references)
+    runs.write_json(run_dir / Run.CALIBRATION, calib)
+    temperature = calib["temperature"]
+    full_model(enc.keras_layer(), fitted.head, temperature, references).save(run_dir / Run.MODEL)
+    metrics["oof"] = classification_metrics(
+        y_fit, calibration.apply_temperature(fitted.oof, temperature), dataset.labels
+    )
+    if test_raw is not None:
+        metrics["test"] = classification_metrics(
+            y_test, calibration.apply_temperature(test_raw, temperature), dataset.labels
+        )
+    metrics["calibration"] = {k: v for k, v in calib.items() if k != "reliability"}
+    metrics["timings_s"] = {
+        "embedding": round(embed_s, 2),
+        "tuning_and_fit": round(fit_s, 2),
+        "total": round(time.perf_counter() - start, 2),
+    }
+    metrics["tuner"] = {
+        "trials": len(fitted.tuner_summary),
+        "completed": sum(t["status"] == "COMPLETED" for t in fitted.tuner_summary),
+        "failed": sum(t["status"] == "FAILED" for t in fitted.tuner_summary),
+    }
+    metrics["embedding_cache"] = cache_stats
+    runs.write_json(run_dir / Run.METRICS, metrics)
+    runs.update_json(
+        run_dir / Run.INFO, status="complete", finished_at=runs.now(), run_dir=str(run_dir)
+    )
+    runs.mark_latest(run_dir)
+    return TrainResult(run_dir, metrics)
+
+
+def _settings(
+    config: Config | None, data: str | Path | None, resume: str | Path | None, dev_mode: bool
+) -> tuple[Config, Path | None, bool]:
+    """(a private copy of the config, the run to resume, dev mode), checked."""
+    if resume is not None:
+        if config is not None or data is not None or dev_mode:
+            raise TfclsError(
+                "resume uses the run's own config, data and mode; "
+                "pass no config, data or dev_mode with it"
+            )
+        resume = Path(resume)
+        config = load_config(resume / Run.CONFIG)
+        return config, resume, bool(runs.read_json(resume / Run.INFO).get("dev_mode", False))
+    config = copy.deepcopy(config) if config is not None else load_config()
+    if data is not None:
+        config.data.path = str(data)
+    return config, None, dev_mode
+
+
+def _embed(enc: Any, texts: list[str], config: Config) -> np.ndarray:
+    return enc.embed(texts, batch_size=config.encoder.batch_size)
+
+
+def _known_kept(
+    calib: dict[str, Any], raw: np.ndarray, x: np.ndarray, references: np.ndarray | None
+) -> float:
+    """Share of the test split that the unknown threshold keeps known (reported only)."""
+    unknown = calib["unknown"]
+    proba = calibration.apply_temperature(raw, calib["temperature"])
+    similarity = None if references is None else ood.nearest_similarity(x, references)
+    scores = ood.unknown_scores(unknown["score"], proba, similarity)
+    return float((scores >= unknown["threshold"]).mean())
+
+
+def _contrastive(
+    enc: Any, dataset: data_mod.Dataset, rows: np.ndarray, config: Config, run_dir: Path
+) -> tuple[Any, dict[str, Any]]:
+    """SetFit-style pair training of the encoder on the training texts; the run's encoder
+    is the tuned one from then on."""
+    from tfcls.encoders import load_encoder_from
+    from tfcls.training.finetune import contrastive_fine_tune
+
+    report = contrastive_fine_tune(
+        enc.modules,
+        [dataset.examples[int(i)].text for i in rows],
+        dataset.y[rows],
+        config,
+        run_dir / "contrastive",
+    )
+    config.encoder.handle, config.encoder.preprocessor = report["encoder"], None
+    dump_yaml(config, run_dir / Run.CONFIG)
+    return load_encoder_from(config.encoder), report
+
+
+def _worker(
+    x: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    config: Config,
+    run_dir: Path,
+    trials: int,
+    strategy: tf.distribute.Strategy | None,
+) -> TrainResult:
+    """A distributed-search worker runs the chief's trials and stops (the chief fits)."""
+    tr, val, _ = splits_mod.stratified_split(y, config.data.val_fraction, 0.0, config.train.seed)
+    _, _, summary, _ = select_and_fit(
+        x[tr], y[tr], x[val], y[val], n_classes, config, run_dir, trials, strategy=strategy
+    )
+    runs.update_json(
+        run_dir / Run.INFO, status="worker-done", finished_at=runs.now(), trials_run=len(summary)
+    )
+    return TrainResult(run_dir, {"trials_run": len(summary)}, worker=True)

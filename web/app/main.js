@@ -1,0 +1,280 @@
+// main.js: the task form's entry (index.html loads it after TF.js's UMD scripts). Predicts
+// a category on-device as the user types (the SDK, web/sdk/tfcls.js), lets the user accept,
+// correct, reject or add a category, and sends that verdict to POST /api/feedback through
+// a durable outbox that survives reloads and offline spells. It wires the parts together:
+//   state.js           what to show and what to send (pure)
+//   model.js           which model, on which TF.js backend
+//   view.js            the DOM: rendering and events
+//   feedback-queue.js  the outbox
+//   offline.js         the service worker (web/sw.js)
+//
+// The bootstrap runs only in a browser (importing this module in Node does nothing). For
+// end-to-end tests the page exposes
+//   window.tfclsApp = {ready, version, backend, clientId, queue, classifier, offlineReady}
+// where `ready` resolves with {version, backend} once the model has loaded and predicted
+// (and rejects if it cannot load); `classifier` is the loaded tfcls.js Classifier;
+// `offlineReady` (set when `ready` resolves) resolves true once the service worker holds
+// the app shell and every file of the bundle, so an offline reload will work.
+
+import { FeedbackQueue, uuid } from "./feedback-queue.js";
+import { getClientId, loadModel } from "./model.js";
+import { keepModelOffline, registerServiceWorker } from "./offline.js";
+import { createPredictor, decide, feedbackPayload, initialState, statusParts, thresholdsFor, verdictFor } from "./state.js";
+import { View } from "./view.js";
+
+export const FLUSH_EVERY_MS = 30000;
+
+function openStorage() {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null; // storage disabled: ids and the outbox live in memory
+  }
+}
+
+/** The page: its state, the outbox and the predictor, driving the view. */
+class TaskPage {
+  constructor(view, storage) {
+    this.view = view;
+    this.storage = storage;
+    this.state = initialState(getClientId(storage));
+    this.tasks = new Map(); // queue uid → task row
+    this.registration = null; // the service worker's, once registerServiceWorker() is called
+    this.app = {
+      ready: null,
+      version: null,
+      backend: null,
+      clientId: this.state.clientId,
+      queue: null,
+      classifier: null,
+      offlineReady: Promise.resolve(false),
+    };
+    globalThis.tfclsApp = this.app;
+    this.queue = new FeedbackQueue({
+      storage,
+      fetch: globalThis.fetch.bind(globalThis),
+      locks: globalThis.navigator?.locks ?? null,
+      onChange: (event) => this.onQueueChange(event),
+    });
+    this.app.queue = this.queue;
+    this.predictor = createPredictor({
+      predict: async ({ title, description }) => {
+        if (!this.state.clf || (!title.trim() && !description.trim())) return null;
+        return this.state.clf.classify(title, description);
+      },
+      onResult: (result) => this.render(decide(result, thresholdsFor(this.state))),
+      onError: (error) => {
+        console.error("tfcls: prediction failed", error);
+        this.render(decide(null));
+      },
+    });
+  }
+
+  renderStatus() {
+    const { state } = this;
+    const online = navigator.onLine !== false;
+    const queued = this.queue.pending().length;
+    const parts = statusParts({
+      version: state.clf?.version ?? state.info?.version,
+      backend: state.clf?.backend,
+      online,
+      queued,
+      loading: state.loading,
+      failed: state.failed,
+    });
+    this.view.renderStatus(parts, { online, queued });
+  }
+
+  render(decision) {
+    this.state.decision = decision;
+    this.view.render(decision, { loaded: Boolean(this.state.clf), failed: this.state.failed });
+  }
+
+  onQueueChange(event) {
+    const row = this.tasks.get(event.item?.uid);
+    if (row && event.type === "sent") this.view.setDelivery(row, "sent");
+    if (row && event.type === "dropped") this.view.setDelivery(row, "rejected", event.error);
+    if (row && event.type === "failed") this.view.setDelivery(row, "queued");
+    this.renderStatus();
+  }
+
+  onInput() {
+    this.view.showError("");
+    const { title, description } = this.view.input();
+    if (!title.trim() && !description.trim()) {
+      this.predictor.cancel();
+      this.render(decide(null));
+      return;
+    }
+    if (this.state.clf) this.predictor.update(this.view.input());
+  }
+
+  /** Enter in the title: accept the auto-selected label, else go to the choices. */
+  async onEnter() {
+    if (!this.state.clf || this.state.busy) return;
+    const result = await this.predictor.settle();
+    const decision = decide(result, thresholdsFor(this.state));
+    if (decision.selected) {
+      this.commit("accept");
+    } else if (decision.mode !== "empty") {
+      // nothing to accept: take the keyboard to the choices
+      this.render(decision);
+      this.view.focusChoices(decision.mode);
+    }
+  }
+
+  /** A verdict gesture (see verdictFor): record it, clear the form, deliver it. */
+  async commit(kind, { label = null } = {}) {
+    const { state, view } = this;
+    if (state.busy || !state.clf) return;
+    if (!view.input().title.trim()) {
+      view.showError("Enter a title first.");
+      view.focus("title");
+      return;
+    }
+    state.busy = true;
+    let payload;
+    try {
+      payload = await this.takeVerdict(kind, label);
+    } finally {
+      state.busy = false;
+    }
+    if (payload) await this.deliver(payload);
+  }
+
+  /** The feedback payload for a gesture on the text as it is now (null: none yet). */
+  async takeVerdict(kind, label) {
+    const { state, view } = this;
+    // the verdict is about the text as it is now: finish a prediction still waiting
+    const result = await this.predictor.settle();
+    const { title, description } = view.input(); // the text that result is for
+    const decision = decide(result, thresholdsFor(state));
+    this.render(decision);
+    const verdict = verdictFor(decision, kind, { label, labels: state.clf.labels });
+    if (!verdict) {
+      if (kind === "new") {
+        view.showError("Type a name for the new category.");
+        view.focus("newCategoryName");
+      }
+      return null;
+    }
+    const payload = feedbackPayload({
+      title,
+      description,
+      decision,
+      action: verdict.action,
+      chosenLabel: verdict.chosenLabel,
+      modelVersion: state.clf.version ?? state.info?.version,
+      clientId: state.clientId,
+    });
+    // the form is ready for the next task at once; delivery goes on in the background
+    view.clearForm();
+    view.showError("");
+    this.predictor.cancel();
+    this.render(decide(null));
+    view.focus("title");
+    return payload;
+  }
+
+  /** A task row for `payload`, then the outbox: the row tells how delivery stands. */
+  async deliver(payload) {
+    const { view } = this;
+    const row = view.addTask({ title: payload.title, chosenLabel: payload.chosen_label, action: payload.action });
+    const uid = uuid();
+    this.tasks.set(uid, row);
+    try {
+      const outcome = await this.queue.submit(payload, { uid });
+      if (outcome.status === "sent") view.setDelivery(row, "sent");
+      else if (outcome.status === "rejected") view.setDelivery(row, "rejected", outcome);
+      else view.setDelivery(row, "queued");
+    } catch (err) {
+      console.error("tfcls: feedback", err);
+      view.setDelivery(row, "queued");
+    }
+    this.renderStatus();
+  }
+
+  flush() {
+    return this.queue.flush().then(
+      () => this.renderStatus(),
+      () => this.renderStatus(),
+    );
+  }
+
+  /** Send the outbox when the network comes back, and every FLUSH_EVERY_MS. */
+  watchConnectivity() {
+    globalThis.addEventListener("online", () => {
+      this.renderStatus();
+      this.flush();
+    });
+    globalThis.addEventListener("offline", () => this.renderStatus());
+    globalThis.addEventListener("storage", (event) => {
+      if (event.key === this.queue.key) this.renderStatus(); // another tab changed the outbox
+    });
+    setInterval(() => this.flush(), FLUSH_EVERY_MS);
+  }
+
+  /** Load the model; resolves with the classifier once it has predicted. */
+  async start() {
+    this.renderStatus();
+    this.render(decide(null));
+    this.flush();
+    const tf = globalThis.tf;
+    if (!tf) throw new Error("TensorFlow.js did not load");
+    const { clf, info } = await loadModel({
+      tf,
+      storage: this.storage,
+      clientId: this.state.clientId,
+      fetch: globalThis.fetch.bind(globalThis),
+      onCandidate: (candidate) => {
+        this.state.info = candidate;
+        this.renderStatus();
+      },
+    });
+    this.state.clf = clf;
+    this.app.offlineReady = keepModelOffline(this.registration, info);
+    return clf;
+  }
+
+  loaded(clf) {
+    this.state.loading = false;
+    Object.assign(this.app, { version: clf.version, backend: clf.backend, classifier: clf });
+    this.view.setLabels(clf.labels);
+    this.renderStatus();
+    this.onInput(); // predict what was typed while loading (or show the empty state)
+    return { version: clf.version, backend: clf.backend };
+  }
+
+  failed(err) {
+    this.state.loading = false;
+    this.state.failed = true;
+    this.renderStatus();
+    this.render(decide(null));
+    this.view.showError(`The model could not be loaded: ${err?.message ?? err}`);
+    throw err;
+  }
+}
+
+function bootstrap() {
+  const page = new TaskPage(new View(document), openStorage());
+  page.view.bind({
+    input: () => page.onInput(),
+    enter: () => page.onEnter(),
+    accept: () => page.commit("accept"),
+    reject: () => page.commit("reject"),
+    newCategory: (name) => page.commit("new", { label: name }),
+    pick: (label) => page.commit("pick", { label }),
+  });
+  page.watchConnectivity();
+  page.registration = registerServiceWorker();
+  page.app.ready = page.start().then(
+    (clf) => page.loaded(clf),
+    (err) => page.failed(err),
+  );
+  page.app.ready.catch(() => {}); // reported on the page; tests awaiting `ready` still see it
+}
+
+if (typeof document !== "undefined" && typeof window !== "undefined") {
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", bootstrap, { once: true });
+  else bootstrap();
+}

@@ -1,0 +1,156 @@
+// model.js: which model this page loads, and on which TF.js backend (no DOM; tested in Node
+// by web/test/model.test.js). The client id (kept in localStorage, so the server's A/B split
+// is stable), GET /api/model with the last model that loaded as the offline fallback, and
+// TF.js's start-up: wasm files from /vendor, no wasm threads, a backend that hangs skipped.
+
+import { BACKENDS, chooseBackend, configureWasm, loadClassifier } from "../sdk/tfcls.js";
+import { uuid } from "./feedback-queue.js";
+
+export const CLIENT_ID_KEY = "tfcls.client_id";
+export const MODEL_INFO_KEY = "tfcls.model";
+export const WASM_PATH = "/vendor/tfjs-backend-wasm/dist/";
+export const BACKEND_TIMEOUT_MS = 20000; // a backend that has not started by then is skipped
+
+function safeGet(storage, key) {
+  try {
+    return storage?.getItem(key) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function safeSet(storage, key, value) {
+  try {
+    storage?.setItem(key, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
+
+/** The stable client id: a random UUID kept in `storage` (made on first use). */
+export function getClientId(storage, makeId = uuid) {
+  const stored = safeGet(storage, CLIENT_ID_KEY);
+  if (stored && UUID_RE.test(stored)) return stored;
+  const id = makeId();
+  safeSet(storage, CLIENT_ID_KEY, id);
+  return id;
+}
+
+/** Is `info` a usable GET /api/model answer? */
+export function isModelInfo(info) {
+  return (
+    info !== null &&
+    typeof info === "object" &&
+    typeof info.version === "string" &&
+    info.version !== "" &&
+    typeof info.bundle_url === "string" &&
+    info.bundle_url !== ""
+  );
+}
+
+/** The last model info that loaded, from `storage` (null if none or unreadable). */
+export function cachedModelInfo(storage) {
+  const raw = safeGet(storage, MODEL_INFO_KEY);
+  if (!raw) return null;
+  try {
+    const info = JSON.parse(raw);
+    return isModelInfo(info) ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Remember `info` as the model to load when /api/model cannot be reached. */
+export function rememberModelInfo(storage, info) {
+  return safeSet(storage, MODEL_INFO_KEY, JSON.stringify(info));
+}
+
+/**
+ * The models to try, in order: what GET /api/model says for this client, then the last
+ * one that loaded (kept in storage: offline, its bundle is in the service worker's cache).
+ * Returns {candidates: [info, ...], source: "network" | "cache", error?}.
+ */
+export async function resolveModelInfo({ fetch, storage, clientId, endpoint = "/api/model" }) {
+  const cached = cachedModelInfo(storage);
+  let fresh = null;
+  let error = null;
+  try {
+    const res = await fetch(`${endpoint}?client_id=${encodeURIComponent(clientId)}`, {
+      cache: "no-store",
+      headers: { Accept: "application/json" },
+    });
+    if (!res.ok) throw new Error(`GET ${endpoint}: HTTP ${res.status}`);
+    const info = await res.json();
+    if (!isModelInfo(info)) throw new Error(`GET ${endpoint}: not a model description`);
+    fresh = info;
+  } catch (err) {
+    error = err;
+  }
+  const candidates = [];
+  if (fresh) candidates.push(fresh);
+  if (cached && (!fresh || cached.version !== fresh.version)) candidates.push(cached);
+  return { candidates, source: fresh ? "network" : "cache", ...(error ? { error } : {}) };
+}
+
+/** `promise`, or a rejection once `ms` have passed without it settling. */
+export function withTimeout(promise, ms, what = "operation", timers = globalThis) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = timers.setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => timers.clearTimeout(timer));
+}
+
+/**
+ * Prepare TF.js for this page: where the wasm files are, and no wasm threads. The threaded
+ * build starts pthread workers that importScripts() a blob: URL, which the page's CSP
+ * (script-src 'self') refuses, and the backend then never finishes starting.
+ */
+export function configureTf(tf) {
+  configureWasm(tf, WASM_PATH);
+}
+
+/** The first of `backends` that starts within `ms` (one that hangs is skipped). */
+export async function startBackend(tf, { backends = BACKENDS, ms = BACKEND_TIMEOUT_MS, choose = chooseBackend } = {}) {
+  const failures = [];
+  for (const name of backends) {
+    try {
+      return await withTimeout(choose(tf, [name]), ms, `TF.js backend ${name}`);
+    } catch (err) {
+      failures.push(`${name}: ${err?.message ?? err}`);
+    }
+  }
+  throw new Error(`no TF.js backend could start (${failures.join("; ")})`);
+}
+
+/**
+ * Start TF.js and load the first candidate model that works (GET /api/model's, then the
+ * cached one), warmed up by one prediction so the first keystroke does not compile kernels.
+ * `onCandidate(info)` is called before each try. Resolves {clf, info}; the one that loaded
+ * is remembered in `storage`. Rejects with the last failure when none loads.
+ */
+export async function loadModel({ tf, storage, clientId, fetch, onCandidate = () => {}, load = loadClassifier, start = startBackend }) {
+  configureTf(tf);
+  const [{ candidates, error }, backend] = await Promise.all([
+    resolveModelInfo({ fetch, storage, clientId }),
+    start(tf),
+  ]);
+  if (candidates.length === 0) throw error ?? new Error("no model available");
+  let lastError = error;
+  for (const info of candidates) {
+    try {
+      onCandidate(info);
+      const clf = await load(info.bundle_url, { tf, backends: [backend] });
+      await clf.classify("warm up"); // compile kernels now, not on the first keystroke
+      rememberModelInfo(storage, info);
+      return { clf, info };
+    } catch (err) {
+      console.warn(`tfcls: model ${info.version} did not load`, err);
+      lastError = err;
+    }
+  }
+  throw lastError;
+}

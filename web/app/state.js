@@ -1,0 +1,256 @@
+// state.js: what the task form shows and what it sends, as pure functions (no DOM, no
+// network; tested in Node by web/test/state.test.js). The page's state object, the
+// decision for a classify() result, the verdict a gesture means, the POST /api/feedback
+// body, debounced predictions, and the words of the status line and task list.
+
+export const DEBOUNCE_MS = 150;
+export const SUGGESTIONS = 3;
+export const MAX_TEXT = 2000; // the server's limit for title and description, in code points
+// The feedback actions POST /api/feedback accepts: generated from the server's schema.
+import { ACTIONS } from "./feedback-schema.js";
+
+export { ACTIONS };
+
+/** The page's state before anything has loaded. */
+export function initialState(clientId) {
+  return {
+    clientId,
+    clf: null, // the loaded tfcls Classifier
+    info: null, // the GET /api/model answer it was loaded for
+    loading: true,
+    failed: false,
+    decision: decide(null), // what is shown
+    busy: false, // a verdict is being taken
+  };
+}
+
+/** The thresholds to decide with: the server's (/api/model) first, else the bundle's. */
+export function thresholdsFor({ info = null, clf = null } = {}) {
+  return {
+    threshold: info?.threshold ?? clf?.threshold ?? null,
+    unknownThreshold: info?.unknown_threshold ?? clf?.unknownThreshold ?? null,
+  };
+}
+
+/** "97%"; never rounds a non-certain probability up to 100% or a non-zero one down to 0%. */
+export function formatPercent(probability) {
+  if (typeof probability !== "number" || !Number.isFinite(probability)) return "–";
+  const p = Math.min(1, Math.max(0, probability));
+  const pct = Math.round(p * 100);
+  if (pct === 100 && p < 1) return ">99%";
+  if (pct === 0 && p > 0) return "<1%";
+  return `${pct}%`;
+}
+
+/** "Development · 97%" */
+export function formatPrediction({ label, probability }) {
+  return `${label} · ${formatPercent(probability)}`;
+}
+
+/**
+ * What to show for a classify() result:
+ *   {mode: "empty"}                         no text, nothing to predict
+ *   {mode: "auto", selected, top, ...}      confident: `selected` is chosen for the user
+ *   {mode: "suggest", top, suggestions}     below the threshold: the user picks
+ *   {mode: "unknown", top, suggestions}     unlike every category: lead with a new one
+ * `suggestions` is the top `count` predictions in every non-empty mode. `threshold` and
+ * `unknownThreshold`, when given (not null), override the decisions classify() made.
+ */
+export function decide(result, { threshold = null, unknownThreshold = null, count = SUGGESTIONS } = {}) {
+  const predictions = result?.predictions ?? [];
+  if (!result || predictions.length === 0 || result.text === "") {
+    return { mode: "empty", top: null, selected: null, suggestions: [], unknown: false };
+  }
+  const top = predictions[0];
+  const unknown =
+    unknownThreshold !== null && typeof result.unknownValue === "number"
+      ? result.unknownValue < unknownThreshold
+      : Boolean(result.unknown);
+  const auto = !unknown && (threshold !== null ? top.probability >= threshold : Boolean(result.autoSelect));
+  const suggestions = predictions.slice(0, count).map(({ label, probability }) => ({ label, probability }));
+  const mode = unknown ? "unknown" : auto ? "auto" : "suggest";
+  return { mode, top: { label: top.label, probability: top.probability }, selected: auto ? top.label : null, suggestions, unknown };
+}
+
+/** The suggestion buttons to show: in "auto" mode the alternatives to the selected label. */
+export function suggestionsToShow(decision) {
+  if (decision.mode === "auto") return decision.suggestions.filter((s) => s.label !== decision.selected);
+  return decision.suggestions;
+}
+
+/** `name` tidied for a category: trimmed, inner whitespace collapsed. */
+export function normalizeLabel(name) {
+  return String(name ?? "").replace(/\s+/gu, " ").trim();
+}
+
+/** The existing label `name` spells (case- and space-insensitively), or null. */
+export function matchLabel(labels, name) {
+  const key = normalizeLabel(name).toLocaleLowerCase();
+  if (!key) return null;
+  return (labels ?? []).find((label) => normalizeLabel(label).toLocaleLowerCase() === key) ?? null;
+}
+
+/**
+ * The feedback a user gesture means, or null when it means nothing yet:
+ *   accept            the auto-selected label → accepted (null when nothing is selected)
+ *   pick {label}      a suggestion: the top prediction → accepted, another → corrected
+ *   reject            no label → rejected
+ *   new {label}       a typed name: an existing category (any case) → accepted/corrected,
+ *                     anything else → new_category
+ * Returns {action, chosenLabel}.
+ */
+export function verdictFor(decision, kind, { label = null, labels = [] } = {}) {
+  const top = decision?.top?.label ?? null;
+  const pick = (chosen) => ({ action: chosen === top ? "accepted" : "corrected", chosenLabel: chosen });
+  switch (kind) {
+    case "accept":
+      return decision?.selected ? { action: "accepted", chosenLabel: decision.selected } : null;
+    case "pick":
+      return label ? pick(label) : null;
+    case "reject":
+      return { action: "rejected", chosenLabel: null };
+    case "new": {
+      const name = normalizeLabel(label);
+      if (!name) return null;
+      const existing = matchLabel(labels, name);
+      return existing ? pick(existing) : { action: "new_category", chosenLabel: name };
+    }
+    default:
+      throw new Error(`unknown verdict kind ${kind}`);
+  }
+}
+
+/** `text` cut to `max` code points (Python's len()), as the server counts. */
+export function truncate(text, max = MAX_TEXT) {
+  const s = String(text ?? "");
+  if (s.length <= max) return s; // UTF-16 length ≥ code points: no cut needed
+  return Array.from(s).slice(0, max).join("");
+}
+
+/** A text field as the server takes it: no NUL characters, trimmed, at most MAX_TEXT. */
+function cleanField(text) {
+  return truncate(String(text ?? "").replaceAll("\0", "").trim());
+}
+
+/** The POST /api/feedback body. */
+export function feedbackPayload({ title, description = "", decision = null, action, chosenLabel = null, modelVersion, clientId }) {
+  if (!ACTIONS.includes(action)) throw new Error(`unknown feedback action ${action}`);
+  const confidence = decision?.top?.probability;
+  return {
+    title: cleanField(title),
+    description: cleanField(description),
+    predicted_label: decision?.top?.label ?? null,
+    // float32 softmax can land a hair outside [0, 1]; the server wants 0 ≤ confidence ≤ 1
+    confidence: typeof confidence === "number" && Number.isFinite(confidence) ? Math.min(1, Math.max(0, confidence)) : null,
+    chosen_label: action === "rejected" ? null : chosenLabel ?? null,
+    action,
+    model_version: String(modelVersion ?? ""),
+    client_id: String(clientId ?? ""),
+  };
+}
+
+/**
+ * Debounced predictions with sequence numbers: update(input) schedules predict(input)
+ * after `delay` ms; a result is delivered to onResult only if no newer input arrived
+ * meanwhile (stale results are dropped). settle() resolves with the result for the latest
+ * input, predicting at once if it is still waiting (for a verdict made before the pause).
+ */
+export function createPredictor({ predict, onResult = () => {}, onError = () => {}, delay = DEBOUNCE_MS, timers = globalThis }) {
+  return new Predictor({ predict, onResult, onError, delay, timers });
+}
+
+class Predictor {
+  #seq = 0;
+  #input = null;
+  #timer = null;
+  #running = null; // {seq, promise}
+  #done = null; // {seq, result}
+
+  constructor({ predict, onResult, onError, delay, timers }) {
+    Object.assign(this, { predict, onResult, onError, delay, timers });
+  }
+
+  get seq() {
+    return this.#seq;
+  }
+
+  /** Predict the latest input now; resolves {result} or {stale: true}. */
+  #run() {
+    this.#timer = null;
+    const mySeq = this.#seq;
+    const myInput = this.#input;
+    const promise = Promise.resolve()
+      .then(() => this.predict(myInput))
+      .then(
+        (result) => {
+          if (mySeq !== this.#seq) return { stale: true };
+          this.#done = { seq: mySeq, result };
+          this.onResult(result, myInput, mySeq);
+          return { result };
+        },
+        (error) => {
+          if (mySeq !== this.#seq) return { stale: true };
+          this.#done = { seq: mySeq, result: null };
+          this.onError(error, myInput, mySeq);
+          return { result: null };
+        },
+      );
+    this.#running = { seq: mySeq, promise };
+    return promise;
+  }
+
+  /** A new input: returns its sequence number. */
+  update(next, wait = this.delay) {
+    this.#seq += 1;
+    this.#input = next;
+    if (this.#timer !== null) this.timers.clearTimeout(this.#timer);
+    this.#timer = this.timers.setTimeout(() => this.#run(), wait);
+    return this.#seq;
+  }
+
+  /** The result for the latest input (null: none, or its prediction failed). */
+  async settle() {
+    for (;;) {
+      let outcome;
+      if (this.#done && this.#done.seq === this.#seq) return this.#done.result;
+      if (this.#timer !== null) {
+        this.timers.clearTimeout(this.#timer);
+        outcome = await this.#run();
+      } else if (this.#running && this.#running.seq === this.#seq) {
+        outcome = await this.#running.promise;
+      } else {
+        return null;
+      }
+      if (!outcome.stale) return outcome.result;
+      // newer input arrived while predicting: settle that one
+    }
+  }
+
+  /** Forget the current input; results in flight are dropped. */
+  cancel() {
+    this.#seq += 1;
+    this.#input = null;
+    if (this.#timer !== null) this.timers.clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
+
+/** The status line's parts. */
+export function statusParts({ version = null, backend = null, online = true, queued = 0, loading = false, failed = false }) {
+  let model;
+  if (failed) model = "Model unavailable";
+  else if (loading || !version) model = "Loading model…";
+  else model = `Model ${version}${backend ? ` · ${backend}` : ""}`;
+  return { model, network: online ? "Online" : "Offline", queue: `${queued} queued` };
+}
+
+/**
+ * How a task's feedback stands, in words; a rejection names the server's complaints
+ * (`error.errors`: {field: message}).
+ */
+export function deliveryText(state, error = null) {
+  const text = { sending: "sending…", sent: "sent", queued: "queued", rejected: "not accepted by the server" }[state] ?? state;
+  if (state !== "rejected" || !error?.errors) return text;
+  const reasons = Object.entries(error.errors).map(([field, message]) => `${field} ${message}`);
+  return `${text}: ${reasons.join("; ")}`;
+}

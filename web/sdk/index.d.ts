@@ -1,0 +1,137 @@
+// Types of @tfcls/sdk (tfcls.js): load a tfcls TF.js bundle and classify short texts.
+//
+// TensorFlow.js is not imported by the SDK: pass it as `options.tf` (or load it with a
+// <script> tag first, as globalThis.tf). The interfaces below name only what the SDK uses,
+// so `import * as tf from "@tensorflow/tfjs"` (4.x) fits them without a type dependency.
+
+import type { FetchLike, WordPieceTokenizer } from "./tokenizer.js";
+
+export type { FetchLike, ResponseLike } from "./tokenizer.js";
+
+/** A TF.js backend name: "wasm", "webgl", "cpu", "webgpu", … */
+export type BackendName = string;
+
+/** The backends tried by default, in order. */
+export declare const BACKENDS: readonly BackendName[];
+
+/** The graph model a bundle's model.json loads as (a tf.GraphModel). */
+export interface GraphModelLike {
+  modelSignature?: any;
+  execute(inputs: any, outputs: string[]): any;
+  dispose(): void;
+}
+
+/** The part of the TensorFlow.js namespace (`tf`) that the SDK uses. */
+export interface TensorFlowLike {
+  setBackend(backendName: string): Promise<boolean>;
+  ready(): Promise<void>;
+  env(): { set(flag: string, value: any): void };
+  tensor2d(values: any, shape?: [number, number], dtype?: any): any;
+  dispose(container?: any): void;
+  loadGraphModel(modelUrl: any, options?: any): Promise<GraphModelLike>;
+  io: { http(path: string, loadOptions?: any): any };
+  /** Present once @tensorflow/tfjs-backend-wasm is loaded. */
+  wasm?: { setWasmPaths?(prefixOrFileMap: any, usePlatformFetch?: boolean): void };
+}
+
+/** A bundle's metadata.json (the fields the SDK reads; the file has more). */
+export interface BundleMetadata {
+  labels: string[];
+  version: string;
+  /** Auto-select the top label when its probability is at least this (null: never). */
+  threshold?: number | null;
+  unknown?: {
+    /** What is compared with the threshold: the top probability or the similarity. */
+    score?: "max_softmax" | "nearest";
+    /** Below it, a text fits no known category. */
+    threshold?: number | null;
+  } | null;
+  tokenizer: {
+    /** The vocabulary's file name in the bundle (vocab.txt). */
+    vocab: string;
+    lower_case?: boolean;
+    max_seq_len?: number;
+  };
+  [key: string]: unknown;
+}
+
+export interface Prediction {
+  label: string;
+  /** Calibrated probability. */
+  probability: number;
+}
+
+export interface Classification {
+  /** Every label, most probable first. */
+  predictions: Prediction[];
+  /** The top label may be chosen for the user (not unknown, top probability ≥ threshold). */
+  autoSelect: boolean;
+  /** The text fits no known category: offer a new one. */
+  unknown: boolean;
+  /** The score compared with unknownThreshold (top probability or similarity). */
+  unknownValue: number;
+  /** Similarity to the nearest training text. */
+  similarity: number;
+  /** The cleaned, joined text the model saw. */
+  text: string;
+}
+
+export interface RawOutputs {
+  /** One row per text, in label order. */
+  probabilities: Float32Array[];
+  similarity: number[];
+}
+
+export declare class Classifier {
+  constructor(
+    tf: TensorFlowLike,
+    model: GraphModelLike,
+    tokenizer: WordPieceTokenizer,
+    metadata: BundleMetadata,
+    backend: BackendName,
+  );
+  readonly tf: TensorFlowLike;
+  readonly model: GraphModelLike;
+  readonly tokenizer: WordPieceTokenizer;
+  readonly metadata: BundleMetadata;
+  /** The TF.js backend it runs on. */
+  readonly backend: BackendName;
+  readonly labels: string[];
+  readonly version: string;
+  readonly threshold: number | null;
+  readonly unknownThreshold: number | null;
+  readonly unknownScore: "max_softmax" | "nearest";
+  /** The model's output tensor names: [probabilities, similarity]. */
+  readonly outputNames: [string, string];
+  /** Raw outputs for texts already cleaned and joined. */
+  predictTexts(texts: string[]): Promise<RawOutputs>;
+  /** Every label with its calibrated probability, most probable first. */
+  predict(title: string, description?: string | null): Promise<Prediction[]>;
+  /** Predictions plus the decisions a client makes with them. */
+  classify(title: string, description?: string | null): Promise<Classification>;
+  /** Free the model's weights. */
+  dispose(): void;
+}
+
+export interface LoadOptions {
+  /** The TensorFlow.js namespace (default globalThis.tf). */
+  tf?: TensorFlowLike;
+  /** Backends to try in order (default BACKENDS). */
+  backends?: readonly BackendName[];
+  /** Fetches the bundle's files (default globalThis.fetch; in Node, e.g. a file reader). */
+  fetch?: FetchLike;
+  /** Called with the fraction of the weights loaded. */
+  onProgress?: (fraction: number) => void;
+}
+
+/** Load a bundle: the folder (URL or path) holding model.json, vocab.txt and metadata.json. */
+export declare function loadClassifier(bundleUrl: string, options?: LoadOptions): Promise<Classifier>;
+
+/** Use the first of `backends` that initialises; resolves with its name. */
+export declare function chooseBackend(tf: TensorFlowLike, backends?: readonly BackendName[]): Promise<BackendName>;
+
+/**
+ * Point the wasm backend at its .wasm files (a URL prefix ending in "/") and keep it
+ * single-threaded (its threaded build needs blob: workers, which a strict CSP refuses).
+ */
+export declare function configureWasm(tf: TensorFlowLike, wasmPath: string): void;

@@ -1,0 +1,152 @@
+// tfcls.js: on-device short-text classification with a tfcls TF.js bundle.
+//
+//   const clf = await loadClassifier("/models/<version>/");
+//   const top = await clf.predict("Fix login redirect bug", "users land on /home");
+//   // → [{label: "Development", probability: 0.97}, ...] (calibrated, sorted)
+//   clf.labels, clf.version, clf.threshold, clf.unknownThreshold
+//   const r = await clf.classify(title, description);
+//   // → {predictions, autoSelect, unknown, unknownValue, similarity, text}
+//
+// TensorFlow.js is not imported here: pass it as `options.tf` or load it first with a
+// <script> tag (globalThis.tf), so any frontend or Node can supply its own copy. Text is
+// cleaned and joined exactly as in Python (./text.js), then tokenized with the bundle's
+// vocabulary (./tokenizer.js); the bundle computes calibrated probabilities (and the
+// similarity to the nearest training text). A text whose unknown score (the top
+// probability, or that similarity: metadata.unknown.score) is below `unknownThreshold`
+// fits no known category: offer a new one.
+
+import { joinTitleDescription } from "./text.js";
+import { WordPieceTokenizer } from "./tokenizer.js";
+
+export const BACKENDS = ["wasm", "webgl", "cpu"];
+
+function joinUrl(base, name) {
+  return base.endsWith("/") ? base + name : `${base}/${name}`;
+}
+
+async function fetchOk(fetchFn, url, what) {
+  const res = await fetchFn(url);
+  if (!res.ok) throw new Error(`tfcls: ${what} ${url}: HTTP ${res.status}`);
+  return res;
+}
+
+/**
+ * Point TF.js's wasm backend at its .wasm files and keep it single-threaded: the
+ * multi-threaded build starts its workers from blob: URLs, which a Content-Security-Policy
+ * without blob: in script-src refuses (the backend would then hang, not fail).
+ */
+export function configureWasm(tf, wasmPath) {
+  tf.wasm?.setWasmPaths?.(wasmPath);
+  try {
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+  } catch {
+    // an older TF.js without the flag: nothing to turn off
+  }
+}
+
+/** Use the first backend of `backends` that initialises; returns its name. */
+export async function chooseBackend(tf, backends = BACKENDS) {
+  for (const name of backends) {
+    try {
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        return name;
+      }
+    } catch {
+      // not available here (no WebAssembly, no WebGL): try the next one
+    }
+  }
+  throw new Error(`tfcls: none of the TF.js backends ${backends.join(", ")} could start`);
+}
+
+export class Classifier {
+  constructor(tf, model, tokenizer, metadata, backend) {
+    this.tf = tf;
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.metadata = metadata;
+    this.backend = backend;
+    this.labels = metadata.labels;
+    this.version = metadata.version;
+    this.threshold = metadata.threshold ?? null;
+    this.unknownThreshold = metadata.unknown?.threshold ?? null;
+    // what is compared with unknownThreshold: the top probability, or the similarity
+    this.unknownScore = metadata.unknown?.score ?? "max_softmax";
+    const outputs = model.modelSignature?.outputs ?? {};
+    this.outputNames = ["probabilities", "similarity"].map((key) => {
+      if (!outputs[key]) throw new Error(`tfcls: the bundle's model has no '${key}' output`);
+      return outputs[key].name;
+    });
+  }
+
+  /** Raw outputs for already joined texts: {probabilities: Float32Array[], similarity: number[]}. */
+  async predictTexts(texts) {
+    const tf = this.tf;
+    const { inputIds, inputMask, batch, seqLen } = this.tokenizer.encodeBatch(texts);
+    const ids = tf.tensor2d(inputIds, [batch, seqLen], "int32");
+    const mask = tf.tensor2d(inputMask, [batch, seqLen], "int32");
+    try {
+      const [proba, sim] = this.model.execute(
+        { input_word_ids: ids, input_mask: mask },
+        this.outputNames,
+      );
+      const [p, s] = await Promise.all([proba.data(), sim.data()]);
+      tf.dispose([proba, sim]);
+      const n = this.labels.length;
+      const probabilities = [];
+      for (let i = 0; i < batch; i++) probabilities.push(p.slice(i * n, (i + 1) * n));
+      return { probabilities, similarity: Array.from(s) };
+    } finally {
+      tf.dispose([ids, mask]);
+    }
+  }
+
+  /** Every label with its calibrated probability, most probable first. */
+  async predict(title, description = "") {
+    return (await this.classify(title, description)).predictions;
+  }
+
+  /** Predictions plus the decisions the client makes with them. */
+  async classify(title, description = "") {
+    const text = joinTitleDescription(title ?? "", description ?? "");
+    const { probabilities, similarity } = await this.predictTexts([text]);
+    const predictions = Array.from(probabilities[0], (probability, i) => ({
+      label: this.labels[i],
+      probability,
+    })).sort((a, b) => b.probability - a.probability);
+    const unknownValue = this.unknownScore === "nearest" ? similarity[0] : predictions[0].probability;
+    const unknown = this.unknownThreshold !== null && unknownValue < this.unknownThreshold;
+    const autoSelect =
+      !unknown && this.threshold !== null && predictions[0].probability >= this.threshold;
+    return { predictions, autoSelect, unknown, unknownValue, similarity: similarity[0], text };
+  }
+
+  dispose() {
+    this.model.dispose();
+  }
+}
+
+/**
+ * Load a bundle (the folder holding model.json, vocab.txt and metadata.json).
+ * options: tf (default globalThis.tf), backends (default wasm → webgl → cpu),
+ * fetch (default globalThis.fetch; Node passes a file reader), onProgress.
+ */
+export async function loadClassifier(bundleUrl, options = {}) {
+  const tf = options.tf ?? globalThis.tf;
+  if (!tf) throw new Error("tfcls: TensorFlow.js not found; load it first or pass options.tf");
+  const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const backend = await chooseBackend(tf, options.backends ?? BACKENDS);
+  const metadata = await (await fetchOk(fetchFn, joinUrl(bundleUrl, "metadata.json"), "metadata")).json();
+  const vocab = await (await fetchOk(fetchFn, joinUrl(bundleUrl, metadata.tokenizer.vocab), "vocabulary")).text();
+  const tokenizer = new WordPieceTokenizer(vocab, {
+    lowerCase: metadata.tokenizer.lower_case ?? true,
+    maxSeqLen: metadata.tokenizer.max_seq_len ?? 256,
+  });
+  // an explicit HTTP handler, so a custom fetch (Node's file reader) serves the shards too
+  const handler = tf.io.http(joinUrl(bundleUrl, "model.json"), {
+    fetchFunc: fetchFn,
+    onProgress: options.onProgress,
+  });
+  const model = await tf.loadGraphModel(handler);
+  return new Classifier(tf, model, tokenizer, metadata, backend);
+}

@@ -1,0 +1,181 @@
+// model.js: the client id, which model to load (GET /api/model, else the last one that
+// loaded) and TF.js's start-up, with stand-ins for fetch, storage and TF.js.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { MemoryStorage } from "../app/feedback-queue.js";
+import {
+  cachedModelInfo,
+  CLIENT_ID_KEY,
+  configureTf,
+  getClientId,
+  loadModel,
+  MODEL_INFO_KEY,
+  rememberModelInfo,
+  resolveModelInfo,
+  startBackend,
+  WASM_PATH,
+  withTimeout,
+} from "../app/model.js";
+
+test("client id: a UUID made once and kept in storage", () => {
+  const storage = new MemoryStorage();
+  const id = getClientId(storage);
+  assert.match(id, /^[0-9a-f-]{36}$/u);
+  assert.equal(storage.getItem(CLIENT_ID_KEY), id);
+  assert.equal(getClientId(storage), id);
+  storage.setItem(CLIENT_ID_KEY, "garbage");
+  assert.notEqual(getClientId(storage), "garbage");
+  // storage that throws (disabled cookies, private mode): still an id
+  const broken = {
+    getItem() {
+      throw new Error("SecurityError");
+    },
+    setItem() {
+      throw new Error("SecurityError");
+    },
+  };
+  assert.match(getClientId(broken), /^[0-9a-f-]{36}$/u);
+});
+
+const INFO = { version: "v2", bundle_url: "/models/v2/", labels: ["A"], threshold: 0.97, unknown_threshold: 0.3 };
+
+test("model info: from /api/model with the client id, else the last one that loaded", async () => {
+  const storage = new MemoryStorage();
+  const urls = [];
+  const online = async (url, init) => {
+    urls.push(url);
+    assert.equal(init.cache, "no-store");
+    return { ok: true, status: 200, json: async () => INFO };
+  };
+  const offline = async () => {
+    throw new TypeError("Failed to fetch");
+  };
+
+  let r = await resolveModelInfo({ fetch: online, storage, clientId: "a b" });
+  assert.deepEqual(urls, ["/api/model?client_id=a%20b"]);
+  assert.equal(r.source, "network");
+  assert.deepEqual(r.candidates, [INFO]);
+
+  r = await resolveModelInfo({ fetch: offline, storage, clientId: "c" });
+  assert.equal(r.source, "cache");
+  assert.deepEqual(r.candidates, []); // nothing loaded yet
+  assert.ok(r.error);
+
+  rememberModelInfo(storage, INFO);
+  assert.deepEqual(JSON.parse(storage.getItem(MODEL_INFO_KEY)), INFO);
+  r = await resolveModelInfo({ fetch: offline, storage, clientId: "c" });
+  assert.equal(r.source, "cache");
+  assert.deepEqual(r.candidates, [INFO]);
+
+  // a new version (A/B) comes first; the cached one is the fallback
+  const v3 = { ...INFO, version: "v3", bundle_url: "/models/v3/" };
+  r = await resolveModelInfo({ fetch: async () => ({ ok: true, json: async () => v3 }), storage, clientId: "c" });
+  assert.deepEqual(
+    r.candidates.map((i) => i.version),
+    ["v3", "v2"],
+  );
+  // a 5xx or a malformed answer falls back too
+  for (const res of [{ ok: false, status: 503 }, { ok: true, json: async () => ({ version: 1 }) }]) {
+    r = await resolveModelInfo({ fetch: async () => res, storage, clientId: "c" });
+    assert.equal(r.source, "cache");
+    assert.deepEqual(r.candidates, [INFO]);
+  }
+  storage.setItem(MODEL_INFO_KEY, "{bad");
+  assert.equal(cachedModelInfo(storage), null);
+});
+
+test("withTimeout: the promise's outcome, or a rejection after ms", async () => {
+  assert.equal(await withTimeout(Promise.resolve(7), 1000), 7);
+  await assert.rejects(withTimeout(Promise.reject(new Error("no")), 1000), /no/);
+  await assert.rejects(withTimeout(new Promise(() => {}), 5, "wasm"), /wasm timed out after 5 ms/);
+});
+
+test("startBackend skips a backend that hangs or fails and takes the next", async () => {
+  const tried = [];
+  const choose = async (tf, [name]) => {
+    tried.push(name);
+    if (name === "wasm") return new Promise(() => {}); // never starts (e.g. blocked workers)
+    if (name === "webgl") throw new Error("no WebGL");
+    return name;
+  };
+  assert.equal(await startBackend({}, { choose, ms: 10 }), "cpu");
+  assert.deepEqual(tried, ["wasm", "webgl", "cpu"]);
+  await assert.rejects(startBackend({}, { choose, ms: 10, backends: ["wasm", "webgl"] }), /wasm: .*timed out.*webgl: no WebGL/);
+});
+
+test("configureTf: wasm files from /vendor, no wasm threads (the CSP blocks their blob: scripts)", () => {
+  const flags = {};
+  const paths = [];
+  const tf = { wasm: { setWasmPaths: (p) => paths.push(p) }, env: () => ({ set: (k, v) => (flags[k] = v) }) };
+  configureTf(tf);
+  assert.deepEqual(paths, [WASM_PATH]);
+  assert.equal(WASM_PATH, "/vendor/tfjs-backend-wasm/dist/");
+  assert.deepEqual(flags, { WASM_HAS_MULTITHREAD_SUPPORT: false });
+  configureTf({ env: () => ({ set() { throw new Error("unknown flag"); } }) }); // tolerated
+});
+
+/** A tf stand-in that only takes configureTf()'s settings. */
+const fakeTf = () => ({ wasm: { setWasmPaths() {} }, env: () => ({ set() {} }) });
+
+test("loadModel: the server's model on the backend that started, warmed up and remembered", async () => {
+  const storage = new MemoryStorage();
+  const loads = [];
+  const seen = [];
+  const clf = { classified: [], classify: async (t) => clf.classified.push(t) };
+  const { clf: loaded, info } = await loadModel({
+    tf: fakeTf(),
+    storage,
+    clientId: "c",
+    fetch: async () => ({ ok: true, json: async () => INFO }),
+    onCandidate: (i) => seen.push(i.version),
+    load: async (url, options) => {
+      loads.push([url, options.backends]);
+      return clf;
+    },
+    start: async () => "cpu",
+  });
+  assert.equal(loaded, clf);
+  assert.deepEqual(info, INFO);
+  assert.deepEqual(loads, [["/models/v2/", ["cpu"]]]);
+  assert.deepEqual(clf.classified, ["warm up"]);
+  assert.deepEqual(seen, ["v2"]);
+  assert.deepEqual(cachedModelInfo(storage), INFO);
+});
+
+test("loadModel: a model that fails to load falls back to the cached one, else rejects", async () => {
+  const storage = new MemoryStorage();
+  rememberModelInfo(storage, INFO);
+  const v3 = { ...INFO, version: "v3", bundle_url: "/models/v3/" };
+  const args = {
+    tf: fakeTf(),
+    storage,
+    clientId: "c",
+    fetch: async () => ({ ok: true, json: async () => v3 }),
+    start: async () => "wasm",
+  };
+  const seen = [];
+  const load = async (url) => {
+    if (url === "/models/v3/") throw new Error("v3 is broken");
+    return { classify: async () => null };
+  };
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    const { info } = await loadModel({ ...args, load, onCandidate: (i) => seen.push(i.version) });
+    assert.equal(info.version, "v2");
+    assert.deepEqual(seen, ["v3", "v2"]);
+    await assert.rejects(
+      loadModel({ ...args, load: async () => Promise.reject(new Error("nothing loads")) }),
+      /nothing loads/,
+    );
+    // offline with nothing cached: the fetch error
+    await assert.rejects(
+      loadModel({ ...args, storage: new MemoryStorage(), fetch: async () => Promise.reject(new TypeError("Failed to fetch")) }),
+      /Failed to fetch/,
+    );
+  } finally {
+    console.warn = warn;
+  }
+});

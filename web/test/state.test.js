@@ -1,0 +1,350 @@
+// state.js: the pure logic of the task form (decisions, verdicts, payloads, debounced
+// predictions with sequence numbers, status words). No DOM, no network.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  ACTIONS,
+  createPredictor,
+  DEBOUNCE_MS,
+  decide,
+  deliveryText,
+  feedbackPayload,
+  formatPercent,
+  formatPrediction,
+  initialState,
+  matchLabel,
+  statusParts,
+  suggestionsToShow,
+  thresholdsFor,
+  truncate,
+  verdictFor,
+} from "../app/state.js";
+
+const result = (probs, { autoSelect = false, unknown = false, unknownValue = 0.8, text = "x" } = {}) => ({
+  predictions: Object.entries(probs)
+    .map(([label, probability]) => ({ label, probability }))
+    .sort((a, b) => b.probability - a.probability),
+  autoSelect,
+  unknown,
+  unknownValue,
+  text,
+});
+
+test("formatPercent and formatPrediction", () => {
+  assert.equal(formatPercent(0.97), "97%");
+  assert.equal(formatPercent(0.9749), "97%");
+  assert.equal(formatPercent(1), "100%");
+  assert.equal(formatPercent(0.9999), ">99%");
+  assert.equal(formatPercent(0), "0%");
+  assert.equal(formatPercent(0.001), "<1%");
+  assert.equal(formatPercent(Number.NaN), "–");
+  assert.equal(formatPrediction({ label: "Development", probability: 0.97 }), "Development · 97%");
+});
+
+test("decide: auto-selected above the threshold", () => {
+  const r = result({ Development: 0.97, Design: 0.02, Meeting: 0.01, Planning: 0 }, { autoSelect: true });
+  const d = decide(r);
+  assert.equal(d.mode, "auto");
+  assert.equal(d.selected, "Development");
+  assert.deepEqual(d.top, { label: "Development", probability: 0.97 });
+  assert.deepEqual(
+    d.suggestions.map((s) => s.label),
+    ["Development", "Design", "Meeting"],
+  );
+  // alternatives in auto mode leave out the selected one
+  assert.deepEqual(
+    suggestionsToShow(d).map((s) => s.label),
+    ["Design", "Meeting"],
+  );
+});
+
+test("decide: below the threshold, the top 3 are suggestions and nothing is selected", () => {
+  const d = decide(result({ A: 0.5, B: 0.3, C: 0.15, D: 0.05 }));
+  assert.equal(d.mode, "suggest");
+  assert.equal(d.selected, null);
+  assert.deepEqual(
+    suggestionsToShow(d).map((s) => s.label),
+    ["A", "B", "C"],
+  );
+});
+
+test("decide: an explicit threshold overrides classify()'s decision", () => {
+  const r = result({ A: 0.95, B: 0.05 }, { autoSelect: true });
+  assert.equal(decide(r, { threshold: 0.97 }).mode, "suggest");
+  assert.equal(decide(r, { threshold: 0.9 }).mode, "auto");
+  assert.equal(decide(r, { threshold: null }).mode, "auto"); // null: classify() decides
+  assert.equal(decide(result({ A: 0.95, B: 0.05 }), { threshold: 0.95 }).mode, "auto"); // at the threshold
+});
+
+test("decide: unknown is never auto-selected and wins over the threshold", () => {
+  const r = result({ A: 0.99, B: 0.01 }, { unknown: true, unknownValue: 0.1 });
+  const d = decide(r, { threshold: 0.9 });
+  assert.equal(d.mode, "unknown");
+  assert.equal(d.unknown, true);
+  assert.equal(d.selected, null);
+  assert.deepEqual(
+    d.suggestions.map((s) => s.label),
+    ["A", "B"],
+  );
+  // by the unknown score's value when an unknown threshold is given
+  const known = result({ A: 0.99, B: 0.01 }, { unknownValue: 0.5 });
+  assert.equal(decide(known, { unknownThreshold: 0.6 }).mode, "unknown");
+  assert.equal(decide(known, { unknownThreshold: 0.3, threshold: 0.9 }).mode, "auto");
+});
+
+test("decide: no result or no text is the empty state", () => {
+  for (const r of [null, undefined, result({}), result({ A: 1 }, { text: "" })]) {
+    const d = decide(r);
+    assert.equal(d.mode, "empty");
+    assert.equal(d.top, null);
+    assert.deepEqual(d.suggestions, []);
+  }
+});
+
+test("verdictFor: accept, pick, reject, new category", () => {
+  const auto = decide(result({ A: 0.97, B: 0.02, C: 0.01 }, { autoSelect: true }));
+  const low = decide(result({ A: 0.5, B: 0.3, C: 0.2 }));
+  assert.deepEqual(verdictFor(auto, "accept"), { action: "accepted", chosenLabel: "A" });
+  assert.equal(verdictFor(low, "accept"), null); // nothing selected: nothing to accept
+  assert.deepEqual(verdictFor(low, "pick", { label: "A" }), { action: "accepted", chosenLabel: "A" });
+  assert.deepEqual(verdictFor(auto, "pick", { label: "B" }), { action: "corrected", chosenLabel: "B" });
+  assert.deepEqual(verdictFor(low, "reject"), { action: "rejected", chosenLabel: null });
+  const labels = ["A", "B", "Customer Support"];
+  assert.deepEqual(verdictFor(low, "new", { label: "  Legal   review ", labels }), {
+    action: "new_category",
+    chosenLabel: "Legal review",
+  });
+  // a "new" name that is an existing category is that category
+  assert.deepEqual(verdictFor(low, "new", { label: "customer  support", labels }), {
+    action: "corrected",
+    chosenLabel: "Customer Support",
+  });
+  assert.deepEqual(verdictFor(low, "new", { label: "a", labels }), { action: "accepted", chosenLabel: "A" });
+  assert.equal(verdictFor(low, "new", { label: "   ", labels }), null);
+  assert.equal(matchLabel(labels, "nope"), null);
+  assert.throws(() => verdictFor(low, "bogus"), /unknown verdict/);
+});
+
+test("feedbackPayload: the server's fields, trimmed and within limits", () => {
+  const d = decide(result({ Development: 0.97, Design: 0.03 }, { autoSelect: true }));
+  const p = feedbackPayload({
+    title: "  Fix login  ",
+    description: "users land on /home ",
+    decision: d,
+    action: "accepted",
+    chosenLabel: "Development",
+    modelVersion: "v7",
+    clientId: "cid",
+  });
+  assert.deepEqual(p, {
+    title: "Fix login",
+    description: "users land on /home",
+    predicted_label: "Development",
+    confidence: 0.97,
+    chosen_label: "Development",
+    action: "accepted",
+    model_version: "v7",
+    client_id: "cid",
+  });
+  const rejected = feedbackPayload({ title: "t", decision: d, action: "rejected", chosenLabel: "X", modelVersion: "v7", clientId: "c" });
+  assert.equal(rejected.chosen_label, null);
+  assert.equal(rejected.description, "");
+  const none = feedbackPayload({ title: "t", action: "new_category", chosenLabel: "Legal", modelVersion: "v7", clientId: "c" });
+  assert.equal(none.predicted_label, null);
+  assert.equal(none.confidence, null);
+  assert.equal(none.chosen_label, "Legal");
+  assert.throws(() => feedbackPayload({ title: "t", action: "maybe", modelVersion: "v", clientId: "c" }), /action/);
+  // 2000 code points, as Python counts: an astral character is one
+  const long = feedbackPayload({ title: "😀".repeat(2500), action: "rejected", modelVersion: "v", clientId: "c" });
+  assert.equal(Array.from(long.title).length, 2000);
+  assert.equal(truncate("abc", 2), "ab");
+  assert.equal(truncate("<script>alert(1)</script>"), "<script>alert(1)</script>");
+});
+
+/** Timers under test control: advance(ms) fires what is due, in order. */
+function fakeTimers() {
+  let now = 0;
+  let nextId = 1;
+  const pending = new Map();
+  return {
+    setTimeout(fn, ms) {
+      const id = nextId++;
+      pending.set(id, { fn, at: now + ms });
+      return id;
+    },
+    clearTimeout(id) {
+      pending.delete(id);
+    },
+    advance(ms) {
+      now += ms;
+      for (const [id, t] of [...pending].sort((a, b) => a[1].at - b[1].at)) {
+        if (t.at <= now) {
+          pending.delete(id);
+          t.fn();
+        }
+      }
+    },
+    get size() {
+      return pending.size;
+    },
+  };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+test("predictor: debounced, one prediction for a burst of keystrokes", async () => {
+  const timers = fakeTimers();
+  const calls = [];
+  const shown = [];
+  const p = createPredictor({
+    predict: async (input) => {
+      calls.push(input);
+      return `r:${input}`;
+    },
+    onResult: (r) => shown.push(r),
+    timers,
+  });
+  assert.equal(DEBOUNCE_MS, 150);
+  p.update("F");
+  timers.advance(100);
+  p.update("Fi");
+  timers.advance(100);
+  p.update("Fix");
+  timers.advance(149);
+  assert.deepEqual(calls, []);
+  timers.advance(1);
+  await tick();
+  assert.deepEqual(calls, ["Fix"]);
+  assert.deepEqual(shown, ["r:Fix"]);
+});
+
+test("predictor: a stale result is dropped when newer input arrived", async () => {
+  const timers = fakeTimers();
+  const resolvers = {};
+  const shown = [];
+  const p = createPredictor({
+    predict: (input) =>
+      new Promise((resolve) => {
+        resolvers[input] = () => resolve(`r:${input}`);
+      }),
+    onResult: (r, input, seq) => shown.push([r, input, seq]),
+    timers,
+  });
+  p.update("slow");
+  timers.advance(150); // "slow" is predicting
+  await tick();
+  const seq = p.update("fast");
+  timers.advance(150);
+  await tick();
+  resolvers.fast();
+  await tick();
+  resolvers.slow(); // finishes last: must not overwrite "fast"
+  await tick();
+  assert.deepEqual(shown, [["r:fast", "fast", seq]]);
+  // and cancel() drops whatever is in flight
+  p.update("gone");
+  timers.advance(150);
+  await tick();
+  p.cancel();
+  resolvers.gone();
+  await tick();
+  assert.equal(shown.length, 1);
+  assert.equal(await p.settle(), null);
+});
+
+test("predictor: settle() predicts the waiting input at once and reuses a finished one", async () => {
+  const timers = fakeTimers();
+  const calls = [];
+  const p = createPredictor({
+    predict: async (input) => {
+      calls.push(input);
+      return `r:${input}`;
+    },
+    timers,
+  });
+  assert.equal(await p.settle(), null); // no input yet
+  p.update("Fix bug");
+  assert.equal(await p.settle(), "r:Fix bug"); // without waiting for the debounce
+  assert.equal(timers.size, 0);
+  assert.equal(await p.settle(), "r:Fix bug");
+  assert.deepEqual(calls, ["Fix bug"]);
+});
+
+test("predictor: settle() follows newer input that arrives while predicting", async () => {
+  const timers = fakeTimers();
+  let release;
+  const p = createPredictor({
+    predict: async (input) => {
+      if (input === "a") await new Promise((resolve) => (release = resolve));
+      return `r:${input}`;
+    },
+    timers,
+  });
+  p.update("a");
+  const settled = p.settle();
+  await tick();
+  p.update("ab");
+  release();
+  assert.equal(await settled, "r:ab");
+});
+
+test("predictor: a failed prediction goes to onError and settles as null", async () => {
+  const timers = fakeTimers();
+  const errors = [];
+  const p = createPredictor({
+    predict: async () => {
+      throw new Error("boom");
+    },
+    onError: (e) => errors.push(e.message),
+    timers,
+  });
+  p.update("x");
+  assert.equal(await p.settle(), null);
+  assert.deepEqual(errors, ["boom"]);
+});
+
+test("status line and delivery words", () => {
+  assert.deepEqual(statusParts({ version: "v2", backend: "wasm", online: true, queued: 0 }), {
+    model: "Model v2 · wasm",
+    network: "Online",
+    queue: "0 queued",
+  });
+  assert.equal(statusParts({ loading: true }).model, "Loading model…");
+  assert.equal(statusParts({ failed: true }).model, "Model unavailable");
+  assert.equal(statusParts({ version: "v2", online: false, queued: 3 }).network, "Offline");
+  assert.equal(statusParts({ version: "v2", online: false, queued: 3 }).queue, "3 queued");
+  assert.equal(deliveryText("sent"), "sent");
+  assert.equal(deliveryText("queued"), "queued");
+});
+
+test("initial state: loading, nothing decided, the client id kept", () => {
+  const s = initialState("cid");
+  assert.deepEqual(s, { clientId: "cid", clf: null, info: null, loading: true, failed: false, decision: decide(null), busy: false });
+  assert.notEqual(initialState("cid"), s); // a fresh object each time
+});
+
+test("thresholdsFor: the server's answer first, else the bundle's, else none", () => {
+  const clf = { threshold: 0.9, unknownThreshold: 0.2 };
+  assert.deepEqual(thresholdsFor({ clf }), { threshold: 0.9, unknownThreshold: 0.2 });
+  assert.deepEqual(thresholdsFor({ info: { threshold: 0.97, unknown_threshold: 0.3 }, clf }), {
+    threshold: 0.97,
+    unknownThreshold: 0.3,
+  });
+  assert.deepEqual(thresholdsFor({ info: { threshold: null }, clf }), { threshold: 0.9, unknownThreshold: 0.2 });
+  assert.deepEqual(thresholdsFor(initialState("c")), { threshold: null, unknownThreshold: null });
+});
+
+test("deliveryText: a rejection names the server's complaints", () => {
+  assert.equal(deliveryText("sending"), "sending…");
+  assert.equal(deliveryText("rejected"), "not accepted by the server");
+  const outcome = { status: "rejected", errors: { title: "must not be empty", confidence: "must be finite" } };
+  assert.equal(deliveryText("rejected", outcome), "not accepted by the server: title must not be empty; confidence must be finite");
+  assert.equal(deliveryText("queued", outcome), "queued"); // only a rejection has reasons
+  assert.equal(deliveryText("rejected", { status: 400 }), "not accepted by the server");
+});
+
+test("ACTIONS: the server's feedback actions", () => {
+  assert.deepEqual(ACTIONS, ["accepted", "rejected", "corrected", "new_category"]);
+});
