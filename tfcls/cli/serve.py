@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = app.extensions["tfcls"].store
     print(
         f"serving {config.serving.exported} (current "
-        f"{app.extensions['tfcls']['bundles'].current()}) on http://{host}:{port}; "
+        f"{app.extensions['tfcls'].bundles.current()}) on http://{host}:{port}; "
         f"feedback in {store.url}",
         flush=True,
     )
