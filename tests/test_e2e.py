@@ -10,8 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import child_env
-from test_serve import free_port, wait_healthy
+from conftest import child_env, free_port, wait_healthy
 
 from tfcls.bench.browser import CHROMIUM, CHROMIUM_ARGS
 from tfcls.feedback.store import FeedbackStore
