@@ -115,7 +115,7 @@ def _encoder_for(
     """The frozen encoder, or (train.contrastive) one tuned SetFit-style on the texts."""
     if not config.train.contrastive:
         return enc, None
-    from tfcls.training.finetune import contrastive_fine_tune
+    from tfcls.training.contrastive import contrastive_fine_tune
 
     report = contrastive_fine_tune(enc.modules, texts, y, config, work / "contrastive")
     return _tuned(report["encoder"], config), report
@@ -131,7 +131,7 @@ def _unseen_separation(
     """The contrastive report plus label separation, frozen vs tuned, on up to 20 texts
     per label of the train split that were not among the shots (never the test split):
     does the tuning generalise, or does it only pull its own few texts together?"""
-    from tfcls.training.finetune import label_separation
+    from tfcls.training.contrastive import label_separation
 
     seed = cfg.train.seed
     part = unseen.subset(stratified_subsample(unseen.y, 20, None, seed))

@@ -37,231 +37,35 @@ the field instead of storing something else.
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import threading
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine
 
 from tfcls.config import StorageConfig
-from tfcls.errors import TfclsError
+from tfcls.feedback.database import (
+    BUSY_TIMEOUT_MS,
+    MIGRATIONS,
+    PG_CONNECT_TIMEOUT_S,
+    PG_MIGRATION_LOCK,
+    SCHEMA_VERSION,
+    SQLITE_DRIVERS,
+    StoreError,
+    error_reason,
+    feedback,
+    install_sqlite_listeners,
+    mask_url,
+    now,
+    open_engines,
+    parse_url,
+    prepare_sqlite_path,
+    schema_migrations,
+    sqlite_write_lock,
+)
 from tfcls.feedback.schema import ACTIONS, check_row
-
-BUSY_TIMEOUT_MS = 10_000  # SQLite: how long a writer waits for another's lock
-PG_CONNECT_TIMEOUT_S = 10
-_PG_MIGRATION_LOCK = 0x7466636C73  # "tfcls": pg_advisory_xact_lock key for migrations
-
-
-class StoreError(TfclsError):
-    """The feedback store cannot be opened, migrated, written or read (says which, and why)."""
-
-
-# --- schema -------------------------------------------------------------------------------
-
-_meta = sa.MetaData()
-
-schema_migrations = sa.Table(
-    "schema_migrations",
-    _meta,
-    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("applied_at", sa.Text, nullable=False),
-)
-
-# The latest shape of ``feedback``, for queries. Migrations build their own tables and
-# never use this one, so that version N always creates exactly what it did when written.
-feedback = sa.Table(
-    "feedback",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("created_at", sa.Text, nullable=False),
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("description", sa.Text, nullable=False),
-    sa.Column("predicted_label", sa.Text, nullable=True),
-    sa.Column("confidence", sa.Float, nullable=True),
-    sa.Column("chosen_label", sa.Text, nullable=True),
-    sa.Column("action", sa.Text, nullable=False),
-    sa.Column("model_version", sa.Text, nullable=False),
-    sa.Column("client_id", sa.Text, nullable=False),
-    sqlite_autoincrement=True,
-)
-
-
-def _v1_create_feedback(conn: Connection) -> None:
-    """Version 1: the ``feedback`` table."""
-    meta = sa.MetaData()
-    table = sa.Table(
-        "feedback",
-        meta,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("created_at", sa.Text, nullable=False),
-        sa.Column("title", sa.Text, nullable=False),
-        sa.Column("description", sa.Text, nullable=False),
-        sa.Column("predicted_label", sa.Text, nullable=True),
-        sa.Column("confidence", sa.Float, nullable=True),
-        sa.Column("chosen_label", sa.Text, nullable=True),
-        sa.Column("action", sa.Text, nullable=False),
-        sa.Column("model_version", sa.Text, nullable=False),
-        sa.Column("client_id", sa.Text, nullable=False),
-        sqlite_autoincrement=True,
-    )
-    table.create(conn)
-
-
-def _v2_index_version_and_time(conn: Connection) -> None:
-    """Version 2: indexes for per-model-version stats and time-range exports."""
-    meta = sa.MetaData()
-    table = sa.Table(
-        "feedback",
-        meta,
-        sa.Column("model_version", sa.Text),
-        sa.Column("created_at", sa.Text),
-    )
-    sa.Index("ix_feedback_model_version", table.c.model_version).create(conn)
-    sa.Index("ix_feedback_created_at", table.c.created_at).create(conn)
-
-
-# Applied in order: MIGRATIONS[i] takes a database from version i to version i + 1.
-# Append only; never edit or reorder a migration that has been released.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
-    _v1_create_feedback,
-    _v2_index_version_and_time,
-)
-SCHEMA_VERSION: int = len(MIGRATIONS)
-
-
-# --- SQLite plumbing ----------------------------------------------------------------------
-
-# Writers to one SQLite file within this process queue here (fairly, without polling)
-# before asking SQLite for its write lock; other processes wait in SQLite's busy handler.
-_sqlite_write_locks: dict[str, threading.Lock] = {}
-_sqlite_write_locks_guard = threading.Lock()
-_open_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def _sqlite_write_lock(path: str) -> threading.Lock:
-    with _sqlite_write_locks_guard:
-        return _sqlite_write_locks.setdefault(path, threading.Lock())
-
-
-def _after_fork_in_child() -> None:
-    """A forked child (gunicorn --preload) must not reuse its parent's connections/locks."""
-    global _sqlite_write_locks_guard
-    _sqlite_write_locks_guard = threading.Lock()
-    for path in list(_sqlite_write_locks):
-        _sqlite_write_locks[path] = threading.Lock()
-    for engine in list(_open_engines):
-        engine.dispose(close=False)
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _install_sqlite_listeners(engine: Engine, path: str) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Take transaction control away from the sqlite3 module: BEGIN is ours (below).
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        try:
-            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StoreError(
-                    f"{path}: SQLite refused WAL mode (journal_mode is {mode!r}); put storage.path "
-                    "on a local file system"
-                )
-            cursor.execute("PRAGMA synchronous = FULL")
-        finally:
-            cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get("tfcls_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-
-# --- URLs and errors ----------------------------------------------------------------------
-
-_SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite"}
-_PG_DRIVERS = {"postgresql", "postgresql+psycopg", "postgres"}
-_URL_HELP = "use sqlite:///ABSOLUTE/PATH.sqlite3 or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
-
-
-def _mask(url: URL) -> str:
-    return url.render_as_string(hide_password=True)
-
-
-def _parse_url(url: str | URL, source: str) -> URL:
-    try:
-        parsed = url if isinstance(url, URL) else make_url(url)
-    except Exception as err:  # ArgumentError, ValueError (bad port) …
-        raise StoreError(f"{source}: not a database URL ({err}); {_URL_HELP}") from None
-    if parsed.drivername in _PG_DRIVERS:
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    elif parsed.drivername not in _SQLITE_DRIVERS:
-        raise StoreError(
-            f"{source} {_mask(parsed)!r}: unsupported database type {parsed.drivername!r}; "
-            f"{_URL_HELP}"
-        )
-    return parsed
-
-
-def _reason(err: BaseException) -> str:
-    """The driver's message without SQLAlchemy's statement/background lines."""
-    orig = getattr(err, "orig", None) or err
-    return " ".join(str(orig).split()) or type(orig).__name__
-
-
-def _prepare_sqlite_path(path: Path, source: str) -> Path:
-    """Create the parent folders; refuse what SQLite could not use, saying why."""
-    path = path.expanduser().absolute()
-    try:
-        return _check_sqlite_path(path, source)
-    except OSError as err:  # e.g. a parent folder that cannot be searched
-        raise StoreError(
-            f"{source} {path}: cannot use this path ({err.strerror or err}: "
-            f"{err.filename or path}); choose a storage.path this user can write"
-        ) from None
-
-
-def _check_sqlite_path(path: Path, source: str) -> Path:
-    if path.is_dir():
-        raise StoreError(
-            f"{source} {path}: is a directory; storage.path must name a SQLite file, "
-            f"e.g. {path / 'feedback.sqlite3'}"
-        )
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise StoreError(
-            f"{source} {path}: cannot create folder {err.filename or parent} "
-            f"({err.strerror or err}); choose a writable storage.path or create the folder"
-        ) from None
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise StoreError(
-            f"{source} {path}: folder {parent} is not writable (SQLite needs to create the "
-            "database and its -wal/-shm files there); fix its permissions or choose "
-            "another storage.path"
-        )
-    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        raise StoreError(
-            f"{source} {path}: file is not readable and writable; fix its permissions "
-            "or choose another storage.path"
-        )
-    return path
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _check_row(row: Any, where: str) -> dict[str, Any]:
@@ -301,7 +105,7 @@ class FeedbackStore:
             return _connect(storage.url, source="storage.url")
         if not storage.path:
             raise StoreError("storage.path is empty; name a SQLite file or set storage.url")
-        path = _prepare_sqlite_path(Path(storage.path), "storage.path")
+        path = prepare_sqlite_path(Path(storage.path), "storage.path")
         # A URL object, not a string: '?', '#' or '%' in a file name stay part of the name.
         return _connect(URL.create("sqlite", database=str(path)), source="storage.path")
 
@@ -326,7 +130,7 @@ class FeedbackStore:
         if not values:
             return []
         with self._write("store feedback") as conn:
-            created_at = _now()  # inside the write lock: SQLite ids and times agree
+            created_at = now()  # inside the write lock: SQLite ids and times agree
             for value in values:
                 value["created_at"] = created_at
             stmt = sa.insert(feedback).returning(feedback.c.id, sort_by_parameter_order=True)
@@ -414,13 +218,13 @@ class FeedbackStore:
                 yield conn
         except sa.exc.SQLAlchemyError as err:
             raise StoreError(
-                f"{self._source} {self.url}: could not {what}: {_reason(err)}"
+                f"{self._source} {self.url}: could not {what}: {error_reason(err)}"
             ) from None
 
     @contextmanager
     def _write(self, what: str) -> Iterator[Connection]:
         self._check_open()
-        lock = _sqlite_write_lock(self._sqlite_path) if self._sqlite_path else None
+        lock = sqlite_write_lock(self._sqlite_path) if self._sqlite_path else None
         if lock is not None:
             lock.acquire()
         try:
@@ -429,8 +233,9 @@ class FeedbackStore:
                 with conn.begin():
                     yield conn
         except sa.exc.SQLAlchemyError as err:
+            why = error_reason(err)
             raise StoreError(
-                f"{self._source} {self.url}: could not {what} (nothing was stored): {_reason(err)}"
+                f"{self._source} {self.url}: could not {what} (nothing was stored): {why}"
             ) from None
         finally:
             if lock is not None:
@@ -453,15 +258,15 @@ def _current_version(conn: Connection) -> int:
 
 def _connect(url: str | URL, *, source: str, upto: int = SCHEMA_VERSION) -> FeedbackStore:
     """Open ``url`` and migrate it to version ``upto`` (tests pass an older one)."""
-    parsed = _parse_url(url, source)
+    parsed = parse_url(url, source)
     sqlite_path: str | None = None
-    if parsed.drivername in _SQLITE_DRIVERS:
+    if parsed.drivername in SQLITE_DRIVERS:
         if not parsed.database or parsed.database == ":memory:" or parsed.query.get("mode"):
             raise StoreError(
-                f"{source} {_mask(parsed)!r}: an in-memory SQLite database keeps nothing; "
+                f"{source} {mask_url(parsed)!r}: an in-memory SQLite database keeps nothing; "
                 "name a file, e.g. sqlite:////srv/tfcls/feedback.sqlite3"
             )
-        path = _prepare_sqlite_path(Path(parsed.database), source)
+        path = prepare_sqlite_path(Path(parsed.database), source)
         sqlite_path = str(path)
         parsed = parsed.set(database=sqlite_path)
         engine = sa.create_engine(
@@ -472,7 +277,7 @@ def _connect(url: str | URL, *, source: str, upto: int = SCHEMA_VERSION) -> Feed
             pool_timeout=60,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
         )
-        _install_sqlite_listeners(engine, sqlite_path)
+        install_sqlite_listeners(engine, sqlite_path)
     else:
         connect_args = {}
         if "connect_timeout" not in parsed.query:
@@ -485,14 +290,14 @@ def _connect(url: str | URL, *, source: str, upto: int = SCHEMA_VERSION) -> Feed
             pool_pre_ping=True,  # survive server restarts
             connect_args=connect_args,
         )
-    store = FeedbackStore(engine, _mask(parsed), source, sqlite_path)
+    store = FeedbackStore(engine, mask_url(parsed), source, sqlite_path)
     try:
         _check_connection(store, parsed, sqlite_path)
         _migrate(store, upto)
     except BaseException:
         engine.dispose()
         raise
-    _open_engines.add(engine)
+    open_engines.add(engine)
     return store
 
 
@@ -510,7 +315,7 @@ def _check_connection(store: FeedbackStore, url: URL, sqlite_path: str | None) -
             else:
                 conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
     except sa.exc.SQLAlchemyError as err:
-        reason = _reason(err)
+        reason = error_reason(err)
         if sqlite_path is not None:
             if "not a database" in reason or "malformed" in reason or "encrypted" in reason:
                 raise StoreError(
@@ -536,7 +341,7 @@ def _migrate(store: FeedbackStore, upto: int) -> None:
     while True:
         with store._write("migrate the feedback schema") as conn:
             if not store._is_sqlite:
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_MIGRATION_LOCK)))
             schema_migrations.create(conn, checkfirst=True)
             current = _current_version(conn)
             if current > SCHEMA_VERSION:
@@ -552,8 +357,6 @@ def _migrate(store: FeedbackStore, upto: int) -> None:
             except sa.exc.SQLAlchemyError as err:
                 raise StoreError(
                     f"{store._source} {store.url}: migrating the feedback schema from "
-                    f"version {current} to {current + 1} failed: {_reason(err)}"
+                    f"version {current} to {current + 1} failed: {error_reason(err)}"
                 ) from None
-            conn.execute(
-                sa.insert(schema_migrations).values(version=current + 1, applied_at=_now())
-            )
+            conn.execute(sa.insert(schema_migrations).values(version=current + 1, applied_at=now()))

@@ -3,6 +3,6 @@
 ``pipeline`` is the whole default procedure (:func:`tfcls.train`); ``crossfit`` the
 k-fold cross-fitting that every caller shares (the command, cross-validation, the public
 benchmarks, retraining); ``tuning`` the KerasTuner search; ``model`` the head and full
-model; ``head_fit`` fitting a head; ``adapt`` encoder adaptation; ``finetune`` contrastive
-(SetFit-style) tuning; ``runs`` the run directory.
+model; ``head_fit`` fitting a head; ``adapt`` encoder adaptation; ``contrastive``
+SetFit-style contrastive tuning; ``runs`` the run directory.
 """

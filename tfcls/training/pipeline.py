@@ -295,7 +295,7 @@ def _contrastive(
     """SetFit-style pair training of the encoder on the training texts; the run's encoder
     is the tuned one from then on."""
     from tfcls.encoders import load_encoder_from
-    from tfcls.training.finetune import contrastive_fine_tune
+    from tfcls.training.contrastive import contrastive_fine_tune
 
     report = contrastive_fine_tune(
         enc.modules,

@@ -13,7 +13,7 @@ from tfcls.config import ConfigError, load_config
 from tfcls.data.dataset import load_dataset
 from tfcls.encoders import load_encoder
 from tfcls.errors import TfclsError
-from tfcls.training.finetune import contrastive_fine_tune, contrastive_pairs, label_separation
+from tfcls.training.contrastive import contrastive_fine_tune, contrastive_pairs, label_separation
 
 
 def few_shot(ds, labels: int, per_label: int) -> tuple[list[str], np.ndarray]:
