@@ -174,11 +174,13 @@ def train(
     metrics: dict[str, Any] = {"labels": dataset.labels}
     if config.train.contrastive:  # SetFit: shape the encoder on training pairs first
         enc, metrics["contrastive"] = _contrastive(enc, dataset, fit_rows, config, run_dir)
-    texts = dataset.texts
-    fit_texts, test_texts = [texts[i] for i in fit_rows], [texts[i] for i in test_rows]
+    fit_texts, test_texts = (
+        [dataset.texts[i] for i in fit_rows],
+        [dataset.texts[i] for i in test_rows],
+    )
     t_embed = time.perf_counter()
-    x_fit = enc.embed(fit_texts + test_texts, batch_size=config.encoder.batch_size, progress=True)
-    x_fit, x_test = x_fit[: len(fit_rows)], x_fit[len(fit_rows) :]
+    x_all = enc.embed(fit_texts + test_texts, batch_size=config.encoder.batch_size, progress=True)
+    x_fit, x_test = x_all[: len(fit_rows)], x_all[len(fit_rows) :]
     embed_s = time.perf_counter() - t_embed
     cache_stats = dict(vars(enc.cache_stats))  # the data's embedding (not the adapted one's)
     y_fit, y_test = dataset.y[fit_rows], dataset.y[test_rows]
@@ -202,19 +204,64 @@ def train(
     )
     fit_s = time.perf_counter() - t_fit
     if fitted.adapter is not None:  # from now on the run's encoder is the adapted one
-        from tfcls.training.adapt import save_encoder
-
-        target = save_encoder(fitted.adapter, enc.modules, run_dir / "encoder")
-        config.encoder.handle, config.encoder.preprocessor = str(target), None
-        dump_yaml(config, run_dir / Run.CONFIG)
-        enc = load_encoder_from(config.encoder)
-        x_test = _embed(enc, test_texts, config)
-        # only the nearest score keeps embeddings of the fit texts (its references)
-        d = config.decision
-        x_fit = _embed(enc, fit_texts, config) if d.unknown_score == "nearest" else None
+        enc, x_fit, x_test = _adopt_adapted(
+            fitted.adapter, enc, config, run_dir, fit_texts, test_texts
+        )
     if config.encoder.handle != base["handle"]:
         runs.update_json(run_dir / Run.INFO, base_encoder=base)
     metrics.update(hyperparameters=to_dict(fitted.hp), crossfit=fitted.report)
+    _save_and_score(
+        run_dir, fitted, enc, config, dataset.labels, (x_fit, y_fit), (x_test, y_test), metrics
+    )
+    metrics["timings_s"] = {
+        "embedding": round(embed_s, 2),
+        "tuning_and_fit": round(fit_s, 2),
+        "total": round(time.perf_counter() - start, 2),
+    }
+    metrics["tuner"] = {
+        "trials": len(fitted.tuner_summary),
+        "completed": sum(t["status"] == "COMPLETED" for t in fitted.tuner_summary),
+        "failed": sum(t["status"] == "FAILED" for t in fitted.tuner_summary),
+    }
+    metrics["embedding_cache"] = cache_stats
+    return _finish(run_dir, metrics)
+
+
+def _adopt_adapted(
+    adapter: Any,
+    enc: Any,
+    config: Config,
+    run_dir: Path,
+    fit_texts: list[str],
+    test_texts: list[str],
+) -> tuple[Any, np.ndarray | None, np.ndarray]:
+    """Save the adapted encoder in the run, make it the run's encoder (config.yaml) and
+    embed with it: (encoder, fit embeddings or None, test embeddings). Only the nearest
+    unknown score keeps embeddings of the fit texts (its references)."""
+    from tfcls.encoders import load_encoder_from
+    from tfcls.training.adapt import save_encoder
+
+    target = save_encoder(adapter, enc.modules, run_dir / Run.ENCODER)
+    config.encoder.handle, config.encoder.preprocessor = str(target), None
+    dump_yaml(config, run_dir / Run.CONFIG)
+    enc = load_encoder_from(config.encoder)
+    x_fit = _embed(enc, fit_texts, config) if config.decision.unknown_score == "nearest" else None
+    return enc, x_fit, _embed(enc, test_texts, config)
+
+
+def _save_and_score(
+    run_dir: Path,
+    fitted: Any,
+    enc: Any,
+    config: Config,
+    labels: list[str],
+    fit: tuple[np.ndarray | None, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    metrics: dict[str, Any],
+) -> None:
+    """Write the head, history, calibration, references and full model; add the
+    out-of-fold and test metrics and the calibration summary to ``metrics``."""
+    (x_fit, y_fit), (x_test, y_test) = fit, test
     runs.write_json(run_dir / Run.HISTORY, fitted.history)
     fitted.head.save(run_dir / Run.HEAD)
     calib, references = crossfit.calibrate(fitted, y_fit, x_fit, config.decision)
@@ -229,24 +276,17 @@ def train(
     temperature = calib["temperature"]
     full_model(enc.keras_layer(), fitted.head, temperature, references).save(run_dir / Run.MODEL)
     metrics["oof"] = classification_metrics(
-        y_fit, calibration.apply_temperature(fitted.oof, temperature), dataset.labels
+        y_fit, calibration.apply_temperature(fitted.oof, temperature), labels
     )
     if test_raw is not None:
         metrics["test"] = classification_metrics(
-            y_test, calibration.apply_temperature(test_raw, temperature), dataset.labels
+            y_test, calibration.apply_temperature(test_raw, temperature), labels
         )
     metrics["calibration"] = {k: v for k, v in calib.items() if k != "reliability"}
-    metrics["timings_s"] = {
-        "embedding": round(embed_s, 2),
-        "tuning_and_fit": round(fit_s, 2),
-        "total": round(time.perf_counter() - start, 2),
-    }
-    metrics["tuner"] = {
-        "trials": len(fitted.tuner_summary),
-        "completed": sum(t["status"] == "COMPLETED" for t in fitted.tuner_summary),
-        "failed": sum(t["status"] == "FAILED" for t in fitted.tuner_summary),
-    }
-    metrics["embedding_cache"] = cache_stats
+
+
+def _finish(run_dir: Path, metrics: dict[str, Any]) -> TrainResult:
+    """Write metrics.json, mark the run complete and the output folder's latest."""
     runs.write_json(run_dir / Run.METRICS, metrics)
     runs.update_json(
         run_dir / Run.INFO, status="complete", finished_at=runs.now(), run_dir=str(run_dir)
