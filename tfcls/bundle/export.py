@@ -293,7 +293,11 @@ def export(
     labels_y: np.ndarray | None = None,
     publish: bool = True,
 ) -> dict[str, Any]:
-    """Export a run; return metadata.json's content (with ``path`` of the new bundle)."""
+    """Export a run; return metadata.json's content (with ``path`` of the new bundle).
+
+    Fidelity is measured on ``texts`` (default: the run's held-out split); ``quantize``
+    ``auto`` keeps the smallest quantization that meets the bar; ``publish`` makes the
+    new version current (:class:`Registry`)."""
     if quantize != "auto" and quantize not in QUANTIZATIONS:
         raise TfclsError(f"--quantize must be auto or one of {', '.join(QUANTIZATIONS)}")
     run = Source(Path(run_dir))
@@ -307,75 +311,28 @@ def export(
     t0 = time.perf_counter()
     build = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=out))
     try:
-        numeric = NumericModel(
-            run.encoder.modules.encoder,
-            run.head_weights(),
-            run.calibration.temperature,
-            run.references,
-        )
-        numeric_dir = build / "numeric"
-        tf.saved_model.save(
-            numeric, str(numeric_dir), signatures={"serving_default": numeric.__call__}
-        )
-        strings = StringModel(run.encoder.modules.preprocessor, numeric)
-        bundle = build / "bundle"
-        bundle.mkdir()
-        tf.saved_model.save(
-            strings, str(bundle / "saved_model"), signatures={"serving_default": strings.__call__}
-        )
-        ref_proba, ref_sim = run.keras_outputs(texts)
+        numeric_dir, bundle = _saved_models(run, build)
+        reference = run.keras_outputs(texts)
         reloaded = tf.saved_model.load(str(bundle / "saved_model"))
         py = reloaded.signatures["serving_default"](texts=tf.constant(texts))
-        python_fidelity = fidelity(
-            py["probabilities"].numpy(),
-            py["similarity"].numpy() if run.references is not None else None,
-            ref_proba,
-            ref_sim,
-            y,
-        )
+        similarity = py["similarity"].numpy() if run.references is not None else None
+        python_fidelity = fidelity(py["probabilities"].numpy(), similarity, *reference, y)
         shutil.copy(run.spec.vocab_path, bundle / "vocab.txt")
         candidates = list(QUANTIZATIONS) if quantize == "auto" else [quantize]
-        tried: dict[str, Any] = {}
-        chosen = None
-        for q in candidates:
-            target = build / f"tfjs-{q}"
-            _convert(numeric_dir, target, q)
-            shutil.copy(bundle / "vocab.txt", target / "vocab.txt")
-            _write_metadata(target, run, q, {}, "pending")  # node_predict reads it
-            proba, sim = node_predict(target, texts)
-            f = fidelity(proba, sim if run.references is not None else None, ref_proba, ref_sim, y)
-            tried[q] = {**bundle_sizes(target), "fidelity": f, "acceptable": acceptable(f)}
-            print(
-                f"{q}: {tried[q]['bytes'] / 2**20:.1f} MiB ({tried[q]['gzip_bytes'] / 2**20:.1f} "
-                f"MiB gzip), argmax agreement {f['argmax_agreement']:.4f}, accuracy delta "
-                f"{100 * f['accuracy_delta']:+.2f} points",
-                file=sys.stderr,
-                flush=True,
-            )
-            if quantize != "auto" or tried[q]["acceptable"]:
-                chosen = q
-                break
-        if chosen is None:
-            raise TfclsError(
-                "no quantization met the fidelity bar (accuracy loss ≤ 0.2 points, argmax "
-                f"agreement ≥ 99.5%): {json.dumps(tried)}"
-            )
+        chosen, tried = _convert_and_measure(
+            run, numeric_dir, build, candidates, texts, reference, y
+        )
         for f in (build / f"tfjs-{chosen}").iterdir():
             shutil.move(str(f), bundle / f.name)
         version = version_name(bundle)
-        meta = _write_metadata(
-            bundle,
-            run,
-            chosen,
-            {
-                "python_saved_model": python_fidelity,
-                "node_tfjs": tried[chosen]["fidelity"],
-                "quantizations_tried": tried,
-                "texts": source,
-            },
-            version,
-            seconds=round(time.perf_counter() - t0, 1),
-        )
+        fidelity_ = {
+            "python_saved_model": python_fidelity,
+            "node_tfjs": tried[chosen]["fidelity"],
+            "quantizations_tried": tried,
+            "texts": source,
+        }
+        seconds = round(time.perf_counter() - t0, 1)
+        meta = _write_metadata(bundle, run, chosen, fidelity_, version, seconds=seconds)
         final = out / version
         if final.exists():
             raise TfclsError(f"{final}: exists; exported versions are never overwritten")
@@ -386,6 +343,58 @@ def export(
         return meta
     finally:
         shutil.rmtree(build, ignore_errors=True)
+
+
+def _saved_models(run: Source, build: Path) -> tuple[Path, Path]:
+    """The numeric SavedModel (what TF.js converts) and the bundle folder holding the
+    string-input SavedModel for Python."""
+    numeric = NumericModel(
+        run.encoder.modules.encoder, run.head_weights(), run.calibration.temperature, run.references
+    )
+    numeric_dir = build / "numeric"
+    tf.saved_model.save(numeric, str(numeric_dir), signatures={"serving_default": numeric.__call__})
+    strings = StringModel(run.encoder.modules.preprocessor, numeric)
+    bundle = build / "bundle"
+    bundle.mkdir()
+    tf.saved_model.save(
+        strings, str(bundle / "saved_model"), signatures={"serving_default": strings.__call__}
+    )
+    return numeric_dir, bundle
+
+
+def _convert_and_measure(
+    run: Source,
+    numeric_dir: Path,
+    build: Path,
+    candidates: list[str],
+    texts: list[str],
+    reference: tuple[np.ndarray, np.ndarray | None],
+    y: np.ndarray,
+) -> tuple[str, dict[str, Any]]:
+    """Convert with each quantization in turn, measure it in Node, stop at the first that
+    is acceptable (or the only one asked for): (chosen, what each one tried gave)."""
+    tried: dict[str, Any] = {}
+    for q in candidates:
+        target = build / f"tfjs-{q}"
+        _convert(numeric_dir, target, q)
+        shutil.copy(run.spec.vocab_path, target / "vocab.txt")
+        _write_metadata(target, run, q, {}, "pending")  # node_predict reads it
+        proba, sim = node_predict(target, texts)
+        f = fidelity(proba, sim if run.references is not None else None, *reference, y)
+        tried[q] = {**bundle_sizes(target), "fidelity": f, "acceptable": acceptable(f)}
+        print(
+            f"{q}: {tried[q]['bytes'] / 2**20:.1f} MiB ({tried[q]['gzip_bytes'] / 2**20:.1f} "
+            f"MiB gzip), argmax agreement {f['argmax_agreement']:.4f}, accuracy delta "
+            f"{100 * f['accuracy_delta']:+.2f} points",
+            file=sys.stderr,
+            flush=True,
+        )
+        if len(candidates) == 1 or tried[q]["acceptable"]:
+            return q, tried
+    raise TfclsError(
+        "no quantization met the fidelity bar (accuracy loss ≤ 0.2 points, argmax "
+        f"agreement ≥ 99.5%): {json.dumps(tried)}"
+    )
 
 
 def _write_metadata(
