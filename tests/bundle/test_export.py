@@ -15,6 +15,7 @@ import pytest
 from conftest import child_env, run_train, train_cmd
 
 from tfcls.bundle import export as export_mod
+from tfcls.bundle import fidelity as fidelity_mod
 from tfcls.bundle.registry import Registry
 from tfcls.errors import TfclsError
 
@@ -187,9 +188,9 @@ def test_not_a_run_and_string_input_encoders_are_refused(
 
 def test_fidelity_bar():
     ok = {"accuracy_delta": -0.002, "argmax_agreement": 0.995}
-    assert export_mod.acceptable(ok)
-    assert not export_mod.acceptable({**ok, "accuracy_delta": -0.0021})
-    assert not export_mod.acceptable({**ok, "argmax_agreement": 0.994})
+    assert fidelity_mod.acceptable(ok)
+    assert not fidelity_mod.acceptable({**ok, "accuracy_delta": -0.0021})
+    assert not fidelity_mod.acceptable({**ok, "argmax_agreement": 0.994})
 
 
 @pytest.mark.slow
@@ -206,7 +207,7 @@ def test_minilm_float32_bundle_in_node_matches_keras(trained, cache_dir, tmp_pat
     )
     texts += ["", "ÀÉÎ õü — naïve café", "日本語のテキスト", "emoji 🎉🎉 party", "x" * 300]
     ref_proba, ref_sim = export_mod.Source(run_dir).keras_outputs(texts)
-    proba, _ = export_mod.node_predict(Path(meta["path"]), texts)
+    proba, _ = fidelity_mod.node_predict(Path(meta["path"]), texts)
     assert len(texts) >= 200
     assert np.abs(proba - ref_proba).max() < 1e-4
     assert ref_sim is None  # the run scores unknown texts by max_softmax (nearest: tiny_run)
@@ -221,7 +222,7 @@ def test_minilm_default_bundle_meets_its_recorded_fidelity(
     run_dir, _ = trained
     meta = export_mod.export(run_dir, tmp_path)  # --quantize auto
     recorded = meta["fidelity"]["node_tfjs"]
-    assert export_mod.acceptable(recorded)
+    assert fidelity_mod.acceptable(recorded)
     tried = meta["fidelity"]["quantizations_tried"]
     assert meta["quantization"] in tried and tried[meta["quantization"]]["acceptable"]
     # auto stops at the first (smallest) acceptable setting
@@ -230,6 +231,6 @@ def test_minilm_default_bundle_meets_its_recorded_fidelity(
     run = export_mod.Source(run_dir)
     texts, y = run.validation_texts()
     ref_proba, ref_sim = run.keras_outputs(texts)
-    proba, sim = export_mod.node_predict(Path(meta["path"]), texts)
-    again = export_mod.fidelity(proba, sim, ref_proba, ref_sim, y)
+    proba, sim = fidelity_mod.node_predict(Path(meta["path"]), texts)
+    again = fidelity_mod.fidelity(proba, sim, ref_proba, ref_sim, y)
     assert again == pytest.approx(recorded)

@@ -28,7 +28,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from tfcls import console, resources
+from tfcls import console
+from tfcls.bundle.fidelity import acceptable, fidelity, node_predict
 from tfcls.bundle.registry import METADATA, Registry
 from tfcls.config import QUANTIZATIONS
 from tfcls.errors import TfclsError
@@ -51,8 +51,6 @@ CONVERTER_FLAGS: dict[str, list[str]] = {
     "float16": ["--quantize_float16=*"],
     "none": [],
 }
-MAX_ACCURACY_DROP = 0.002  # auto: at most 0.2 points of validation accuracy lost
-MIN_ARGMAX_AGREEMENT = 0.995
 
 
 class NumericModel(tf.Module):
@@ -213,56 +211,6 @@ def bundle_sizes(bundle: Path) -> dict[str, int]:
     raw = sum(f.stat().st_size for f in files if f.is_file())
     gz = sum(len(gzip.compress(f.read_bytes(), 6)) for f in files if f.is_file())
     return {"bytes": raw, "gzip_bytes": gz}
-
-
-def node_predict(bundle: Path, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Run a bundle in Node through web/sdk/tfcls.js: (probabilities, similarity) per text."""
-    node = shutil.which("node")
-    if node is None:
-        raise TfclsError("node not found: export measures the bundle in Node (install Node.js 20)")
-    if not (resources.NODE_MODULES / "@tensorflow" / "tfjs").is_dir():
-        raise TfclsError("web/node_modules is missing: run `make setup` (npm ci in web/)")
-    proc = subprocess.run(
-        [node, str(resources.NODE_PREDICT), str(bundle)],
-        input="".join(json.dumps({"text": t}) + "\n" for t in texts),
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        runner = resources.NODE_PREDICT.name
-        raise TfclsError(f"{runner} failed on {bundle}:\n{proc.stderr[-3000:]}")
-    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-    proba = np.array([r["probabilities"] for r in rows], dtype=np.float64)
-    sim = np.array([r["similarity"] for r in rows], dtype=np.float64)
-    return proba, sim
-
-
-def fidelity(
-    proba: np.ndarray,
-    sim: np.ndarray | None,
-    ref_proba: np.ndarray,
-    ref_sim: np.ndarray | None,
-    y: np.ndarray,
-) -> dict[str, float]:
-    """How far a runtime's outputs are from the Keras model's on the same texts."""
-    out = {
-        "n": len(y),
-        "max_probability_diff": float(np.abs(proba - ref_proba).max()),
-        "argmax_agreement": float((proba.argmax(1) == ref_proba.argmax(1)).mean()),
-        "accuracy": float((proba.argmax(1) == y).mean()),
-        "reference_accuracy": float((ref_proba.argmax(1) == y).mean()),
-    }
-    out["accuracy_delta"] = out["accuracy"] - out["reference_accuracy"]
-    if sim is not None and ref_sim is not None:
-        out["max_similarity_diff"] = float(np.abs(sim - ref_sim).max())
-    return out
-
-
-def acceptable(f: dict[str, float]) -> bool:
-    """The --quantize auto bar: accuracy loss ≤ 0.2 points, argmax agreement ≥ 99.5%."""
-    return (
-        f["accuracy_delta"] >= -MAX_ACCURACY_DROP and f["argmax_agreement"] >= MIN_ARGMAX_AGREEMENT
-    )
 
 
 def version_name(bundle: Path) -> str:
