@@ -16,13 +16,14 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PY_STAMP := $(VENV)/.tfcls-installed
 WEB_STAMP := web/node_modules/.tfcls-installed
 
-.PHONY: setup demo test test-py lint clean help
+.PHONY: setup demo test test-py lint wheel clean help
 
 help:
 	@echo "make demo   - set up, train the default model, export it, serve http://127.0.0.1:5000"
 	@echo "make test   - set up (chromium, postgresql via apt if missing), run every test: Python, JS, browser"
 	@echo "make lint   - ruff"
 	@echo "make setup  - only install (idempotent: seconds when nothing changed)"
+	@echo "make wheel  - build dist/tfcls-*.whl (web client and TF.js included)"
 
 setup: $(PY_STAMP) $(WEB_STAMP)
 
@@ -74,9 +75,15 @@ test: setup $(APT_STAMP)
 test-py: setup
 	$(PY) -m pytest -q -ra
 
+# build/ is removed first: setuptools would package modules left there by an earlier build.
+wheel: setup
+	rm -rf build
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+	@ls dist/tfcls-*.whl
+
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
 clean:
-	rm -rf $(VENV) web/node_modules .cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) web/node_modules .cache .pytest_cache .ruff_cache .hypothesis build dist *.egg-info

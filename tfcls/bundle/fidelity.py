@@ -26,8 +26,9 @@ def node_predict(bundle: Path, texts: list[str]) -> tuple[np.ndarray, np.ndarray
     node = shutil.which("node")
     if node is None:
         raise TfclsError("node not found: export measures the bundle in Node (install Node.js 20)")
-    if not (resources.NODE_MODULES / "@tensorflow" / "tfjs").is_dir():
-        raise TfclsError("web/node_modules is missing: run `make setup` (npm ci in web/)")
+    missing = [str(d) for d in resources.VENDOR.values() if not d.is_dir()]
+    if missing:
+        raise TfclsError(f"TF.js is missing ({', '.join(missing)}): run `make setup` (npm ci)")
     proc = subprocess.run(
         [node, str(resources.NODE_PREDICT), str(bundle)],
         input="".join(json.dumps({"text": t}) + "\n" for t in texts),

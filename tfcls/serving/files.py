@@ -18,10 +18,7 @@ from tfcls import resources
 from tfcls.serving.state import state
 
 WEB = resources.WEB
-VENDOR = {
-    "tfjs": resources.NODE_MODULES / "@tensorflow" / "tfjs" / "dist",
-    "tfjs-backend-wasm": resources.NODE_MODULES / "@tensorflow" / "tfjs-backend-wasm" / "dist",
-}
+VENDOR = resources.VENDOR
 WEB_SUFFIXES = {".js", ".css", ".html", ".svg", ".png", ".ico", ".webmanifest"}
 WEB_PRIVATE = {"test", "tools", "node_modules"}
 WEB_BENCH = "bench"  # the browser benchmark page: served only by `bench browser`
