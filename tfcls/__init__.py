@@ -6,15 +6,17 @@ tfcls.<command>``, in :mod:`tfcls.cli`) are thin wrappers around it::
     import tfcls
 
     result = tfcls.train(tfcls.load_config(overrides=["train.adapt_layers=0"]))
-    tfcls.evaluate(result.run_dir)          # evaluation.json + report.html in the run
-    tfcls.export(result.run_dir, "exported")  # a TF.js bundle, fidelity measured
+    tfcls.evaluate(result.run_dir).accuracy   # EvaluationResult; evaluation.json + report.html
+    tfcls.export(result.run_dir, "exported").version  # ExportResult: a TF.js bundle, measured
     tfcls.Predictor(result.run_dir).predict(["Fix login redirect bug"])
 
 Stages, as the flow runs: :mod:`tfcls.data`, :mod:`tfcls.encoders`, :mod:`tfcls.training`,
 :mod:`tfcls.decision`, :mod:`tfcls.evaluation`, :mod:`tfcls.bundle` (export and the bundle
 registry), :mod:`tfcls.serving`, :mod:`tfcls.feedback` (store, retraining) and
-:mod:`tfcls.bench` (benchmarks, off the runtime path). Names load lazily, so ``import
-tfcls`` imports no TensorFlow and changes no logging.
+:mod:`tfcls.bench` (benchmarks, off the runtime path). Results are frozen dataclasses
+(``TrainResult``, ``EvaluationResult``, ``ExportResult``, ``RetrainResult``; a bundle's
+metadata is ``BundleMetadata``). Names load lazily, so ``import tfcls`` imports no
+TensorFlow and changes no logging.
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ _API = {
     "train": ("tfcls.training.pipeline", "train"),
     "TrainResult": ("tfcls.training.pipeline", "TrainResult"),
     "evaluate": ("tfcls.evaluation.evaluate", "evaluate_run"),
+    "EvaluationResult": ("tfcls.evaluation.evaluate", "EvaluationResult"),
     "export": ("tfcls.bundle.export", "export"),
+    "ExportResult": ("tfcls.bundle.export", "ExportResult"),
+    "BundleMetadata": ("tfcls.bundle.metadata", "BundleMetadata"),
     "retrain": ("tfcls.feedback.retrain", "retrain"),
+    "RetrainResult": ("tfcls.feedback.retrain", "RetrainResult"),
     "Predictor": ("tfcls.decision.predictor", "Predictor"),
     "Config": ("tfcls.config", "Config"),
     "load_config": ("tfcls.config", "load_config"),

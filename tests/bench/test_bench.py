@@ -240,3 +240,43 @@ def test_typed_inputs_are_prefixes_of_titles():
     assert len(texts) == 50 and all(texts)
     assert any(b.startswith(a + " ") for a, b in itertools.pairwise(texts))
     assert percentile([1, 2, 3, 4], 50) == 2 and percentile(list(range(1, 101)), 95) == 95
+
+
+def test_bench_feedback_stores_every_created_row(tiny_bundle):
+    from tfcls.bench.serving import bench_feedback
+
+    r = bench_feedback(tiny_bundle, clients=4, requests=40, workers=1)
+    assert r["created_201"] == r["rows_stored"] == 40 and r["rows_lost"] == 0
+    assert r["other_statuses"] == [] and r["throughput_per_s"] > 0
+    assert 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p99"] <= r["latency_ms"]["max"]
+
+
+def test_a_browser_visit_loads_the_bundle_and_collects_page_errors():
+    from tfcls.bench.browser import _visit
+
+    class Page:
+        def __init__(self):
+            self.calls = []
+
+        def on(self, event, handler):
+            self.calls.append(event)
+            handler("boom")  # the page reports an error
+
+        def goto(self, url):
+            self.calls.append(url)
+
+        def wait_for_selector(self, selector):
+            self.calls.append(selector)
+
+        def evaluate(self, script, arg):
+            return {"ms": 1.0, "url": arg}
+
+    class Context:
+        def new_page(self):
+            return Page()
+
+    errors: list[str] = []
+    page, loaded, seconds = _visit(Context(), "http://x/page", "http://x/models/v1/", errors)
+    assert loaded == {"ms": 1.0, "url": "http://x/models/v1/"} and seconds >= 0
+    assert page.calls == ["pageerror", "http://x/page", "body[data-ready]"]
+    assert errors == ["boom"]

@@ -77,7 +77,7 @@ def test_served_versions_follow_the_shares_and_feedback_records_them(
     exported = tmp_path / "exported"
     shutil.copytree(tiny_bundle, exported)
     old = json.loads((exported / "current.json").read_text())["version"]
-    new = export(tiny_run, exported, "none")["version"]
+    new = export(tiny_run, exported, "none").version
     db = tmp_path / "fb.sqlite3"
     config = load_config(
         overrides=[

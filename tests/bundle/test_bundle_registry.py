@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
+from tfcls.bundle.metadata import BundleMetadata, BundleSize, MetadataError
 from tfcls.bundle.registry import POINTER, Registry, RegistryError
+from tfcls.decision.rule import UnknownRule
 from tfcls.errors import TfclsError
 
 
-def _bundle(root, version):
+def _record(version, **fields):
+    return {"version": version, "labels": ["a", "b"], **fields}
+
+
+def _bundle(root, version, record=None):
     (root / version).mkdir(parents=True)
-    (root / version / "metadata.json").write_text(json.dumps({"version": version}))
+    text = record if isinstance(record, str) else json.dumps(record or _record(version))
+    (root / version / "metadata.json").write_text(text)
 
 
 def test_empty_registry_says_how_to_get_a_model(tmp_path):
@@ -30,10 +39,9 @@ def test_set_current_switches_atomically_and_is_seen_at_once(tmp_path):
     assert reader.current() == "20261201T000000Z-aaaa"
     reg.set_current("20261202T000000Z-bbbb")
     assert reader.current() == "20261202T000000Z-bbbb"  # re-read when the file changed
-    assert reader.require_metadata() == (
-        "20261202T000000Z-bbbb",
-        {"version": "20261202T000000Z-bbbb"},
-    )
+    version, meta = reader.require_metadata()
+    assert version == meta.version == "20261202T000000Z-bbbb"
+    assert meta.record == _record("20261202T000000Z-bbbb") and meta.labels == ("a", "b")
     assert reg.versions() == ["20261201T000000Z-aaaa", "20261202T000000Z-bbbb"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
 
@@ -53,3 +61,64 @@ def test_a_broken_pointer_is_a_registry_error_naming_the_file(tmp_path):
     (tmp_path / POINTER).write_text("{not json")
     with pytest.raises(RegistryError, match=r"current\.json: not a version pointer"):
         Registry(tmp_path).current()
+
+
+def test_metadata_is_typed_and_keeps_the_full_record(tmp_path):
+    record = _record(
+        "v1",
+        threshold=0.8,
+        temperature=1.5,
+        unknown={"score": "nearest", "threshold": 0.4, "known_recall": 0.95},
+        quantization="float16",
+        size={"bytes": 2000, "gzip_bytes": 1500},
+        fidelity={"node_tfjs": {"argmax_agreement": 1.0}},
+        encoder={"handle": "models/minilm", "fingerprint": "abc"},
+        run="runs/r1",
+        created_at="2026-12-01T00:00:00Z",
+        tokenizer={"vocab": "vocab.txt"},
+    )
+    _bundle(tmp_path, "v1", record)
+    meta = Registry(tmp_path).metadata("v1")
+    assert isinstance(meta, BundleMetadata)
+    assert (meta.version, meta.labels, meta.quantization) == ("v1", ("a", "b"), "float16")
+    assert meta.threshold == 0.8 and meta.temperature == 1.5
+    assert meta.unknown == UnknownRule("nearest", 0.4)
+    assert meta.calibration.temperature == 1.0  # the bundle's outputs are calibrated
+    assert meta.size == BundleSize(2000, 1500) == meta.require_size()
+    assert meta.fidelity["node_tfjs"]["argmax_agreement"] == 1.0
+    assert meta.encoder_handle == "models/minilm" and meta.require_run() == Path("runs/r1")
+    assert meta.record == record  # all of it, tokenizer included
+    assert Registry(tmp_path).metadata("v1") is not meta  # another registry reads it again
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        meta.version = "v2"
+
+
+def test_a_bundle_without_thresholds_run_or_size(tmp_path):
+    meta = BundleMetadata.from_record(_record("v1"), "x/metadata.json")
+    assert meta.threshold is None and meta.unknown is None and meta.size is None
+    with pytest.raises(MetadataError, match=r"version v1: its metadata\.json names no 'run'"):
+        meta.require_run()
+    with pytest.raises(MetadataError, match=r"version v1: its metadata\.json has no 'size'"):
+        meta.require_size()
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ("{not json", r"v1/metadata\.json: not valid JSON"),
+        ("[1, 2]", r"v1/metadata\.json: not a JSON object"),
+        (json.dumps({"labels": ["a"]}), r"v1/metadata\.json: field 'version' is missing"),
+        (json.dumps({"version": "v1"}), r"v1/metadata\.json: field 'labels' is missing"),
+        (json.dumps(_record("v1", labels=[])), r"field 'labels' must be a non-empty list"),
+        (json.dumps(_record("v1", threshold="0.8")), r"field 'threshold' has the wrong type"),
+        (json.dumps(_record("v1", threshold=True)), r"field 'threshold' has the wrong type"),
+        (json.dumps(_record("v1", size={"bytes": 1})), r"field 'size' must hold integer"),
+        (json.dumps(_record("v1", run=3)), r"field 'run' has the wrong type"),
+    ],
+)
+def test_a_broken_metadata_file_is_a_registry_error_naming_file_and_field(
+    tmp_path, record, message
+):
+    _bundle(tmp_path, "v1", record)
+    with pytest.raises(RegistryError, match=message):
+        Registry(tmp_path).metadata("v1")

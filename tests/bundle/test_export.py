@@ -84,10 +84,19 @@ def test_python_saved_model_takes_strings(tiny_run, cache_dir, tmp_path, monkeyp
 
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     meta = export_mod.export(tiny_run, tmp_path, "none")
+    assert isinstance(meta, export_mod.ExportResult) and meta.published
+    assert meta.path == tmp_path / meta.version and meta.quantization == "none"
+    on_disk = json.loads((meta.path / "metadata.json").read_text())
+    assert meta.to_dict() == {**on_disk, "path": str(meta.path)}  # the untyped view
+    assert meta.metadata == Registry(tmp_path).require_metadata()[1]
+    assert meta.size.bytes == on_disk["size"]["bytes"] and meta.metadata.run == tiny_run
+    assert meta.metadata.labels == tuple(on_disk["labels"])
+    assert meta.metadata.threshold == on_disk["threshold"]
+    assert meta.metadata.unknown.threshold == on_disk["unknown"]["threshold"]
     texts = ["set an alarm for 6am", "what's the weather like"]
     run = export_mod.Source(tiny_run)
     ref_proba, ref_sim = run.keras_outputs(texts)
-    model = tf.saved_model.load(str(Path(meta["path"]) / "saved_model"))
+    model = tf.saved_model.load(str(meta.path / "saved_model"))
     out = model.signatures["serving_default"](texts=tf.constant(texts))
     np.testing.assert_allclose(out["probabilities"].numpy(), ref_proba, atol=1e-5)
     np.testing.assert_allclose(out["similarity"].numpy(), ref_sim, atol=1e-5)
@@ -97,14 +106,14 @@ def test_versions_are_never_overwritten_and_rollback(tiny_run, cache_dir, tmp_pa
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     first = export_mod.export(tiny_run, tmp_path, "float16")
     # a version name that exists (same second, same content hash) is refused
-    monkeypatch.setattr(export_mod, "version_name", lambda bundle: first["version"])
+    monkeypatch.setattr(export_mod, "version_name", lambda bundle: first.version)
     with pytest.raises(TfclsError, match="never overwritten"):
         export_mod.export(tiny_run, tmp_path, "float16")
-    assert Registry(tmp_path).current() == first["version"]
+    assert Registry(tmp_path).current() == first.version
     monkeypatch.undo()
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     second = export_mod.export(tiny_run, tmp_path, "none")
-    assert Registry(tmp_path).current() == second["version"] != first["version"]
+    assert Registry(tmp_path).current() == second.version != first.version
     proc = subprocess.run(
         [
             sys.executable,
@@ -113,7 +122,7 @@ def test_versions_are_never_overwritten_and_rollback(tiny_run, cache_dir, tmp_pa
             "--out",
             str(tmp_path),
             "--rollback",
-            first["version"],
+            first.version,
         ],
         env=child_env(cache_dir),
         capture_output=True,
@@ -121,7 +130,7 @@ def test_versions_are_never_overwritten_and_rollback(tiny_run, cache_dir, tmp_pa
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    assert Registry(tmp_path).current() == first["version"]
+    assert Registry(tmp_path).current() == first.version
     with pytest.raises(TfclsError, match="no such exported version"):
         Registry(tmp_path).set_current("20990101T000000Z-deadbeef")
 
@@ -131,7 +140,7 @@ def test_a_killed_export_leaves_the_current_bundle_intact(
 ):
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     first = export_mod.export(tiny_run, tmp_path, "none")
-    before = {p: p.read_bytes() for p in Path(first["path"]).rglob("*") if p.is_file()}
+    before = {p: p.read_bytes() for p in first.path.rglob("*") if p.is_file()}
     pointer = (tmp_path / "current.json").read_bytes()
     for stage in ("numeric", "tfjs-float16"):  # kill while saving, then while converting
         proc = subprocess.Popen(
@@ -147,9 +156,9 @@ def test_a_killed_export_leaves_the_current_bundle_intact(
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         assert (tmp_path / "current.json").read_bytes() == pointer
-        assert {p: p.read_bytes() for p in Path(first["path"]).rglob("*") if p.is_file()} == before
+        assert {p: p.read_bytes() for p in first.path.rglob("*") if p.is_file()} == before
         assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == sorted(
-            [first["version"], "current.json"]
+            [first.version, "current.json"]
         )
     # the next export removes the dead builds' folders and publishes normally
     export_mod.export(tiny_run, tmp_path, "float16")
@@ -207,7 +216,7 @@ def test_minilm_float32_bundle_in_node_matches_keras(trained, cache_dir, tmp_pat
     )
     texts += ["", "ÀÉÎ õü — naïve café", "日本語のテキスト", "emoji 🎉🎉 party", "x" * 300]
     ref_proba, ref_sim = export_mod.Source(run_dir).keras_outputs(texts)
-    proba, _ = fidelity_mod.node_predict(Path(meta["path"]), texts)
+    proba, _ = fidelity_mod.node_predict(meta.path, texts)
     assert len(texts) >= 200
     assert np.abs(proba - ref_proba).max() < 1e-4
     assert ref_sim is None  # the run scores unknown texts by max_softmax (nearest: tiny_run)
@@ -221,16 +230,16 @@ def test_minilm_default_bundle_meets_its_recorded_fidelity(
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     run_dir, _ = trained
     meta = export_mod.export(run_dir, tmp_path)  # --quantize auto
-    recorded = meta["fidelity"]["node_tfjs"]
+    recorded = meta.fidelity["node_tfjs"]
     assert fidelity_mod.acceptable(recorded)
-    tried = meta["fidelity"]["quantizations_tried"]
-    assert meta["quantization"] in tried and tried[meta["quantization"]]["acceptable"]
+    tried = meta.fidelity["quantizations_tried"]
+    assert meta.quantization in tried and tried[meta.quantization]["acceptable"]
     # auto stops at the first (smallest) acceptable setting
     order = list(export_mod.QUANTIZATIONS)
-    assert list(tried) == order[: order.index(meta["quantization"]) + 1]
+    assert list(tried) == order[: order.index(meta.quantization) + 1]
     run = export_mod.Source(run_dir)
     texts, y = run.validation_texts()
     ref_proba, ref_sim = run.keras_outputs(texts)
-    proba, sim = fidelity_mod.node_predict(Path(meta["path"]), texts)
+    proba, sim = fidelity_mod.node_predict(meta.path, texts)
     again = fidelity_mod.fidelity(proba, sim, ref_proba, ref_sim, y)
     assert again == pytest.approx(recorded)

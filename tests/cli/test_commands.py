@@ -60,3 +60,14 @@ def test_importing_the_library_loads_no_tensorflow_and_sets_no_logging():
     env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_library_exports_its_typed_results():
+    import dataclasses
+
+    import tfcls
+
+    for name in ("TrainResult", "EvaluationResult", "ExportResult", "RetrainResult"):
+        assert name in tfcls.__all__, name
+    for cls in (tfcls.BundleMetadata, tfcls.RetrainResult):
+        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, cls

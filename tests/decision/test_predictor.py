@@ -27,6 +27,13 @@ def test_predictor_top_k_sorted_and_summing_to_one(trained, cache_dir, monkeypat
     np.testing.assert_allclose(
         with_desc, predictor.predict_proba(["alarm. wake me at 7"]), atol=1e-6
     )
+    # model texts as they are give the same scores as the joined title and description
+    given, _ = predictor.text_scores(["alarm. wake me at 7"])
+    np.testing.assert_allclose(given, with_desc, atol=1e-6)
+    # the run's state is its calibration; no alias attributes beside it
+    assert predictor.run.dir == run_dir and predictor.calibration.temperature > 0
+    for alias in ("run_dir", "temperature", "threshold", "unknown", "batch_size"):
+        assert not hasattr(predictor, alias), alias
 
 
 def test_cli_reads_stdin_and_defaults_to_the_latest_run(trained, cache_dir):
@@ -56,5 +63,7 @@ def test_cli_reads_stdin_and_defaults_to_the_latest_run(trained, cache_dir):
 
 
 def test_not_a_run_directory(tmp_path):
-    with pytest.raises(TfclsError, match=r"no head\.keras"):
+    with pytest.raises(TfclsError, match=r"no head\.keras; prediction needs a finished run"):
         Predictor(tmp_path)
+    with pytest.raises(TfclsError, match=r"no head\.keras; export needs a finished run"):
+        Predictor(tmp_path, purpose="export")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 from conftest import INTENTS, child_env
 
 from tfcls.errors import TfclsError
-from tfcls.evaluation.evaluate import evaluate_run
+from tfcls.evaluation.evaluate import EvaluationResult, evaluate_run
 
 
 class _Images(HTMLParser):
@@ -39,12 +40,23 @@ def test_evaluating_the_test_split_matches_training_metrics(trained, cache_dir, 
     run_dir, _ = trained
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     result = evaluate_run(run_dir)
+    assert isinstance(result, EvaluationResult) and result.name == "test"
     train_metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert result["metrics"]["accuracy"] == pytest.approx(train_metrics["test"]["accuracy"])
-    assert result["metrics"]["macro_f1"] == pytest.approx(train_metrics["test"]["macro_f1"])
+    assert result.accuracy == pytest.approx(train_metrics["test"]["accuracy"])
+    assert result.metrics["macro_f1"] == result.macro_f1
+    assert result.macro_f1 == pytest.approx(train_metrics["test"]["macro_f1"])
     calib = json.loads((run_dir / "calibration.json").read_text())
-    assert result["ece"] == pytest.approx(calib["test"]["ece_after"], abs=1e-6)
+    assert result.ece == pytest.approx(calib["test"]["ece_after"], abs=1e-6)
     out = run_dir / "evaluation" / "test"
+    assert result.report == out / "report.html" and result.run_dir == run_dir
+    # evaluation.json is the record; to_dict() adds the report (what --json writes)
+    assert json.loads((out / "evaluation.json").read_text()) == json.loads(
+        json.dumps(result.record)
+    )
+    assert result.to_dict() == {**result.record, "report": str(result.report)}
+    assert result.at_threshold == result.record.get("at_threshold")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.ece = 0.0
     for name in ("evaluation.json", "confusion_matrix.png", "reliability.png", "report.html"):
         assert (out / name).is_file(), name
     assert (out / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -53,7 +65,7 @@ def test_evaluating_the_test_split_matches_training_metrics(trained, cache_dir, 
     assert len(parser.srcs) == 2 and all(
         s.startswith("data:image/png;base64,") for s in parser.srcs
     )  # opens from disk
-    errors = result["errors"]
+    errors = result.record["errors"]
     wrong = errors["misclassified"]
     assert all(e["true"] != e["predicted"] for e in wrong)
     assert [e["probability"] for e in wrong] == sorted(
@@ -87,9 +99,10 @@ def test_other_data_and_escaping_and_unknown_labels(trained, cache_dir, tmp_path
     )
     # a label the run does not know is scored by the unknown detection
     result = evaluate_run(run_dir, str(bad))
-    unk = result["unknown"]
+    unk = result.unknown
+    assert unk is not None and unk == result.record["unknown"]
     assert unk["unknown_labels"] == ["bank_transfer"] and unk["n_unknown"] == 1
-    assert unk["n_known"] == 1 and result["metrics"]["n"] == 1
+    assert unk["n_known"] == 1 and result.metrics["n"] == 1
     assert unk["unknown_recall"] in (0.0, 1.0) and unk["auroc"] in (0.0, 1.0)
     only_unknown = tmp_path / "only_unknown.jsonl"
     only_unknown.write_text(json.dumps({"text": "transfer money", "label": "bank_transfer"}))

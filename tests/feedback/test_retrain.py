@@ -19,7 +19,9 @@ from conftest import child_env
 from tfcls.config import RetrainConfig, load_config
 from tfcls.data.dataset import load_dataset
 from tfcls.feedback import retrain as retrain_mod
-from tfcls.feedback.retrain import example_weights, feedback_examples, gate, plan, split_recent
+from tfcls.feedback.examples import example_weights, feedback_examples, plan, split_recent
+from tfcls.feedback.gate import gate
+from tfcls.feedback.retrain import RetrainResult
 
 
 def fb(i, title, action, predicted=None, chosen=None, client="c1", description=""):
@@ -70,6 +72,31 @@ def test_conflicts_between_clients_are_reported_majority_wins():
     labels = {e["text"]: e["label"] for e in examples}
     assert labels == {"Retro notes": "Meeting", "Sketch": "Research"}
     assert {c["text"] for c in report["conflicts"]} == {"Retro notes", "Sketch"}
+
+
+def test_retrain_result_types_the_decision_record():
+    planned = {"current_version": "v1", "current_run": "runs/a", "new_labels": []}
+    dry = RetrainResult.from_record({**planned, "verdict": "dry run: nothing trained"})
+    assert (dry.promoted, dry.candidate_run, dry.promoted_version, dry.reasons) == (
+        False,
+        None,
+        None,
+        (),
+    )
+    assert dry.current_run == Path("runs/a") and dry.to_dict() is dry.record
+    done = {
+        **planned,
+        "candidate_run": "runs/b",
+        "promoted": True,
+        "reasons": ["fixed (n=3): accuracy 1.0000 → 1.0000 (+0.0000, within tolerance 0.02)"],
+        "promoted_version": "v2",
+        "verdict": "promoted: v2 replaces v1",
+    }
+    result = RetrainResult.from_record(done)
+    assert result.promoted and result.candidate_run == Path("runs/b")
+    assert result.promoted_version == "v2" and result.reasons == tuple(done["reasons"])
+    with pytest.raises(AttributeError):
+        result.verdict = "changed"  # frozen
 
 
 def test_split_recent_holds_out_the_newest():
@@ -283,7 +310,7 @@ def base_bundle(trained, cache_dir, tmp_path_factory):
     exported = tmp_path_factory.mktemp("base-exported")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TFCLS_CACHE", str(cache_dir))
-        version = export(trained[0], exported, "float16")["version"]
+        version = export(trained[0], exported, "float16").version
     return exported, version
 
 
@@ -340,14 +367,19 @@ def test_feedback_retrains_promotes_and_the_server_switches(loop, cache_dir):
     assert before["results"][0]["predictions"][0]["label"] != "errands"  # it cannot know it
     post_errands(client, base)
     dry = retrain_mod.retrain(config, dry_run=True)
-    assert dry["new_labels"] == ["errands"] and dry["holdouts"]["recent_feedback"] == 2
-    record = retrain_mod.retrain(config)
-    assert record["promoted"], record
+    assert dry.verdict == "dry run: nothing trained" and not dry.promoted
+    assert dry.candidate_run is None and dry.current_version == base
+    assert dry.record["new_labels"] == ["errands"]
+    assert dry.record["holdouts"]["recent_feedback"] == 2
+    result = retrain_mod.retrain(config)
+    assert isinstance(result, RetrainResult) and result.promoted, result
+    record = result.record
     assert record["candidate"]["fixed"]["accuracy"] >= record["current"]["fixed"]["accuracy"] - 0.1
     # the newest errands texts were held out: the old model cannot know the label
     assert record["current"]["recent_feedback"]["accuracy"] == 0.0
     assert record["candidate"]["recent_feedback"]["accuracy"] >= 0.5
-    decision = json.loads((Path(record["candidate_run"]) / "decision.json").read_text())
+    decision = json.loads((result.candidate_run / "decision.json").read_text())
+    assert decision == json.loads(json.dumps(result.to_dict()))  # the record is decision.json
     assert decision["verdict"].startswith("promoted") and decision["reasons"]
     # the decision records the weights; the candidate's data carries them, row by row
     weights = decision["weights"]["labels"]
@@ -355,11 +387,12 @@ def test_feedback_retrains_promotes_and_the_server_switches(loop, cache_dir):
     assert weights["errands"]["weight_each"]["feedback"] > config.retrain.feedback_weight
     assert weights["errands"]["total"] == pytest.approx(decision["weights"]["floor"], rel=1e-3)
     assert decision["candidate"]["recent_feedback"]["by_label"]["errands"]["n"] == 2
-    run_json = json.loads((Path(record["candidate_run"]) / "run.json").read_text())
+    run_json = json.loads((result.candidate_run / "run.json").read_text())
     data = load_dataset(run_json["data_path"])
     by_label = {e.label: e.weight for e in data.examples}
     assert by_label["errands"] == pytest.approx(weights["errands"]["weight_each"]["feedback"])
-    new = record["promoted_version"]
+    new = result.promoted_version
+    assert result.verdict == f"promoted: {new} replaces {base}"
     # the running app serves the new version without a restart, and predicts the phrasing
     after = client.post("/api/predict", json={"texts": [probe]}).json
     assert after["version"] == new != base
@@ -391,11 +424,12 @@ def test_a_worse_candidate_is_refused_with_a_decision_record(loop, monkeypatch):
         )
 
     monkeypatch.setattr(retrain_mod, "_train_candidate", shuffled)
-    record = retrain_mod.retrain(config)
-    assert not record["promoted"] and record["verdict"] == f"refused: {base} stays current"
-    assert any("worse beyond tolerance" in r for r in record["reasons"])
+    result = retrain_mod.retrain(config)
+    assert not result.promoted and result.verdict == f"refused: {base} stays current"
+    assert any("worse beyond tolerance" in r for r in result.reasons)
+    assert result.promoted_version is None and result.reasons == tuple(result.record["reasons"])
     assert json.loads((exported / "current.json").read_text())["version"] == base
-    decision = json.loads((Path(record["candidate_run"]) / "decision.json").read_text())
+    decision = json.loads((result.candidate_run / "decision.json").read_text())
     assert decision["promoted"] is False
     # the refused candidate is not what `tfcls.predict` picks up by default (this output
     # folder had no finished run before, so it has none now)

@@ -222,8 +222,8 @@ def test_healthz_and_a_new_current_version_without_restart(served, tiny_run, cac
     _, client, version, exported = served
     assert client.get("/healthz").json == {"status": "ok", "version": version, "feedback_rows": 0}
     newer = export(tiny_run, exported, "none")
-    assert client.get("/api/model").json["version"] == newer["version"] != version
-    assert client.get("/healthz").json["version"] == newer["version"]
+    assert client.get("/api/model").json["version"] == newer.version != version
+    assert client.get("/healthz").json["version"] == newer.version
 
 
 def test_no_model_yet_is_503(tmp_path):
@@ -236,6 +236,22 @@ def test_no_model_yet_is_503(tmp_path):
     client = create_app(config).test_client()
     resp = client.get("/api/model")
     assert resp.status_code == 503 and "python -m tfcls.export" in resp.json["detail"]
+
+
+def test_a_broken_metadata_file_is_503_not_500(tmp_path, tiny_bundle):
+    exported = tmp_path / "exported"
+    shutil.copytree(tiny_bundle, exported)
+    version = json.loads((exported / "current.json").read_text())["version"]
+    meta = json.loads((exported / version / "metadata.json").read_text())
+    del meta["labels"]
+    (exported / version / "metadata.json").write_text(json.dumps(meta))
+    config = load_config(
+        overrides=[f"serving.exported={exported}", f"storage.path={tmp_path / 'fb.sqlite3'}"]
+    )
+    app = create_app(config)
+    resp = app.test_client().get("/api/model")
+    assert resp.status_code == 503 and resp.json["detail"] == "the model registry is unreadable"
+    app.extensions["tfcls"].store.close()
 
 
 def test_store_can_be_injected(tmp_path, tiny_bundle):

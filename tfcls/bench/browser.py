@@ -84,57 +84,73 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def bench_browser(exported: Path, version: str | None, n: int) -> dict[str, Any]:
-    """Cold/warm load and per-prediction latency of a bundle in headless Chromium."""
+def _visit(ctx: Any, page_url: str, bundle_url: str, errors: list[str]) -> tuple[Any, Any, float]:
+    """Open the benchmark page in a new tab and load the bundle there:
+    (page, what the page reports of the load, seconds from navigation to loaded)."""
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    start = time.perf_counter()
+    page.goto(page_url)
+    page.wait_for_selector("body[data-ready]")  # no eval: the CSP forbids it
+    loaded = page.evaluate("url => window.tfclsBench.load(url)", bundle_url)
+    return page, loaded, time.perf_counter() - start
+
+
+def _measure(base: str, version: str, texts: list[str], profile: Path) -> dict[str, Any]:
+    """Cold visit, warm visit (same profile), then per-text prediction times, in Chromium
+    against the app at ``base``; an error in the page fails the benchmark."""
     from playwright.sync_api import sync_playwright
 
+    errors: list[str] = []
+    page_url, bundle_url = f"{base}/web/bench/index.html", f"{base}/models/{version}/"
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        cold_page, cold, cold_s = _visit(ctx, page_url, bundle_url, errors)
+        cold_page.close()
+        page, warm, warm_s = _visit(ctx, page_url, bundle_url, errors)
+        out = {
+            "cold": cold,
+            "cold_s": cold_s,
+            "warm": warm,
+            "warm_s": warm_s,
+            "times": page.evaluate("t => window.tfclsBench.predict(t)", texts),
+            "agent": page.evaluate("navigator.userAgent"),
+            "isolated": page.evaluate("self.crossOriginIsolated"),
+        }
+        ctx.close()
+    if errors:
+        raise TfclsError("errors in the page: " + "; ".join(errors))
+    return out
+
+
+def bench_browser(exported: Path, version: str | None, n: int) -> dict[str, Any]:
+    """Cold/warm load and per-prediction latency of a bundle in headless Chromium."""
     if not Path(CHROMIUM).is_file():
         raise TfclsError(f"{CHROMIUM} not found: apt-get install chromium (make test does)")
     version, meta = Registry(exported).require_metadata(version)
+    size = meta.require_size()
     texts = typed_inputs(n)
     profile = Path(tempfile.mkdtemp(prefix="tfcls-chromium-"))
     try:
-        with app_server(exported) as base, sync_playwright() as pw:
-            ctx = pw.chromium.launch_persistent_context(
-                str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-            errors: list[str] = []
-            page_url = f"{base}/web/bench/index.html"
-            bundle_url = f"{base}/models/{version}/"
-
-            def visit() -> tuple[dict[str, Any], float]:
-                page = ctx.new_page()
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                start = time.perf_counter()
-                page.goto(page_url)
-                page.wait_for_selector("body[data-ready]")  # no eval: the CSP forbids it
-                loaded = page.evaluate("url => window.tfclsBench.load(url)", bundle_url)
-                return {**loaded, "page": page}, time.perf_counter() - start
-
-            cold, cold_s = visit()
-            cold["page"].close()
-            warm, warm_s = visit()
-            page = warm.pop("page")
-            times = page.evaluate("t => window.tfclsBench.predict(t)", texts)
-            agent = page.evaluate("navigator.userAgent")
-            isolated = page.evaluate("self.crossOriginIsolated")
-            ctx.close()
-            if errors:
-                raise TfclsError("errors in the page: " + "; ".join(errors))
+        with app_server(exported) as base:
+            m = _measure(base, version, texts, profile)
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+    cold, warm, times = m["cold"], m["warm"], m["times"]
     return {
         "benchmark": "browser",
         "version": version,
-        "quantization": meta["quantization"],
-        "bundle_bytes": meta["size"]["bytes"],
-        "bundle_gzip_bytes": meta["size"]["gzip_bytes"],
+        "quantization": meta.quantization,
+        "bundle_bytes": size.bytes,
+        "bundle_gzip_bytes": size.gzip_bytes,
         "backend": warm["backend"],
-        "cross_origin_isolated": isolated,
-        "browser": agent,
-        "cold_load_s": round(cold_s, 3),
+        "cross_origin_isolated": m["isolated"],
+        "browser": m["agent"],
+        "cold_load_s": round(m["cold_s"], 3),
         "cold_load_in_page_ms": round(cold["ms"], 1),
-        "warm_load_s": round(warm_s, 3),
+        "warm_load_s": round(m["warm_s"], 3),
         "warm_load_in_page_ms": round(warm["ms"], 1),
         "warm_load_phases_ms": {k: round(v, 1) for k, v in warm["phases"].items()},
         "cold_load_phases_ms": {k: round(v, 1) for k, v in cold["phases"].items()},

@@ -19,10 +19,13 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfcls.bench.browser import percentile
 from tfcls.errors import TfclsError
+
+if TYPE_CHECKING:
+    from tfcls.feedback.retrain import RetrainResult
 
 
 def _free_port() -> int:
@@ -48,6 +51,63 @@ def _wait(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
     raise TfclsError("gunicorn did not become healthy")
 
 
+def _feedback_body(i: int, clients: int, version: str) -> str:
+    """The ``i``-th benchmark verdict (a correction), from client ``i % clients``."""
+    return json.dumps(
+        {
+            "title": f"benchmark task {i}",
+            "description": "",
+            "predicted_label": None,
+            "confidence": None,
+            "chosen_label": "Development",
+            "action": "corrected",
+            "model_version": version,
+            "client_id": f"bench-{i % clients}",
+        }
+    )
+
+
+def _post(port: int, body: str) -> tuple[int, float]:
+    """One POST /api/feedback on a fresh connection: (status, seconds)."""
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("POST", "/api/feedback", body, {"Content-Type": "application/json"})
+    status = conn.getresponse().status
+    conn.close()
+    return status, time.perf_counter() - start
+
+
+def _start_gunicorn(config: Path, port: int, workers: int) -> subprocess.Popen:
+    """The production server on 127.0.0.1:``port`` with ``$TFCLS_CONFIG`` = ``config``."""
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    return subprocess.Popen(
+        [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{port}", "tfcls.serving.app:create_app()"],
+        env={**os.environ, "TFCLS_CONFIG": str(config)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _fire(
+    config: Path, workers: int, clients: int, requests: int, version: str
+) -> tuple[list[tuple[int, float]], float]:
+    """Start gunicorn, POST ``requests`` verdicts from ``clients`` threads, stop it:
+    (status and seconds per request, wall seconds)."""
+    port = _free_port()
+    proc = _start_gunicorn(config, port, workers)
+    try:
+        _wait(port, proc)
+        bodies = [_feedback_body(i, clients, version) for i in range(requests)]
+        start = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            results = list(pool.map(lambda body: _post(port, body), bodies))
+        return results, time.perf_counter() - start
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def bench_feedback(exported: Path, clients: int, requests: int, workers: int) -> dict[str, Any]:
     """Throughput and p50/p99 latency of POST /api/feedback; rows lost (must be 0)."""
     from tfcls.bundle.registry import Registry
@@ -58,52 +118,7 @@ def bench_feedback(exported: Path, clients: int, requests: int, workers: int) ->
         db = Path(tmp) / "feedback.sqlite3"
         config = Path(tmp) / "config.yaml"
         config.write_text(f"serving:\n  exported: {exported.resolve()}\nstorage:\n  path: {db}\n")
-        port = _free_port()
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        proc = subprocess.Popen(
-            [
-                gunicorn,
-                "-w",
-                str(workers),
-                "-b",
-                f"127.0.0.1:{port}",
-                "tfcls.serving.app:create_app()",
-            ],
-            env={**os.environ, "TFCLS_CONFIG": str(config)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            _wait(port, proc)
-
-            def post(i: int) -> tuple[int, float]:
-                body = json.dumps(
-                    {
-                        "title": f"benchmark task {i}",
-                        "description": "",
-                        "predicted_label": None,
-                        "confidence": None,
-                        "chosen_label": "Development",
-                        "action": "corrected",
-                        "model_version": version,
-                        "client_id": f"bench-{i % clients}",
-                    }
-                )
-                start = time.perf_counter()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                conn.request("POST", "/api/feedback", body, {"Content-Type": "application/json"})
-                status = conn.getresponse().status
-                conn.close()
-                return status, time.perf_counter() - start
-
-            start = time.perf_counter()
-            with ThreadPoolExecutor(clients) as pool:
-                results = list(pool.map(post, range(requests)))
-            wall = time.perf_counter() - start
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        results, wall = _fire(config, workers, clients, requests, version)
         store = FeedbackStore.from_url(f"sqlite:///{db}")
         stored = store.count()
         store.close()
@@ -199,8 +214,8 @@ def bench_retrain(
             ],
         )
         if scenario == "new_category":
-            return _retrain_new_category(config, version, Path(meta["run"]))
-        return _retrain_rows(config, version, Path(meta["run"]), rows)
+            return _retrain_new_category(config, version, meta.require_run())
+        return _retrain_rows(config, version, meta.require_run(), rows)
 
 
 def _retrain_rows(config: Any, version: str, current_run: Path, rows: int) -> dict[str, Any]:
@@ -227,14 +242,15 @@ def _retrain_rows(config: Any, version: str, current_run: Path, rows: int) -> di
         ]
     )
     store.close()
-    record = retrain(config)
+    result = retrain(config)
+    record = result.record
     return {
         "benchmark": "retrain",
         "scenario": "rows",
         "feedback_rows": rows,
         "retrain_seconds": record.get("retrain_seconds"),
         "total_seconds_with_export": record.get("total_seconds"),
-        "verdict": record["verdict"],
+        "verdict": result.verdict,
         "training_examples": record["training_examples"],
         "holdouts": record["holdouts"],
         "current": record.get("current"),
@@ -277,18 +293,19 @@ def _retrain_new_category(config: Any, version: str, current_run: Path) -> dict[
         ]
     )
     store.close()
-    record = retrain(config)
+    result = retrain(config)
     tops = {"current": shown[len(ADMIN_POSTED) :]}
-    if "candidate_run" in record:
-        tops["candidate"] = _top(Path(record["candidate_run"]), ADMIN_HELD_OUT)
-    return _new_category_result(record, tops)
+    if result.candidate_run is not None:
+        tops["candidate"] = _top(result.candidate_run, ADMIN_HELD_OUT)
+    return _new_category_result(result, tops)
 
 
 def _new_category_result(
-    record: dict[str, Any], tops: dict[str, list[tuple[str, float]]]
+    result: RetrainResult, tops: dict[str, list[tuple[str, float]]]
 ) -> dict[str, Any]:
     """The benchmark's result: held-out paraphrases predicted ``Admin`` (current →
     candidate), the gate's view (feedback holdout, fixed holdout), weights and times."""
+    record = result.record
     share = {
         name: round(sum(label == NEW_LABEL for label, _ in top) / len(top), 4)
         for name, top in tops.items()
@@ -306,8 +323,8 @@ def _new_category_result(
         "meets_target": share.get("candidate", 0.0) >= NEW_CATEGORY_TARGET,
         "retrain_seconds": record.get("retrain_seconds"),
         "total_seconds_with_export": record.get("total_seconds"),
-        "verdict": record["verdict"],
-        "reasons": record.get("reasons", []),
+        "verdict": result.verdict,
+        "reasons": list(result.reasons),
         "weights": record["weights"]["labels"].get(NEW_LABEL),
         "floor": record["weights"]["floor"],
         "holdouts": record["holdouts"],

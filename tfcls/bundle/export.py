@@ -31,6 +31,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,8 @@ import tensorflow as tf
 
 from tfcls import console
 from tfcls.bundle.fidelity import acceptable, fidelity, node_predict
+from tfcls.bundle.graph import NumericModel, StringModel
+from tfcls.bundle.metadata import BundleMetadata, BundleSize
 from tfcls.bundle.registry import METADATA, Registry
 from tfcls.config import QUANTIZATIONS
 from tfcls.errors import TfclsError
@@ -53,101 +57,36 @@ CONVERTER_FLAGS: dict[str, list[str]] = {
 }
 
 
-class NumericModel(tf.Module):
-    """Token ids → calibrated probabilities and nearest-training-text similarity.
-
-    The encoder is the run's TF Hub module; the head's two Dense layers, the temperature
-    and the reference embeddings are constants of this module, so the graph is what
-    ``model.keras`` computes minus the string tokenizer.
-    """
-
-    def __init__(
-        self,
-        encoder: Any,
-        head_weights: list[np.ndarray],
-        temperature: float,
-        references: np.ndarray | None,
-    ) -> None:
-        super().__init__(name="tfcls_numeric")
-        self.encoder = encoder
-        w1, b1, w2, b2 = (np.asarray(w, np.float32) for w in head_weights)
-        self.hidden_kernel = tf.Variable(w1, trainable=False, name="hidden_kernel")
-        self.hidden_bias = tf.Variable(b1, trainable=False, name="hidden_bias")
-        self.output_kernel = tf.Variable(w2, trainable=False, name="output_kernel")
-        self.output_bias = tf.Variable(b2, trainable=False, name="output_bias")
-        self.temperature = tf.Variable(float(temperature), trainable=False, name="temperature")
-        refs = np.zeros((1, w1.shape[0]), np.float32) if references is None else references
-        self.references = tf.Variable(refs.astype(np.float32), trainable=False, name="references")
-
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec([None, None], tf.int32, name="input_word_ids"),
-            tf.TensorSpec([None, None], tf.int32, name="input_mask"),
-        ]
-    )
-    def __call__(self, input_word_ids: tf.Tensor, input_mask: tf.Tensor) -> dict[str, tf.Tensor]:
-        out = self.encoder(
-            {
-                "input_word_ids": input_word_ids,
-                "input_mask": input_mask,
-                "input_type_ids": tf.zeros_like(input_word_ids),
-            }
-        )
-        vectors = tf.math.l2_normalize(out["default"], axis=-1)
-        hidden = tf.nn.relu(tf.matmul(vectors, self.hidden_kernel) + self.hidden_bias)
-        logits = tf.matmul(hidden, self.output_kernel) + self.output_bias
-        # Temperature(softmax(z)) = softmax(log softmax(z) / T) = softmax(z / T)
-        proba = tf.nn.softmax(logits / self.temperature, axis=-1)
-        similarity = tf.reduce_max(tf.matmul(vectors, self.references, transpose_b=True), axis=-1)
-        return {"probabilities": proba, "similarity": similarity}
-
-
-class StringModel(tf.Module):
-    """The Python bundle: cleaned strings → the numeric model's outputs."""
-
-    def __init__(self, preprocessor: Any, numeric: NumericModel) -> None:
-        super().__init__(name="tfcls_strings")
-        self.preprocessor = preprocessor
-        self.numeric = numeric
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
-    def __call__(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
-        inputs = self.preprocessor(texts)
-        return self.numeric(inputs["input_word_ids"], inputs["input_mask"])
-
-
 class Source:
-    """What the export needs from a finished run, read through :class:`runs.Run` (as the
-    predictor reads it): config, labels, head, encoder, calibration, references."""
+    """What the export needs from a finished run: its :class:`Predictor` (config, labels,
+    head, encoder, calibration, references, loaded the one way the run is loaded for
+    inference), its metrics and the tokenizer the browser mirrors."""
 
     def __init__(self, run_dir: Path) -> None:
-        from tfcls.encoders import load_encoder_from
+        from tfcls.decision.predictor import Predictor
         from tfcls.encoders.hub import BERT
 
-        self.run = runs.Run(run_dir).finished("export")
+        self.predictor = Predictor(run_dir, purpose="export")
+        self.run = self.predictor.run
         self.dir = self.run.dir
-        self.config = self.run.config()
-        self.labels = self.run.labels()
-        self.calibration = self.run.calibration()
         self.metrics = self.run.metrics()
-        self.head = self.run.head()
-        self.encoder = load_encoder_from(self.config.encoder)
-        if self.encoder.modules.kind != BERT:
+        handle = self.predictor.config.encoder.handle
+        if self.predictor.encoder.modules.kind != BERT:
             raise TfclsError(
-                f"{self.config.encoder.handle}: a string-input encoder cannot run in TF.js "
+                f"{handle}: a string-input encoder cannot run in TF.js "
                 "(its tokenizer ops are TensorFlow-only); export needs a BERT-style encoder"
             )
-        self.references = self.run.references(self.calibration)
-        self.spec = self.encoder.modules.tokenizer_spec()
+        self.spec = self.predictor.encoder.modules.tokenizer_spec()
         if self.spec is None or self.spec.vocab_path is None:
-            raise TfclsError(f"{self.config.encoder.handle}: its preprocessor has no vocab.txt")
+            raise TfclsError(f"{handle}: its preprocessor has no vocab.txt")
 
     def head_weights(self) -> list[np.ndarray]:
         """[hidden kernel, hidden bias, output kernel, output bias] of the Dense-Dropout-Dense
         head."""
-        weights = self.head.get_weights()
+        weights = self.predictor.head.get_weights()
         if len(weights) != 4:
-            raise TfclsError(f"{self.dir}/head.keras: expected Dense-Dropout-Dense weights")
+            head = self.run.path(self.run.HEAD)
+            raise TfclsError(f"{head}: expected Dense-Dropout-Dense weights")
         return weights
 
     def held_out_split(self) -> str:
@@ -163,16 +102,40 @@ class Source:
 
     def keras_outputs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         """Reference probabilities and similarity computed the training way (Keras head)."""
-        from tfcls.decision.calibration import apply_temperature
-        from tfcls.decision.unknown import nearest_similarity
+        return self.predictor.text_scores(texts)
 
-        vectors = self.encoder.embed(texts, batch_size=self.config.encoder.batch_size)
-        proba = apply_temperature(
-            self.head.predict(vectors, verbose=0, batch_size=256),
-            self.calibration.temperature,
-        )
-        sim = None if self.references is None else nearest_similarity(vectors, self.references)
-        return proba, sim
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What :func:`export` returns: where the new bundle is and its metadata.
+
+    ``to_dict()`` is metadata.json's content plus ``path`` (what ``export`` returned
+    before it was typed)."""
+
+    path: Path
+    metadata: BundleMetadata
+    published: bool
+
+    @property
+    def version(self) -> str:
+        return self.metadata.version
+
+    @property
+    def quantization(self) -> str | None:
+        return self.metadata.quantization
+
+    @property
+    def size(self) -> BundleSize:
+        """Bytes of what a browser downloads (every export records them)."""
+        return self.metadata.require_size()
+
+    @property
+    def fidelity(self) -> Mapping[str, Any]:
+        """``python_saved_model``, ``node_tfjs``, ``quantizations_tried`` and ``texts``."""
+        return self.metadata.fidelity
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.metadata.record, "path": str(self.path)}
 
 
 def _convert(numeric_dir: Path, target: Path, quantization: str) -> None:
@@ -240,8 +203,8 @@ def export(
     texts: list[str] | None = None,
     labels_y: np.ndarray | None = None,
     publish: bool = True,
-) -> dict[str, Any]:
-    """Export a run; return metadata.json's content (with ``path`` of the new bundle).
+) -> ExportResult:
+    """Export a run; return the new bundle's path and metadata.
 
     Fidelity is measured on ``texts`` (default: the run's held-out split); ``quantize``
     ``auto`` keeps the smallest quantization that meets the bar; ``publish`` makes the
@@ -261,10 +224,7 @@ def export(
     try:
         numeric_dir, bundle = _saved_models(run, build)
         reference = run.keras_outputs(texts)
-        reloaded = tf.saved_model.load(str(bundle / "saved_model"))
-        py = reloaded.signatures["serving_default"](texts=tf.constant(texts))
-        similarity = py["similarity"].numpy() if run.references is not None else None
-        python_fidelity = fidelity(py["probabilities"].numpy(), similarity, *reference, y)
+        python_fidelity = _python_fidelity(run, bundle, texts, reference, y)
         shutil.copy(run.spec.vocab_path, bundle / "vocab.txt")
         candidates = list(QUANTIZATIONS) if quantize == "auto" else [quantize]
         chosen, tried = _convert_and_measure(
@@ -287,21 +247,37 @@ def export(
         os.rename(bundle, final)
         if publish:
             Registry(out).set_current(version)
-        meta["path"] = str(final)
-        return meta
+        return ExportResult(
+            final, BundleMetadata.from_record(meta, final / METADATA), published=publish
+        )
     finally:
         shutil.rmtree(build, ignore_errors=True)
+
+
+def _python_fidelity(
+    run: Source,
+    bundle: Path,
+    texts: list[str],
+    reference: tuple[np.ndarray, np.ndarray | None],
+    y: np.ndarray,
+) -> dict[str, Any]:
+    """The bundle's string-input SavedModel, reloaded, against the Keras reference."""
+    reloaded = tf.saved_model.load(str(bundle / "saved_model"))
+    py = reloaded.signatures["serving_default"](texts=tf.constant(texts))
+    similarity = py["similarity"].numpy() if run.predictor.references is not None else None
+    return fidelity(py["probabilities"].numpy(), similarity, *reference, y)
 
 
 def _saved_models(run: Source, build: Path) -> tuple[Path, Path]:
     """The numeric SavedModel (what TF.js converts) and the bundle folder holding the
     string-input SavedModel for Python."""
+    p = run.predictor
     numeric = NumericModel(
-        run.encoder.modules.encoder, run.head_weights(), run.calibration.temperature, run.references
+        p.encoder.modules.encoder, run.head_weights(), p.calibration.temperature, p.references
     )
     numeric_dir = build / "numeric"
     tf.saved_model.save(numeric, str(numeric_dir), signatures={"serving_default": numeric.__call__})
-    strings = StringModel(run.encoder.modules.preprocessor, numeric)
+    strings = StringModel(p.encoder.modules.preprocessor, numeric)
     bundle = build / "bundle"
     bundle.mkdir()
     tf.saved_model.save(
@@ -328,7 +304,7 @@ def _convert_and_measure(
         shutil.copy(run.spec.vocab_path, target / "vocab.txt")
         _write_metadata(target, run, q, {}, "pending")  # node_predict reads it
         proba, sim = node_predict(target, texts)
-        f = fidelity(proba, sim if run.references is not None else None, *reference, y)
+        f = fidelity(proba, sim if run.predictor.references is not None else None, *reference, y)
         tried[q] = {**bundle_sizes(target), "fidelity": f, "acceptable": acceptable(f)}
         print(
             f"{q}: {tried[q]['bytes'] / 2**20:.1f} MiB ({tried[q]['gzip_bytes'] / 2**20:.1f} "
@@ -354,13 +330,14 @@ def _write_metadata(
     **extra: Any,
 ) -> dict[str, Any]:
     data = runs.read_json(run.dir / "data.json")
-    unknown = run.calibration.record.get("unknown") or {}
+    p = run.predictor
+    unknown = p.calibration.record.get("unknown") or {}
     meta = {
         "schema_version": SCHEMA_VERSION,
         "version": version,
-        "labels": run.labels,
-        "threshold": run.calibration.threshold,
-        "temperature": run.calibration.temperature,
+        "labels": p.labels,
+        "threshold": p.calibration.threshold,
+        "temperature": p.calibration.temperature,
         "unknown": {
             "score": unknown.get("score"),  # max_softmax (top probability) or nearest
             "threshold": unknown.get("threshold"),
@@ -375,7 +352,7 @@ def _write_metadata(
             "inputs": ["input_word_ids", "input_mask"],
             "outputs": ["probabilities", "similarity"],
         },
-        "encoder": {"handle": run.config.encoder.handle, "fingerprint": run.encoder.fingerprint},
+        "encoder": {"handle": p.config.encoder.handle, "fingerprint": p.encoder.fingerprint},
         "training_data_sha256": data.get("sha256"),
         "run": str(run.dir),
         "metrics": {k: run.metrics.get("test", {}).get(k) for k in ("n", "accuracy", "macro_f1")},

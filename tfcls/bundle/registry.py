@@ -4,6 +4,7 @@
 are never overwritten) and ``exported/current.json`` names the served version. This is
 the one place that reads or writes them: the export publishes, rollback and retraining
 switch ``current.json`` atomically, and the server re-reads it when it changes.
+Metadata comes typed (:class:`tfcls.bundle.metadata.BundleMetadata`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any
 
+from tfcls.bundle.metadata import BundleMetadata, MetadataError
 from tfcls.errors import TfclsError
 
 POINTER = "current.json"
@@ -21,7 +22,8 @@ METADATA = "metadata.json"
 
 
 class RegistryError(TfclsError):
-    """``exported/`` is unreadable (a broken ``current.json``): the server answers 503."""
+    """``exported/`` is unreadable (a broken ``current.json`` or ``metadata.json``): the
+    server answers 503."""
 
 
 def _fsync_write(path: Path, text: str) -> None:
@@ -40,7 +42,7 @@ class Registry:
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._current: str | None = None
-        self._meta: dict[str, dict[str, Any]] = {}
+        self._meta: dict[str, BundleMetadata] = {}
 
     def __repr__(self) -> str:
         return f"Registry({str(self.root)!r})"
@@ -81,18 +83,24 @@ class Registry:
             )
         return version
 
-    def metadata(self, version: str) -> dict[str, Any] | None:
-        """A version's metadata.json (cached: versions never change), None if unknown."""
+    def metadata(self, version: str) -> BundleMetadata | None:
+        """A version's metadata.json, typed (cached: versions never change); None if there
+        is no such version. A broken file is a :class:`RegistryError` naming it."""
         if version in self._meta:
             return self._meta[version]
         path = self.root / version / METADATA
         if "/" in version or version.startswith(".") or not path.is_file():
             return None
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            meta = BundleMetadata.from_record(json.loads(path.read_text(encoding="utf-8")), path)
+        except json.JSONDecodeError as err:
+            raise RegistryError(f"{path}: not valid JSON ({err})") from None
+        except MetadataError as err:
+            raise RegistryError(str(err)) from None
         self._meta[version] = meta
         return meta
 
-    def require_metadata(self, version: str | None = None) -> tuple[str, dict[str, Any]]:
+    def require_metadata(self, version: str | None = None) -> tuple[str, BundleMetadata]:
         """(version, metadata) of ``version`` (default: the current one), or an error."""
         version = version or self.require_current()
         meta = self.metadata(version)

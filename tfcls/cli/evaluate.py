@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tfcls.cli import common as cli
-from tfcls.evaluation.evaluate import cross_validate_run, evaluate_run
+from tfcls.evaluation.evaluate import EvaluationResult, cross_validate_run, evaluate_run
 from tfcls.training import runs
 
 
@@ -77,21 +77,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     result = evaluate_run(run_dir, args.data)
     if args.json:
-        runs.write_json(args.json, result)
-    m = result["metrics"]
+        runs.write_json(args.json, result.to_dict())
+    _print_evaluation(result)
+    return 0
+
+
+def _print_evaluation(result: EvaluationResult) -> None:
+    """The per-class table, calibration, both thresholds; accuracy and macro-F1 last."""
+    m = result.metrics
     for label, row in m["per_class"].items():
         print(
             f"{label:<24} precision {row['precision']:.3f}  recall {row['recall']:.3f}  "
             f"F1 {row['f1']:.3f}  support {row['support']}"
         )
-    print(f"ECE {result['ece']:.4f}, NLL {result['nll']:.4f}; report {result['report']}")
-    if "at_threshold" in result:
-        t = result["at_threshold"]
+    print(f"ECE {result.ece:.4f}, NLL {result.nll:.4f}; report {result.report}")
+    if result.at_threshold is not None:
+        t = result.at_threshold
         print(
             f"auto-select at ≥ {t['threshold']:.3f}: coverage {t['coverage']:.3f}, "
             f"precision {t['precision']:.3f}"
         )
-    unk = result.get("unknown")
+    unk = result.unknown
     if unk:
         line = (
             f"unknown at {unk['score']} < {unk['threshold']:.3f}: known kept "
@@ -104,4 +110,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         print(line)
     print(f"accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f} (n = {m['n']})")
-    return 0

@@ -36,11 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         registry.set_current(args.rollback)
         print(f"current version: {args.rollback} (was {before})")
         return 0
-    meta = export(cli.run_dir_from(args), out, args.quantize)
-    f = meta["fidelity"]["node_tfjs"]
+    result = export(cli.run_dir_from(args), out, args.quantize)
+    f, size = result.fidelity["node_tfjs"], result.size
     print(
-        f"exported {meta['version']} ({meta['quantization']}, {meta['size']['bytes'] / 2**20:.1f} "
-        f"MiB, {meta['size']['gzip_bytes'] / 2**20:.1f} MiB gzip) to {meta['path']}; in Node: "
+        f"exported {result.version} ({result.quantization}, {size.bytes / 2**20:.1f} "
+        f"MiB, {size.gzip_bytes / 2**20:.1f} MiB gzip) to {result.path}; in Node: "
         f"argmax agreement {f['argmax_agreement']:.4f}, max probability diff "
         f"{f['max_probability_diff']:.2e}, accuracy delta {100 * f['accuracy_delta']:+.2f} points"
     )

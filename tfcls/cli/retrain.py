@@ -23,9 +23,9 @@ def _parser():
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    record = retrain(cli.config_from(args), args.dry_run)
-    print(json.dumps(record, indent=2, ensure_ascii=False), file=sys.stderr)
-    for reason in record.get("reasons", []):
+    result = retrain(cli.config_from(args), args.dry_run)
+    print(json.dumps(result.record, indent=2, ensure_ascii=False), file=sys.stderr)
+    for reason in result.reasons:
         print(reason)
-    print(record["verdict"])
+    print(result.verdict)
     return 0

@@ -25,33 +25,43 @@ from tfcls.training.runs import Run
 class Predictor:
     """A trained run's head plus its encoder: texts → calibrated probabilities → decisions.
 
-    The run is read through :class:`tfcls.training.runs.Run`, as the export reads it.
+    This is the one place that loads a finished run for inference (through
+    :class:`tfcls.training.runs.Run`); the export reads the run through a Predictor too.
+    ``calibration`` holds the temperature and both thresholds; ``references`` the
+    training embeddings when unknown detection compares with them (else None).
     """
 
-    def __init__(self, run_dir: str | Path) -> None:
+    def __init__(self, run_dir: str | Path, *, purpose: str = "prediction") -> None:
+        """Load the run at ``run_dir``; ``purpose`` names what needs it in the error for a
+        directory that is not a finished run."""
         from tfcls.encoders import load_encoder_from
 
-        self.run = Run(run_dir).finished("prediction")
-        self.run_dir = self.run.dir
-        config = self.run.config()
+        self.run = Run(run_dir).finished(purpose)
+        self.config = self.run.config()
         self.labels = self.run.labels()
         self.head = self.run.head()
-        self.encoder = load_encoder_from(config.encoder)
-        self.batch_size = config.encoder.batch_size
+        self.encoder = load_encoder_from(self.config.encoder)
         self.calibration = self.run.calibration()
-        self.temperature = self.calibration.temperature
-        self.threshold = self.calibration.threshold
-        self.unknown = self.calibration.unknown
         self.references = self.run.references(self.calibration)
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.embed(list(texts), batch_size=self.config.encoder.batch_size)
 
     def _vectors(self, titles: Sequence[str], descriptions: Sequence[str] | None) -> np.ndarray:
         descriptions = descriptions or [""] * len(titles)
-        texts = [join_title_description(t, d) for t, d in zip(titles, descriptions, strict=True)]
-        return self.encoder.embed(texts, batch_size=self.batch_size)
+        return self._embed(
+            [join_title_description(t, d) for t, d in zip(titles, descriptions, strict=True)]
+        )
 
     def _proba(self, vectors: np.ndarray) -> np.ndarray:
         proba = self.head.predict(vectors, verbose=0, batch_size=256)
-        return apply_temperature(proba, self.temperature)
+        return apply_temperature(proba, self.calibration.temperature)
+
+    def _scores(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        similarity = None
+        if self.references is not None:
+            similarity = ood.nearest_similarity(vectors, self.references)
+        return self._proba(vectors), similarity
 
     def predict_proba(
         self, titles: Sequence[str], descriptions: Sequence[str] | None = None
@@ -64,11 +74,12 @@ class Predictor:
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Calibrated probabilities and, when the run detects unknown texts by the nearest
         training text, each text's similarity to it (else None)."""
-        vectors = self._vectors(titles, descriptions)
-        similarity = None
-        if self.references is not None:
-            similarity = ood.nearest_similarity(vectors, self.references)
-        return self._proba(vectors), similarity
+        return self._scores(self._vectors(titles, descriptions))
+
+    def text_scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`predict_scores` of model texts taken as they are (not cleaned or joined
+        again): the export compares its bundles with this on exactly the texts they get."""
+        return self._scores(self._embed(texts))
 
     def predict(
         self, titles: Sequence[str], descriptions: Sequence[str] | None = None, k: int = 3
@@ -82,9 +93,9 @@ class Predictor:
             decide(
                 proba[i],
                 self.labels,
-                self.threshold,
+                self.calibration.threshold,
                 None if similarity is None else similarity[i],
-                self.unknown,
+                self.calibration.unknown,
                 k,
             )
             for i in range(len(proba))

@@ -14,6 +14,7 @@ reliability.png and a self-contained report.html. Accuracy and macro-F1 are prin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,16 +74,66 @@ def _error_analysis(
     }
 
 
+@dataclass(frozen=True)
+class EvaluationResult:
+    """What :func:`evaluate_run` returns: the figures and where they were written.
+
+    ``metrics`` are the classification metrics of the known labels (accuracy, macro-F1,
+    per-class table, confusion matrix); ``at_threshold`` the auto-select threshold's
+    coverage and precision (None: the run never auto-selects); ``unknown`` the unknown
+    detection's figures (None: the run has none). ``record`` is evaluation.json's content;
+    :meth:`to_dict` adds the report's path (what ``--json`` writes).
+    """
+
+    run_dir: Path
+    name: str
+    data: str
+    report: Path
+    metrics: dict[str, Any]
+    ece: float
+    nll: float
+    at_threshold: dict[str, Any] | None
+    unknown: dict[str, Any] | None
+    record: dict[str, Any]
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], report: Path) -> EvaluationResult:
+        return cls(
+            run_dir=Path(record["run"]),
+            name=record["name"],
+            data=record["data"],
+            report=report,
+            metrics=record["metrics"],
+            ece=record["ece"],
+            nll=record["nll"],
+            at_threshold=record.get("at_threshold"),
+            unknown=record.get("unknown"),
+            record=record,
+        )
+
+    @property
+    def accuracy(self) -> float:
+        return self.metrics["accuracy"]
+
+    @property
+    def macro_f1(self) -> float:
+        return self.metrics["macro_f1"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.record, "report": str(self.report)}
+
+
 def evaluate_run(
     run_dir: str | Path, data_path: str | None = None, max_errors: int = 25
-) -> dict[str, Any]:
+) -> EvaluationResult:
     """Evaluate a run; write evaluation.json, PNGs and report.html; return the results."""
     run_dir = Path(run_dir)
     predictor = Predictor(run_dir)
+    rule = predictor.calibration
     examples, data, sha, name = _examples(run_dir, data_path)
     index = {label: i for i, label in enumerate(predictor.labels)}
     unknown_labels = sorted({e.label for e in examples} - set(index))
-    if unknown_labels and predictor.unknown is None:
+    if unknown_labels and rule.unknown is None:
         raise TfclsError(
             f"{data}: labels the run was not trained on: {', '.join(unknown_labels)}; "
             f"the run knows {', '.join(predictor.labels)} and has no unknown detection "
@@ -101,29 +152,28 @@ def evaluate_run(
         "data_sha256": sha,
         "name": name,
         "labels": predictor.labels,
-        "temperature": predictor.temperature,
+        "temperature": rule.temperature,
         "metrics": classification_metrics(y, proba, predictor.labels),
         "ece": calibration.ece(proba, y),
         "nll": calibration.nll(proba, y),
         "reliability": vars(calibration.reliability(proba, y)),
         "errors": _error_analysis(known, proba, y, predictor.labels, max_errors),
     }
-    if predictor.threshold is not None:
-        result["at_threshold"] = calibration.evaluate_threshold(proba, y, predictor.threshold)
-    if predictor.unknown is not None:
+    if rule.threshold is not None:
+        result["at_threshold"] = calibration.evaluate_threshold(proba, y, rule.threshold)
+    if rule.unknown is not None:
         correct = np.zeros(len(examples), dtype=bool)
         correct[~is_unknown] = proba.argmax(axis=1) == y
-        scores = ood.unknown_scores(predictor.unknown.score, proba_all, similarity)
+        scores = ood.unknown_scores(rule.unknown.score, proba_all, similarity)
         result["unknown"] = {
-            **ood.evaluate_detection(predictor.unknown.threshold, scores, is_unknown, correct),
-            "score": predictor.unknown.score,
+            **ood.evaluate_detection(rule.unknown.threshold, scores, is_unknown, correct),
+            "score": rule.unknown.score,
             "unknown_labels": unknown_labels,
         }
     out_dir = run_dir / "evaluation" / name
     out_dir.mkdir(parents=True, exist_ok=True)
     runs.write_json(out_dir / "evaluation.json", result)
-    result["report"] = str(write_report(out_dir, result))
-    return result
+    return EvaluationResult.from_record(result, write_report(out_dir, result))
 
 
 def cross_validate_run(run_dir: str | Path, folds: int) -> dict[str, Any]:

@@ -38,323 +38,90 @@
    directory (``decision.json``) and printed. Promotion exports the candidate and switches
    ``exported/current.json`` atomically; a running server picks it up without a restart.
    A crash anywhere leaves the served model as it was.
+
+Steps 1–3 are :mod:`tfcls.feedback.examples`, step 5's scores and verdict
+:mod:`tfcls.feedback.gate`; this module runs the loop and returns a :class:`RetrainResult`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from tfcls.config import Config, RetrainConfig, to_dict
-from tfcls.data.text import join_title_description
+from tfcls.config import Config, to_dict
+from tfcls.feedback.examples import plan
+from tfcls.feedback.gate import gate, holdout_scores
 from tfcls.training import runs
 from tfcls.training.runs import Run
 
-MIN_TRAIN_NEW_LABEL = 3  # examples a new label keeps for training (data.min_per_label)
-NEW_LABEL_MIN_HOLDOUT = 3  # held-out texts of a new label before "all missed" refuses
 
+@dataclass(frozen=True)
+class RetrainResult:
+    """What :func:`retrain` returns: the verdict, the runs and versions involved, and the
+    whole decision record (``record``: the candidate's decision.json, printed by
+    ``tfcls retrain``; per-holdout scores, weights, the data's report).
 
-def feedback_examples(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Feedback rows → deduplicated ``{text, label, last_id}`` examples, plus a report
-    (counts per action, ignored rejections, conflicts between clients)."""
-    report: dict[str, Any] = {"rows": len(rows), "by_action": Counter(), "ignored": 0}
-    latest: dict[str, dict[str, tuple[int, str]]] = {}  # text → client → (id, label)
-    for row in sorted(rows, key=lambda r: r["id"]):
-        report["by_action"][row["action"]] += 1
-        if row["action"] == "accepted":
-            label = row.get("chosen_label") or row.get("predicted_label")
-        elif row["action"] in ("corrected", "new_category"):
-            label = row.get("chosen_label")
-        else:  # rejected: a label only if the person chose one
-            label = row.get("chosen_label")
-        text = join_title_description(row["title"], row.get("description") or "")
-        if not label or not label.strip() or not text:
-            report["ignored"] += 1
-            continue
-        latest.setdefault(text, {})[row["client_id"]] = (row["id"], label.strip())
-    examples, conflicts = [], []
-    for text, by_client in latest.items():
-        votes = Counter(label for _, label in by_client.values())
-        last_id, last_label = max(by_client.values())
-        top = max(votes.values())
-        winners = {label for label, n in votes.items() if n == top}
-        label = last_label if last_label in winners else sorted(winners)[0]
-        if len(votes) > 1:
-            conflicts.append({"text": text, "votes": dict(votes), "chosen": label})
-        examples.append({"text": text, "label": label, "last_id": last_id})
-    examples.sort(key=lambda e: e["last_id"])
-    report["by_action"] = dict(report["by_action"])
-    report["examples"] = len(examples)
-    report["conflicts"] = conflicts
-    return examples, report
-
-
-def split_recent(
-    examples: list[dict[str, Any]], share: float, new_labels: Sequence[str] = ()
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(train, holdout) of examples sorted by last verdict, both kept in that order: the
-    newest ``share`` of the examples of known labels, plus of each of ``new_labels`` its
-    newest ``ceil(share · n)`` examples while ``MIN_TRAIN_NEW_LABEL`` stay for training."""
-    groups: dict[str | None, list[int]] = defaultdict(list)
-    for i, e in enumerate(examples):
-        groups[e["label"] if e["label"] in new_labels else None].append(i)
-    held: set[int] = set()
-    for label, index in groups.items():
-        if label is None:
-            n_hold = round(share * len(index))
-        else:  # - 1e-9: 0.2 · 15 is 3.0000000000000004 in floating point
-            n_hold = min(math.ceil(share * len(index) - 1e-9), len(index) - MIN_TRAIN_NEW_LABEL)
-        held.update(index[len(index) - max(n_hold, 0) :])
-    train = [e for i, e in enumerate(examples) if i not in held]
-    return train, [e for i, e in enumerate(examples) if i in held]
-
-
-def example_weights(
-    rows: list[dict[str, Any]], rules: RetrainConfig
-) -> tuple[list[float], dict[str, Any]]:
-    """Sample weights of training rows (``label``, ``origin`` "base" or "feedback",
-    ``base_weight``) and, for the decision record, how they came about per label.
-
-    raw = base_weight, × feedback_weight for feedback. With balance_labels, a label whose
-    raw total is below the floor (the median over labels of the base rows' total) is scaled
-    up to it; a boosted weight stops at max_weight (a raw weight above it stays as it is).
+    ``candidate_run`` is None when nothing was trained (a dry run, or no feedback to learn
+    from); ``promoted_version`` is the new served version when the candidate won.
     """
-    labels = np.array([r["label"] for r in rows], dtype=object)
-    fb = np.array([r["origin"] == "feedback" for r in rows], dtype=bool)
-    own = np.array([r["base_weight"] for r in rows], dtype=np.float64)
-    raw = np.where(fb, own * rules.feedback_weight, own)
-    names = sorted(set(labels))
-    base_totals = [own[(labels == lab) & ~fb].sum() for lab in names if (~fb[labels == lab]).any()]
-    floor = float(np.median(base_totals)) if base_totals else 0.0
-    weights, per_label = raw.copy(), {}
-    for lab in names:
-        m = labels == lab
-        boost = max(1.0, floor / raw[m].sum()) if rules.balance_labels else 1.0
-        weights[m] = np.minimum(raw[m] * boost, np.maximum(raw[m], rules.max_weight))
-        per_label[lab] = {
-            "examples": int(m.sum()),
-            "feedback_examples": int((m & fb).sum()),
-            "boost": round(boost, 4),
-            "weight_each": {  # the mean: equal within an origin unless the data gave weights
-                origin: round(float(weights[m & sel].mean()), 4) if (m & sel).any() else None
-                for origin, sel in (("base", ~fb), ("feedback", fb))
-            },
-            "total": round(float(weights[m].sum()), 4),
-            "capped": int((weights[m] < raw[m] * boost - 1e-9).sum()),  # held back by the cap
-        }
-    record = {
-        "feedback_weight": rules.feedback_weight,
-        "balance_labels": rules.balance_labels,
-        "max_weight": rules.max_weight,
-        "floor": round(floor, 4),
-        "labels": per_label,
-    }
-    return [float(w) for w in weights], record
 
+    verdict: str
+    promoted: bool
+    current_version: str
+    current_run: Path
+    candidate_run: Path | None
+    promoted_version: str | None
+    reasons: tuple[str, ...]
+    record: dict[str, Any]
 
-def _base(current_run: Path) -> tuple[dict[str, tuple[str, float]], list[dict[str, str]]]:
-    """(training texts → (label, base weight), fixed holdout) of the current run."""
-    dataset = runs.load_run_data(current_run, 1, "retrain from a run whose data file exists")
-    splits = runs.read_json(current_run / Run.SPLITS)
-    held = current_run / "holdouts.json"
-    if held.is_file():
-        fixed = runs.read_json(held)["fixed"]
-        test = set()
-    else:  # a run of tfcls.train: its test split becomes the fixed holdout, for good
-        test = {int(i) for i in splits["test"]}
-        fixed = [
-            {"text": dataset.examples[i].text, "label": dataset.examples[i].label} for i in test
-        ]
-    fixed_texts = {f["text"] for f in fixed}
-    own = _own_weights(current_run, dataset)
-    base = {
-        e.text: (e.label, own[i])
-        for i, e in enumerate(dataset.examples)
-        if i not in test and e.text not in fixed_texts
-    }
-    return base, fixed
-
-
-def _own_weights(current_run: Path, dataset: Any) -> list[float]:
-    """Each example's weight before retrain's factors: the data file's, or for data that
-    retrain wrote, the ``base_weight`` it recorded, so that boosts never compound."""
-    if not (current_run / "retrain_config.json").is_file():
-        return [e.weight for e in dataset.examples]
-    lines = Path(dataset.path).read_text(encoding="utf-8").split("\n")
-    rows = [json.loads(lines[int(e.source.rpartition(":")[2]) - 1]) for e in dataset.examples]
-    return [
-        float(r.get("base_weight", e.weight)) for r, e in zip(rows, dataset.examples, strict=True)
-    ]
-
-
-def plan(
-    config: Config, current_run: Path, rows: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
-    """What a candidate of ``current_run`` learns from feedback ``rows``: (training rows
-    ``{text, label, weight, origin, base_weight}``, holdouts, record of the data)."""
-    examples, report = feedback_examples(rows)
-    base, fixed = _base(current_run)
-    known = {label for label, _ in base.values()}
-    counts = Counter(e["label"] for e in examples)
-    pending = {
-        label: n
-        for label, n in counts.items()
-        if label not in known and n < config.retrain.min_examples_new_label
-    }
-    fixed_texts = {f["text"] for f in fixed}
-    examples = [e for e in examples if e["label"] not in pending and e["text"] not in fixed_texts]
-    new_labels = sorted({e["label"] for e in examples} - known)
-    train_fb, recent = split_recent(examples, config.retrain.recent_holdout, new_labels)
-    recent_texts = {e["text"] for e in recent}
-    data = {
-        t: {"text": t, "label": label, "origin": "base", "base_weight": w}
-        for t, (label, w) in base.items()
-        if t not in recent_texts
-    }
-    overridden = sum(
-        1 for e in train_fb if e["text"] in data and data[e["text"]]["label"] != e["label"]
-    )
-    for e in train_fb:
-        data[e["text"]] = {"text": e["text"], "label": e["label"], "origin": "feedback"}
-        data[e["text"]]["base_weight"] = 1.0
-    training = list(data.values())
-    weights, weighting = example_weights(training, config.retrain)
-    for row, w in zip(training, weights, strict=True):
-        row["weight"] = round(w, 6)
-    record = {
-        "feedback": report,
-        "pending_new_labels": pending,
-        "new_labels": new_labels,
-        "training_examples": len(training),
-        "feedback_training_examples": len(train_fb),
-        "base_labels_overridden": overridden,
-        "holdouts": {"fixed": len(fixed), "recent_feedback": len(recent)},
-        "recent_feedback_labels": dict(Counter(e["label"] for e in recent)),
-        "weights": weighting,
-    }
-    return training, {"fixed": fixed, "recent_feedback": recent}, record
-
-
-def _scores(run_dir: Path, holdouts: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """A run's accuracy on each holdout, overall and per label (``right`` of ``n``)."""
-    from tfcls.decision.predictor import Predictor
-
-    predictor, out = None, {}
-    for name, items in holdouts.items():
-        if not items:
-            out[name] = {"n": 0, "accuracy": None, "by_label": {}}
-            continue
-        predictor = predictor or Predictor(run_dir)
-        proba = predictor.predict_proba([it["text"] for it in items])
-        predicted = [predictor.labels[j] for j in proba.argmax(axis=1)]
-        tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for p, it in zip(predicted, items, strict=True):
-            tally[it["label"]][0] += p == it["label"]
-            tally[it["label"]][1] += 1
-        out[name] = {
-            "n": len(items),
-            "accuracy": sum(r for r, _ in tally.values()) / len(items),
-            "by_label": {
-                label: {"n": n, "right": r, "accuracy": round(r / n, 4)}
-                for label, (r, n) in sorted(tally.items())
-            },
-        }
-    return out
-
-
-def gate(
-    current: dict[str, dict[str, Any]],
-    candidate: dict[str, dict[str, Any]],
-    rules: RetrainConfig,
-    new_labels: Sequence[str] = (),
-) -> tuple[bool, list[str]]:
-    """Promote only if no holdout's accuracy drops by more than ``rules.tolerance`` and the
-    candidate has learned the recent feedback (``_learned``)."""
-    reasons, ok = [], True
-    for name, cur in current.items():
-        cand = candidate[name]
-        if cur["n"] == 0:
-            reasons.append(f"{name}: empty, not compared")
-            continue
-        delta = cand["accuracy"] - cur["accuracy"]
-        verdict = "worse beyond tolerance" if delta < -rules.tolerance else "within tolerance"
-        if delta < -rules.tolerance:
-            ok = False
-        reasons.append(
-            f"{name} (n={cur['n']}): accuracy {cur['accuracy']:.4f} → {cand['accuracy']:.4f} "
-            f"({delta:+.4f}, {verdict} {rules.tolerance})"
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> RetrainResult:
+        candidate = record.get("candidate_run")
+        return cls(
+            verdict=record["verdict"],
+            promoted=bool(record.get("promoted", False)),
+            current_version=record["current_version"],
+            current_run=Path(record["current_run"]),
+            candidate_run=None if candidate is None else Path(candidate),
+            promoted_version=record.get("promoted_version"),
+            reasons=tuple(record.get("reasons", ())),
+            record=record,
         )
-    learned, more = _learned(candidate.get("recent_feedback"), rules, new_labels)
-    return ok and learned, reasons + more
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision record (as decision.json holds it)."""
+        return self.record
 
 
-def _learned(
-    scores: dict[str, Any] | None, rules: RetrainConfig, new_labels: Sequence[str]
-) -> tuple[bool, list[str]]:
-    """Whether the candidate learned the recent-feedback holdout: not if its accuracy is
-    below ``min_feedback_accuracy`` on ``min_holdout_to_judge`` or more texts, nor if it
-    misses every held-out text of a new label (``NEW_LABEL_MIN_HOLDOUT`` or more)."""
-    if not scores or not scores["n"]:
-        return True, []
-    ok, reasons = True, []
-    n, accuracy = scores["n"], scores["accuracy"]
-    if n < rules.min_holdout_to_judge:
-        reasons.append(
-            f"recent_feedback: {n} text(s), fewer than retrain.min_holdout_to_judge="
-            f"{rules.min_holdout_to_judge}: too few to judge its accuracy"
-        )
-    elif accuracy < rules.min_feedback_accuracy:
-        ok = False
-        reasons.append(
-            f"recent_feedback (n={n}): candidate accuracy {accuracy:.4f} is below "
-            f"retrain.min_feedback_accuracy {rules.min_feedback_accuracy}: it has not "
-            "learned the feedback"
-        )
-    for label in new_labels:
-        got = (scores.get("by_label") or {}).get(label)
-        if not got:
-            continue
-        reason = (
-            f"new label {label!r}: the candidate predicts it for {got['right']} of its "
-            f"{got['n']} held-out feedback texts"
-        )
-        if got["n"] >= NEW_LABEL_MIN_HOLDOUT and got["right"] == 0:
-            ok = False
-            reason += ": it has not learned the label"
-        reasons.append(reason)
-    return ok, reasons
-
-
-def retrain(config: Config, dry_run: bool = False) -> dict[str, Any]:
-    """Run the whole loop; return the decision record (the candidate's decision.json)."""
-    from tfcls.bundle.registry import Registry
+def _feedback_rows(config: Config) -> list[dict[str, Any]]:
     from tfcls.feedback.store import FeedbackStore
 
-    start = time.perf_counter()
-    exported = Path(config.serving.exported)
-    version, meta = Registry(exported).require_metadata()
-    current_run = Path(meta["run"])
     store = FeedbackStore.open(config.storage)
     try:
-        rows = store.rows()
+        return store.rows()
     finally:
         store.close()
-    training, holdouts, planned = plan(config, current_run, rows)
+
+
+def retrain(config: Config, dry_run: bool = False) -> RetrainResult:
+    """Run the whole loop (see the module doc); ``dry_run`` only plans the data."""
+    from tfcls.bundle.registry import Registry
+
+    start = time.perf_counter()
+    version, meta = Registry(Path(config.serving.exported)).require_metadata()
+    current_run = meta.require_run()
+    training, holdouts, planned = plan(config, current_run, _feedback_rows(config))
     record: dict[str, Any] = {"current_version": version, "current_run": str(current_run)}
     record.update(planned)
     if dry_run:
         record["verdict"] = "dry run: nothing trained"
-        return record
+        return RetrainResult.from_record(record)
     if not record["feedback_training_examples"]:
         record["verdict"] = "nothing to learn: no new feedback examples to train on"
-        return record
+        return RetrainResult.from_record(record)
     marker = Path(config.train.output_dir) / runs.LATEST
     latest_before = marker.read_text(encoding="utf-8") if marker.is_file() else None
     candidate = _train_candidate(config, current_run, training)
@@ -362,7 +129,7 @@ def retrain(config: Config, dry_run: bool = False) -> dict[str, Any]:
         candidate / "holdouts.json",
         {"fixed": holdouts["fixed"], "recent": holdouts["recent_feedback"]},
     )
-    cur, cand = _scores(current_run, holdouts), _scores(candidate, holdouts)
+    cur, cand = holdout_scores(current_run, holdouts), holdout_scores(candidate, holdouts)
     promote, reasons = gate(cur, cand, config.retrain, record["new_labels"])
     record.update(
         candidate_run=str(candidate),
@@ -376,7 +143,7 @@ def retrain(config: Config, dry_run: bool = False) -> dict[str, Any]:
     _settle(record, candidate, config, latest_before)
     record["total_seconds"] = round(time.perf_counter() - start, 1)
     runs.write_json(candidate / "decision.json", record)
-    return record
+    return RetrainResult.from_record(record)
 
 
 def _settle(
@@ -389,8 +156,8 @@ def _settle(
     version = record["current_version"]
     if record["promoted"]:
         bundle = export(candidate, Path(config.serving.exported), config.retrain.quantize)
-        record["promoted_version"] = bundle["version"]
-        record["verdict"] = f"promoted: {bundle['version']} replaces {version}"
+        record["promoted_version"] = bundle.version
+        record["verdict"] = f"promoted: {bundle.version} replaces {version}"
         return
     marker = Path(config.train.output_dir) / runs.LATEST
     if latest_before is None:

@@ -9,7 +9,8 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request
 
 from tfcls.bundle.ab import assign_version
-from tfcls.decision.rule import Calibration, decide
+from tfcls.bundle.metadata import BundleMetadata
+from tfcls.decision.rule import decide
 from tfcls.feedback.schema import validate_request
 from tfcls.serving.requests import json_body, predict_texts
 from tfcls.serving.state import state
@@ -25,7 +26,7 @@ def _served_version(client_id: str | None) -> str:
     return assign_version(client_id, state().config.serving.ab, current)
 
 
-def _metadata(version: str) -> dict[str, Any]:
+def _metadata(version: str) -> BundleMetadata:
     meta = state().bundles.metadata(version)
     if meta is None:
         abort(503, f"version {version} is not in {state().bundles.root}")
@@ -36,14 +37,13 @@ def _metadata(version: str) -> dict[str, Any]:
 def model_info() -> Any:
     version = _served_version(request.args.get("client_id"))
     meta = _metadata(version)
-    rule = Calibration.from_metadata(meta)
     return jsonify(
         version=version,
         bundle_url=f"/models/{version}/",
-        labels=meta["labels"],
-        threshold=rule.threshold,
-        unknown_threshold=rule.unknown and rule.unknown.threshold,
-        unknown_score=rule.unknown and rule.unknown.score,
+        labels=list(meta.labels),
+        threshold=meta.threshold,
+        unknown_threshold=meta.unknown and meta.unknown.threshold,
+        unknown_score=meta.unknown and meta.unknown.score,
     )
 
 
@@ -75,9 +75,8 @@ def predict() -> Any:
     version = _served_version(body.get("client_id"))
     meta = _metadata(version)
     proba, sim = s.predictors.predict(version, texts)
-    rule = Calibration.from_metadata(meta)
     results = [
-        decide(p, meta["labels"], rule.threshold, similarity, rule.unknown)
+        decide(p, meta.labels, meta.threshold, similarity, meta.unknown)
         for p, similarity in zip(proba, sim, strict=True)
     ]
     return jsonify(version=version, results=results)

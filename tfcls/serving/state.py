@@ -31,7 +31,7 @@ class Predictors:
                 import tensorflow as tf
                 import tensorflow_text  # noqa: F401  (registers the tokenizer ops it uses)
 
-                model = tf.saved_model.load(str(self.bundles.root / version / "saved_model"))
+                model = tf.saved_model.load(str(self.bundles.path(version) / "saved_model"))
                 self._models[version] = model
         import tensorflow as tf
 
