@@ -7,6 +7,7 @@ exercised for real in well under a second each.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -17,7 +18,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -302,6 +305,8 @@ def tiny_bundle(tiny_run, cache_dir, tmp_path_factory):
 
 # --- real server processes (tests/serving/test_serve.py, tests/test_e2e.py) ---------------
 
+SERVE = [sys.executable, "-m", "tfcls.serve"]  # the development server
+
 
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
@@ -336,3 +341,54 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 120) -> Non
             pass
         time.sleep(0.2)
     raise AssertionError("server did not become healthy")
+
+
+def serve_config(folder: Path, exported: Path, db: Path) -> Path:
+    """A config.yaml in ``folder`` that serves ``exported`` and stores feedback in ``db``."""
+    path = folder / "config.yaml"
+    path.write_text(f"serving:\n  exported: {exported}\nstorage:\n  path: {db}\n")
+    return path
+
+
+@contextlib.contextmanager
+def server_process(
+    command: list[str], port: int, env: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run a server ``command`` listening on ``port``; yield (base URL, process) once healthy.
+
+    The process is terminated on exit (unless a test already ended it) and always waited
+    for, so no server outlives its test; a server that dies while starting fails the test
+    with its stderr.
+    """
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, proc)
+        yield base, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(timeout=30)
+
+
+class DevServer(NamedTuple):
+    """A running ``python -m tfcls.serve``: its URL, process, feedback database and bundle."""
+
+    base: str
+    proc: subprocess.Popen
+    db: Path
+    exported: Path
+
+
+@pytest.fixture()
+def dev_server(tiny_bundle: Path, tmp_path: Path, cache_dir: Path) -> Iterator[DevServer]:
+    """``python -m tfcls.serve`` over a copy of the tiny bundle, with a fresh SQLite store."""
+    exported = tmp_path / "exported"
+    shutil.copytree(tiny_bundle, exported)
+    db = tmp_path / "fb.sqlite3"
+    port = free_port()
+    command = [*SERVE, "--port", str(port), "--config", str(serve_config(tmp_path, exported, db))]
+    with server_process(command, port, child_env(cache_dir)) as (base, proc):
+        yield DevServer(base, proc, db, exported)

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import child_env, free_port, wait_healthy
 
 from tfcls.bench.browser import CHROMIUM, CHROMIUM_ARGS
 from tfcls.feedback.store import FeedbackStore
@@ -18,31 +14,6 @@ from tfcls.feedback.store import FeedbackStore
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} missing: `make test` installs it via apt"
 )
-
-
-@pytest.fixture()
-def site(tiny_bundle, tmp_path, cache_dir):
-    """`python -m tfcls.serve` over a copy of the tiny bundle, and its SQLite file."""
-    exported = tmp_path / "exported"
-    shutil.copytree(tiny_bundle, exported)
-    db = tmp_path / "fb.sqlite3"
-    config = tmp_path / "config.yaml"
-    config.write_text(f"serving:\n  exported: {exported}\nstorage:\n  path: {db}\n")
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tfcls.serve", "--port", str(port), "--config", str(config)],
-        env=child_env(cache_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base, proc)
-        yield base, db
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture()
@@ -105,8 +76,8 @@ def accept(page) -> None:
         page.get_by_test_id("suggestion").first.click()
 
 
-def test_type_see_a_category_accept_and_the_row_lands(site, browser_page, tiny_bundle):
-    base, db = site
+def test_type_see_a_category_accept_and_the_row_lands(dev_server, browser_page, tiny_bundle):
+    base, db = dev_server.base, dev_server.db
     _, page, errors = browser_page
     app = open_app(page, base)
     labels = json.loads(
@@ -122,8 +93,8 @@ def test_type_see_a_category_accept_and_the_row_lands(site, browser_page, tiny_b
     assert not errors, errors
 
 
-def test_a_script_payload_renders_as_text(site, browser_page):
-    base, db = site
+def test_a_script_payload_renders_as_text(dev_server, browser_page):
+    base, db = dev_server.base, dev_server.db
     _, page, _ = browser_page
     open_app(page, base)
     payload = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
@@ -136,8 +107,8 @@ def test_a_script_payload_renders_as_text(site, browser_page):
     assert rows(db)[0]["title"] == payload  # stored as typed
 
 
-def test_offline_predictions_and_queued_feedback_replay(site, browser_page):
-    base, db = site
+def test_offline_predictions_and_queued_feedback_replay(dev_server, browser_page):
+    base, db = dev_server.base, dev_server.db
     ctx, page, _ = browser_page
     open_app(page, base)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")

@@ -10,39 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import child_env, free_port, request, wait_healthy
+from conftest import SERVE, child_env, free_port, request, serve_config, server_process
 
 from tfcls.feedback.store import FeedbackStore
 
-SERVE = [sys.executable, "-m", "tfcls.serve"]
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 APP = "tfcls.serving.app:create_app()"  # the production command in the README
-
-
-def config_file(tmp_path: Path, exported: Path, db: Path) -> Path:
-    path = tmp_path / "config.yaml"
-    path.write_text(f"serving:\n  exported: {exported}\nstorage:\n  path: {db}\n")
-    return path
-
-
-@pytest.fixture()
-def dev_server(tiny_bundle, tmp_path, cache_dir):
-    port, db = free_port(), tmp_path / "fb.sqlite3"
-    proc = subprocess.Popen(
-        [*SERVE, "--port", str(port), "--config", str(config_file(tmp_path, tiny_bundle, db))],
-        env=child_env(cache_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base, proc)
-        yield base, proc, db
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-        proc.wait(timeout=30)
 
 
 def feedback(version: str, client: str, seq: int) -> dict:
@@ -59,7 +32,7 @@ def feedback(version: str, client: str, seq: int) -> dict:
 
 
 def test_an_accepted_post_survives_kill_9(dev_server):
-    base, proc, db = dev_server
+    base, proc, db = dev_server.base, dev_server.proc, dev_server.db
     version = request(base + "/api/model")[1]["version"]
     status, body = request(base + "/api/feedback", feedback(version, "durable", 1))
     assert status == 201
@@ -75,14 +48,15 @@ def test_an_accepted_post_survives_kill_9(dev_server):
 
 def test_server_side_predictions_in_a_fresh_process(dev_server):
     """/api/predict in a process that has not imported TensorFlow Text before."""
-    base, _, _ = dev_server
-    status, body = request(base + "/api/predict", {"texts": ["set an alarm", "rain today?"]})
+    status, body = request(
+        dev_server.base + "/api/predict", {"texts": ["set an alarm", "rain today?"]}
+    )
     assert status == 200, body
     assert len(body["results"]) == 2 and body["results"][0]["predictions"]
 
 
 def test_serve_refuses_to_start_without_a_bundle(tmp_path, cache_dir):
-    config = config_file(tmp_path, tmp_path / "none", tmp_path / "fb.db")
+    config = serve_config(tmp_path, tmp_path / "none", tmp_path / "fb.db")
     proc = subprocess.run(
         [*SERVE, "--port", str(free_port()), "--config", str(config)],
         env=child_env(cache_dir),
@@ -97,17 +71,9 @@ def test_serve_refuses_to_start_without_a_bundle(tmp_path, cache_dir):
 def test_gunicorn_20_threads_x_100_posts_store_every_row_once(tiny_bundle, tmp_path, cache_dir):
     """The production command from the README, several workers on one SQLite file."""
     port, db = free_port(), tmp_path / "fb.sqlite3"
-    env = {**child_env(cache_dir), "TFCLS_CONFIG": str(config_file(tmp_path, tiny_bundle, db))}
-    proc = subprocess.Popen(
-        [GUNICORN, "-w", "3", "--threads", "4", "-b", f"127.0.0.1:{port}", APP],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base, proc)
+    env = {**child_env(cache_dir), "TFCLS_CONFIG": str(serve_config(tmp_path, tiny_bundle, db))}
+    command = [GUNICORN, "-w", "3", "--threads", "4", "-b", f"127.0.0.1:{port}", APP]
+    with server_process(command, port, env) as (base, _):
         version = request(base + "/api/model")[1]["version"]
 
         def client(i: int) -> list[int]:
@@ -121,9 +87,6 @@ def test_gunicorn_20_threads_x_100_posts_store_every_row_once(tiny_bundle, tmp_p
         assert statuses == [201] * 2000
         stats = request(base + "/api/feedback/stats")[1]
         assert stats["total"] == 2000
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     store = FeedbackStore.from_url(f"sqlite:///{db}")
     rows = store.rows()
     store.close()

@@ -49,9 +49,32 @@ def _record(result: dict[str, Any], args: Any, hide: tuple[str, ...] = ("machine
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
+    """The ``python -m tfcls.bench`` parser: one subcommand per benchmark."""
     p = cli.parser("python -m tfcls.bench", "Benchmarks; record the figures in BENCHMARKS.md.")
     sub = p.add_subparsers(dest="benchmark", required=True)
+    _embed_arguments(sub)
+    _train_arguments(sub)
+    _quality_arguments(sub)
+    for name in DATASETS:
+        _accuracy_arguments(sub, name)
+    _unknown_arguments(sub)
+    _browser_arguments(sub)
+    _feedback_arguments(sub)
+    _retrain_arguments(sub)
+    for command in sub.choices.values():
+        cli.add_config_arguments(command, subcommand=True)
+    return p
+
+
+Subparsers = Any  # argparse's _SubParsersAction, which it does not export
+
+
+def _json_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+
+
+def _embed_arguments(sub: Subparsers) -> None:
     emb = sub.add_parser(
         "embed", help="embedding throughput, cold and warm", description=__doc__.split("\n\n", 2)[1]
     )
@@ -63,14 +86,20 @@ def _parser():
     emb.add_argument("--n", type=int, default=1000, help="number of texts (default 1000)")
     emb.add_argument("--batch-size", type=int, help="default: encoder.batch_size")
     emb.add_argument("--repeats", type=int, default=3, help="warm passes (median is reported)")
-    emb.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    _json_argument(emb)
+
+
+def _train_arguments(sub: Subparsers) -> None:
     tr = sub.add_parser(
         "train",
         help="default training time (cold, warm)",
         description="Times `python -m tfcls.train` with an empty and a warm cache.",
     )
     tr.add_argument("--data", default=None, help="dataset (default: data.path)")
-    tr.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    _json_argument(tr)
+
+
+def _quality_arguments(sub: Subparsers) -> None:
     qu = sub.add_parser(
         "quality",
         help="repeated k-fold of the default procedure: accuracy, ECE, auto-select",
@@ -80,20 +109,25 @@ def _parser():
     qu.add_argument("--data", default=None, help="dataset (default: data.path)")
     qu.add_argument("--folds", type=int, default=5, help="outer folds (default 5)")
     qu.add_argument("--repeats", type=int, default=2, help="repeats, new seeds (default 2)")
-    qu.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
-    for name in DATASETS:
-        acc = sub.add_parser(
-            name,
-            help=f"{name} test accuracy, few-shot or full",
-            description=f"Train on {name} (--shots per intent, or all) and score its test "
-            "split; levers come from the config (--set train.adapt_layers=0 for the frozen "
-            "encoder, train.contrastive=true, model.*/tuner.*).",
-        )
-        acc.add_argument(
-            "--shots", type=_shots, default=10, help="training texts per intent, or 'full'"
-        )
-        acc.add_argument("--seeds", type=int, help="seeds (default: 5 few-shot, 1 full)")
-        _slice_arguments(acc)
+    _json_argument(qu)
+
+
+def _accuracy_arguments(sub: Subparsers, name: str) -> None:
+    acc = sub.add_parser(
+        name,
+        help=f"{name} test accuracy, few-shot or full",
+        description=f"Train on {name} (--shots per intent, or all) and score its test "
+        "split; levers come from the config (--set train.adapt_layers=0 for the frozen "
+        "encoder, train.contrastive=true, model.*/tuner.*).",
+    )
+    acc.add_argument(
+        "--shots", type=_shots, default=10, help="training texts per intent, or 'full'"
+    )
+    acc.add_argument("--seeds", type=int, help="seeds (default: 5 few-shot, 1 full)")
+    _slice_arguments(acc)
+
+
+def _unknown_arguments(sub: Subparsers) -> None:
     unk = sub.add_parser(
         "unknown",
         help="unknown-text detection by the shipped rule: held-out intents or another dataset",
@@ -112,6 +146,9 @@ def _parser():
     )
     unk.add_argument("--seeds", type=int, default=3, help="seeds (default 3)")
     _slice_arguments(unk)
+
+
+def _browser_arguments(sub: Subparsers) -> None:
     br = sub.add_parser(
         "browser",
         help="the exported bundle in headless Chromium: load time, prediction latency",
@@ -120,7 +157,10 @@ def _parser():
     br.add_argument("--exported", type=Path, default=Path("exported"), help="bundle folder")
     br.add_argument("--version", help="bundle version (default: exported/current.json)")
     br.add_argument("--n", type=int, default=200, help="typed inputs to predict (default 200)")
-    br.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    _json_argument(br)
+
+
+def _feedback_arguments(sub: Subparsers) -> None:
     fb = sub.add_parser(
         "feedback",
         help="feedback POST throughput and latency against gunicorn; rows lost",
@@ -130,7 +170,10 @@ def _parser():
     fb.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
     fb.add_argument("--requests", type=int, default=5000, help="POSTs in all (default 5000)")
     fb.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
-    fb.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    _json_argument(fb)
+
+
+def _retrain_arguments(sub: Subparsers) -> None:
     rt = sub.add_parser(
         "retrain",
         help="python -m tfcls.retrain after N new feedback rows (warm embedding cache)",
@@ -145,10 +188,7 @@ def _parser():
         help="rows: time after --rows corrections; new_category: 12 'Admin' verdicts by 3 "
         "clients, share of 10 held-out paraphrases predicted Admin (target ≥ 0.8)",
     )
-    rt.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
-    for command in sub.choices.values():
-        cli.add_config_arguments(command, subcommand=True)
-    return p
+    _json_argument(rt)
 
 
 def _shots(value: str) -> int | None:
@@ -166,10 +206,11 @@ def _shots(value: str) -> int | None:
 def _slice_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", type=int, help="only the first N intents (a quick slice)")
     p.add_argument("--test-per-label", type=int, help="at most M test texts per intent")
-    p.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
+    _json_argument(p)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark ``argv`` names; prints its figures against their targets."""
     args = _parser().parse_args(argv)
     config = cli.config_from(args)
     if args.benchmark == "train":
@@ -184,6 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main_feedback(args)
     if args.benchmark == "retrain":
         return _main_retrain(args)
+    return _main_embed(args, config)
+
+
+def _main_embed(args: Any, config: Any) -> int:
     if args.n < 1 or args.repeats < 1:
         raise TfclsError("--n and --repeats must be positive")
     texts = read_texts(args.texts or datasets_dir() / "hwu64" / "train.jsonl", args.n)
@@ -323,31 +368,15 @@ def _main_public(args: Any, config: Any) -> int:
             raise TfclsError(f"--{key.replace('_', '-')} must be ≥ {2 if key == 'labels' else 1}")
     enc = load_encoder_from(config.encoder)
     with tempfile.TemporaryDirectory(prefix="tfcls-bench-") as tmp:
+        common = (config, Path(tmp), args.labels, args.test_per_label)
         if args.benchmark == "unknown":
+            fraction, seeds, shots = args.known_fraction, args.seeds, args.shots
             result = benchmarks.bench_unknown(
-                enc,
-                args.dataset,
-                args.known_fraction,
-                args.seeds,
-                args.shots,
-                config,
-                Path(tmp),
-                args.labels,
-                args.test_per_label,
-                args.unknown_from,
+                enc, args.dataset, fraction, seeds, shots, *common, args.unknown_from
             )
         else:
             seeds = args.seeds or (1 if args.shots is None else 5)
-            result = benchmarks.bench_accuracy(
-                enc,
-                args.benchmark,
-                args.shots,
-                seeds,
-                config,
-                Path(tmp),
-                args.labels,
-                args.test_per_label,
-            )
+            result = benchmarks.bench_accuracy(enc, args.benchmark, args.shots, seeds, *common)
     result["overrides"] = cli.config_args(args)[1]
     _record(result, args, hide=("machine", "per_seed"))
     if args.benchmark == "unknown":

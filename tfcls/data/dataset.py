@@ -336,19 +336,42 @@ def load_dataset(path: str | Path, min_per_label: int = 3, min_labels: int = 2) 
         )
     if min_per_label < 1:
         raise DataError(f"min_per_label must be ≥ 1, got {min_per_label}")
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{name}: data file not found") from None
-    except OSError as err:
-        raise DataError(f"{name}: cannot read the data file ({err.strerror})") from None
+    raw = _read_bytes(path)
     text = _decode(raw, name)
+    report, examples = _collect_examples(reader(text, name) if text.strip() else iter(()), name)
+    counts = _check_label_counts(name, examples, min_per_label, min_labels)
+    return Dataset(
+        path=name,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        examples=examples,
+        labels=sorted(counts),
+        report=report,
+    )
 
-    rows, problems, examples = 0, [], []
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes; a missing or unreadable file is a DataError naming it."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: data file not found") from None
+    except OSError as err:
+        raise DataError(f"{path}: cannot read the data file ({err.strerror})") from None
+
+
+def _collect_examples(
+    rows: Iterator[tuple[str, Any]], name: str
+) -> tuple[LoadReport, list[Example]]:
+    """Parse every row and keep the first of exact duplicates; raise listing every problem.
+
+    A text seen again with another label is a problem; with the same label the later row
+    is skipped and reported.
+    """
+    count, problems, examples = 0, [], []
     duplicates: list[tuple[str, str]] = []
     first_by_text: dict[str, Example] = {}
-    for source, value in reader(text, name) if text.strip() else ():
-        rows += 1
+    for source, value in rows:
+        count += 1
         if isinstance(value, _Bad):
             problems.append(f"{source}: {value}")
             continue
@@ -372,11 +395,17 @@ def load_dataset(path: str | Path, min_per_label: int = 3, min_labels: int = 2) 
             )
         else:
             duplicates.append((source, first.source))
-    if rows == 0:
+    if count == 0:
         raise DataError(f"{name}: the file has no examples; add labelled examples to it")
     if problems:
         raise _problems_error(name, problems)
+    return LoadReport(rows=count, kept=len(examples), duplicates=duplicates), examples
 
+
+def _check_label_counts(
+    name: str, examples: list[Example], min_per_label: int, min_labels: int
+) -> Counter[str]:
+    """Examples per label; raise when there are too few labels or a label is too small."""
     counts = Counter(e.label for e in examples)
     if len(counts) < min_labels:
         raise DataError(
@@ -391,10 +420,4 @@ def load_dataset(path: str | Path, min_per_label: int = 3, min_labels: int = 2) 
     ]
     if small:
         raise _problems_error(name, small)
-    return Dataset(
-        path=name,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        examples=examples,
-        labels=sorted(counts),
-        report=LoadReport(rows=rows, kept=len(examples), duplicates=duplicates),
-    )
+    return counts

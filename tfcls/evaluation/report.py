@@ -102,11 +102,18 @@ def _fmt(value: Any) -> str:
 
 def write_report(out_dir: Path, result: dict[str, Any]) -> Path:
     """Write confusion_matrix.png, reliability.png and report.html; return the HTML path."""
-    m, labels = result["metrics"], result["labels"]
-    cm_png = confusion_png(m["confusion_matrix"], labels)
+    cm_png = confusion_png(result["metrics"]["confusion_matrix"], result["labels"])
     rel_png = reliability_png(result["reliability"], "calibrated probabilities")
     (out_dir / "confusion_matrix.png").write_bytes(cm_png)
     (out_dir / "reliability.png").write_bytes(rel_png)
+    path = out_dir / "report.html"
+    path.write_text(_page(result, cm_png, rel_png), encoding="utf-8")
+    return path
+
+
+def _summary_rows(result: dict[str, Any]) -> list[list[Any]]:
+    """The metric/value table: overall figures, then the threshold's and unknown's if any."""
+    m = result["metrics"]
     summary = [
         ["examples", m["n"]],
         ["accuracy", m["accuracy"]],
@@ -137,9 +144,14 @@ def write_report(out_dir: Path, result: dict[str, Any]) -> Path:
                 ["in-scope accuracy", unk["in_scope_accuracy"]],
                 ["AUROC known vs unknown", unk["auroc"] if unk["auroc"] is not None else ""],
             ]
+    return summary
+
+
+def _page(result: dict[str, Any], cm_png: bytes, rel_png: bytes) -> str:
+    """report.html: the summary, both figures inline, per-class figures and the errors."""
     per_class = [
         [lab, v["precision"], v["recall"], v["f1"], v["support"]]
-        for lab, v in m["per_class"].items()
+        for lab, v in result["metrics"]["per_class"].items()
     ]
     errors = [
         [e["text"], e["true"], e["predicted"], e["probability"]]
@@ -149,7 +161,7 @@ def write_report(out_dir: Path, result: dict[str, Any]) -> Path:
         [e["text"], e["true"], e["probability"]]
         for e in result["errors"]["least_confident_correct"]
     ]
-    page = f"""<!doctype html>
+    return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>tfcls evaluation: {html.escape(result["run"])}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:70em}}
@@ -157,7 +169,7 @@ table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;paddi
 text-align:left}}img{{max-width:48%;vertical-align:top}}</style></head><body>
 <h1>Evaluation of {html.escape(result["run"])}</h1>
 <p>Data: {html.escape(result["data"])} (sha256 {html.escape(result["data_sha256"][:12])}…)</p>
-{_table(["metric", "value"], summary)}
+{_table(["metric", "value"], _summary_rows(result))}
 {_img(cm_png, "confusion matrix")} {_img(rel_png, "reliability diagram")}
 <h2>Per class</h2>
 {_table(["label", "precision", "recall", "F1", "support"], per_class)}
@@ -167,6 +179,3 @@ text-align:left}}img{{max-width:48%;vertical-align:top}}</style></head><body>
 {_table(["text", "label", "probability"], unsure)}
 </body></html>
 """
-    path = out_dir / "report.html"
-    path.write_text(page, encoding="utf-8")
-    return path

@@ -2,7 +2,7 @@
 // a category on-device as the user types (the SDK, web/sdk/tfcls.js), lets the user accept,
 // correct, reject or add a category, and sends that verdict to POST /api/feedback through
 // a durable outbox that survives reloads and offline spells. It wires the parts together:
-//   state.js           what to show and what to send (pure)
+//   state.js           what to show and what to send (pure; decide() is the SDK's)
 //   model.js           which model, on which TF.js backend
 //   view.js            the DOM: rendering and events
 //   feedback-queue.js  the outbox
@@ -19,7 +19,8 @@
 import { FeedbackQueue, uuid } from "./feedback-queue.js";
 import { getClientId, loadModel } from "./model.js";
 import { keepModelOffline, registerServiceWorker } from "./offline.js";
-import { createPredictor, decide, feedbackPayload, initialState, statusParts, thresholdsFor, verdictFor } from "./state.js";
+import { decide } from "../sdk/tfcls.js";
+import { createPredictor, feedbackPayload, initialState, statusParts, thresholdsFor, verdictFor } from "./state.js";
 import { View } from "./view.js";
 
 export const FLUSH_EVERY_MS = 30000;

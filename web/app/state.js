@@ -1,13 +1,15 @@
 // state.js: what the task form shows and what it sends, as pure functions (no DOM, no
 // network; tested in Node by web/test/state.test.js). The page's state object, the
-// decision for a classify() result, the verdict a gesture means, the POST /api/feedback
-// body, debounced predictions, and the words of the status line and task list.
+// thresholds to decide with, the verdict a gesture means, the POST /api/feedback body,
+// debounced predictions, and the words of the status line and task list. The decision
+// for a classify() result is the SDK's decide() (web/sdk/tfcls.js), not re-coded here.
 
-export const DEBOUNCE_MS = 150;
-export const SUGGESTIONS = 3;
-export const MAX_TEXT = 2000; // the server's limit for title and description, in code points
+import { decide } from "../sdk/tfcls.js";
 // The feedback actions POST /api/feedback accepts: generated from the server's schema.
 import { ACTIONS } from "./feedback-schema.js";
+
+export const DEBOUNCE_MS = 150;
+export const MAX_TEXT = 2000; // the server's limit for title and description, in code points
 
 export { ACTIONS };
 
@@ -24,7 +26,7 @@ export function initialState(clientId) {
   };
 }
 
-/** The thresholds to decide with: the server's (/api/model) first, else the bundle's. */
+/** The thresholds to pass to decide(): the server's (/api/model) first, else the bundle's. */
 export function thresholdsFor({ info = null, clf = null } = {}) {
   return {
     threshold: info?.threshold ?? clf?.threshold ?? null,
@@ -45,31 +47,6 @@ export function formatPercent(probability) {
 /** "Development · 97%" */
 export function formatPrediction({ label, probability }) {
   return `${label} · ${formatPercent(probability)}`;
-}
-
-/**
- * What to show for a classify() result:
- *   {mode: "empty"}                         no text, nothing to predict
- *   {mode: "auto", selected, top, ...}      confident: `selected` is chosen for the user
- *   {mode: "suggest", top, suggestions}     below the threshold: the user picks
- *   {mode: "unknown", top, suggestions}     unlike every category: lead with a new one
- * `suggestions` is the top `count` predictions in every non-empty mode. `threshold` and
- * `unknownThreshold`, when given (not null), override the decisions classify() made.
- */
-export function decide(result, { threshold = null, unknownThreshold = null, count = SUGGESTIONS } = {}) {
-  const predictions = result?.predictions ?? [];
-  if (!result || predictions.length === 0 || result.text === "") {
-    return { mode: "empty", top: null, selected: null, suggestions: [], unknown: false };
-  }
-  const top = predictions[0];
-  const unknown =
-    unknownThreshold !== null && typeof result.unknownValue === "number"
-      ? result.unknownValue < unknownThreshold
-      : Boolean(result.unknown);
-  const auto = !unknown && (threshold !== null ? top.probability >= threshold : Boolean(result.autoSelect));
-  const suggestions = predictions.slice(0, count).map(({ label, probability }) => ({ label, probability }));
-  const mode = unknown ? "unknown" : auto ? "auto" : "suggest";
-  return { mode, top: { label: top.label, probability: top.probability }, selected: auto ? top.label : null, suggestions, unknown };
 }
 
 /** The suggestion buttons to show: in "auto" mode the alternatives to the selected label. */

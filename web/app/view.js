@@ -1,6 +1,6 @@
 // view.js: the task form's DOM (web/index.html): reads the inputs, renders the status line,
 // the prediction panel and the task list, and turns DOM events into calls of the handlers
-// main.js binds. No decisions are made here: they come from state.js.
+// main.js binds. No decisions are made here: they come from the SDK's decide() and state.js.
 
 import { deliveryText, formatPercent, formatPrediction, suggestionsToShow } from "./state.js";
 
@@ -120,7 +120,7 @@ export class View {
     this.layout = layout;
   }
 
-  /** The prediction panel for `decision` (see decide()), once the model is loaded or failed. */
+  /** The prediction panel for `decision` (the SDK's decide()), once the model is loaded or failed. */
   render(decision, { loaded, failed }) {
     const { ui } = this;
     const { mode } = decision;

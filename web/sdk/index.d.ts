@@ -76,6 +76,74 @@ export interface Classification {
   text: string;
 }
 
+/** The bundle's decision rule as classifyOutputs() takes it (metadata.json's fields). */
+export interface DecisionRule {
+  /** Auto-select the top label when its probability is at least this (null: never). */
+  threshold?: number | null;
+  /** The unknown-category rule (null: off). */
+  unknown?: BundleMetadata["unknown"];
+  /** Similarity to the nearest training text (the unknown score when score is "nearest"). */
+  similarity?: number | null;
+}
+
+/** A classify() result without the text: what classifyOutputs() returns. */
+export type OutputsClassification = Omit<Classification, "text" | "unknownValue" | "similarity"> & {
+  /** The score compared with the unknown threshold; null when "nearest" has no similarity. */
+  unknownValue: number | null;
+  similarity: number | null;
+};
+
+/** What decide() returns: what a client shows and may select for one text. */
+export interface Decision {
+  /**
+   * "empty": no text or no predictions; "auto": `selected` is chosen for the user;
+   * "suggest": below the threshold, the user picks; "unknown": fits no category.
+   */
+  mode: "empty" | "auto" | "suggest" | "unknown";
+  /** The most probable label (null when empty). */
+  top: Prediction | null;
+  /** The auto-selected label (mode "auto" only). */
+  selected: string | null;
+  /** The top `count` predictions (empty when empty). */
+  suggestions: Prediction[];
+  unknown: boolean;
+}
+
+export interface DecideOptions {
+  /** Overrides the result's autoSelect (null: keep it). */
+  threshold?: number | null;
+  /** Compared with result.unknownValue; overrides the result's unknown (null: keep it). */
+  unknownThreshold?: number | null;
+  /** How many suggestions (default SUGGESTIONS; null: every prediction). */
+  count?: number | null;
+}
+
+/** What decide() reads of a result: a Classification or anything shaped like one. */
+export interface DecidableResult {
+  predictions: Prediction[];
+  unknownValue?: number | null;
+  autoSelect?: boolean;
+  unknown?: boolean;
+  text?: string;
+}
+
+/** How many suggestions decide() gives by default. */
+export declare const SUGGESTIONS: number;
+
+/**
+ * The decision rule (tfcls.decision.rule.decide in Python is the same rule): unknown when
+ * result.unknownValue < unknownThreshold; auto-selected when not unknown and the top
+ * probability ≥ threshold; a null threshold keeps the result's own decision.
+ */
+export declare function decide(result: DecidableResult | null | undefined, options?: DecideOptions): Decision;
+
+/** One text's raw outputs (probabilities in label order) judged by a bundle's rule. */
+export declare function classifyOutputs(
+  probabilities: ArrayLike<number>,
+  labels: readonly string[],
+  rule?: DecisionRule,
+): OutputsClassification;
+
 export interface RawOutputs {
   /** One row per text, in label order. */
   probabilities: Float32Array[];

@@ -6,6 +6,7 @@
 //   clf.labels, clf.version, clf.threshold, clf.unknownThreshold
 //   const r = await clf.classify(title, description);
 //   // → {predictions, autoSelect, unknown, unknownValue, similarity, text}
+//   decide(r, {threshold, unknownThreshold})   // → {mode, top, selected, suggestions, unknown}
 //
 // TensorFlow.js is not imported here: pass it as `options.tf` or load it first with a
 // <script> tag (globalThis.tf), so any frontend or Node can supply its own copy. Text is
@@ -13,12 +14,63 @@
 // vocabulary (./tokenizer.js); the bundle computes calibrated probabilities (and the
 // similarity to the nearest training text). A text whose unknown score (the top
 // probability, or that similarity: metadata.unknown.score) is below `unknownThreshold`
-// fits no known category: offer a new one.
+// fits no known category: offer a new one. That rule is written once, in decide() below
+// (tfcls/decision/rule.py `decide` is its Python twin; tests/decision/test_rule_parity.py
+// holds the two to the same answers).
 
 import { joinTitleDescription } from "./text.js";
 import { WordPieceTokenizer } from "./tokenizer.js";
 
 export const BACKENDS = ["wasm", "webgl", "cpu"];
+
+/** How many predictions decide() offers as suggestions by default. */
+export const SUGGESTIONS = 3;
+
+/**
+ * The decision rule: what a client does with one text's predictions (a classify() result:
+ * `predictions` most probable first, `unknownValue` the unknown score). Returns
+ *   {mode: "empty"}                         no text, nothing to predict
+ *   {mode: "auto", selected, top, ...}      confident: `selected` is chosen for the user
+ *   {mode: "suggest", top, suggestions}     below the threshold: the user picks
+ *   {mode: "unknown", top, suggestions}     unlike every category: lead with a new one
+ * plus `unknown` (a boolean). The text is unknown when `unknownValue` is below
+ * `unknownThreshold`; it is auto-selected when it is not unknown and the top probability
+ * reaches `threshold`. A threshold left null keeps the decision `result` already carries
+ * (`result.unknown`, `result.autoSelect`: classify()'s, made with the bundle's thresholds;
+ * none carried: never), so a server's thresholds can override the bundle's.
+ * `suggestions` is the top `count` predictions (all of them when `count` is null).
+ */
+export function decide(result, { threshold = null, unknownThreshold = null, count = SUGGESTIONS } = {}) {
+  const predictions = result?.predictions ?? [];
+  if (!result || predictions.length === 0 || result.text === "") {
+    return { mode: "empty", top: null, selected: null, suggestions: [], unknown: false };
+  }
+  const top = predictions[0];
+  const unknown =
+    unknownThreshold !== null && typeof result.unknownValue === "number"
+      ? result.unknownValue < unknownThreshold
+      : Boolean(result.unknown);
+  const auto = !unknown && (threshold !== null ? top.probability >= threshold : Boolean(result.autoSelect));
+  const shown = count === null ? predictions : predictions.slice(0, count);
+  const suggestions = shown.map(({ label, probability }) => ({ label, probability }));
+  const mode = unknown ? "unknown" : auto ? "auto" : "suggest";
+  return { mode, top: { label: top.label, probability: top.probability }, selected: auto ? top.label : null, suggestions, unknown };
+}
+
+/**
+ * One text's outputs judged by a bundle's rule (the shape of metadata.json: `threshold`,
+ * `unknown: {score, threshold}`): every label with its probability, most probable first
+ * (ties keep label order), the unknown score (`similarity` for score "nearest", else the
+ * top probability) and decide()'s verdicts. classify() is this plus the model.
+ */
+export function classifyOutputs(probabilities, labels, { threshold = null, unknown = null, similarity = null } = {}) {
+  const predictions = Array.from(probabilities, (probability, i) => ({ label: labels[i], probability }))
+    .sort((a, b) => b.probability - a.probability);
+  const score = unknown?.score ?? "max_softmax";
+  const unknownValue = score === "nearest" ? similarity : predictions[0]?.probability ?? null;
+  const decision = decide({ predictions, unknownValue }, { threshold, unknownThreshold: unknown?.threshold ?? null });
+  return { predictions, autoSelect: decision.mode === "auto", unknown: decision.unknown, unknownValue, similarity };
+}
 
 function joinUrl(base, name) {
   return base.endsWith("/") ? base + name : `${base}/${name}`;
@@ -110,15 +162,12 @@ export class Classifier {
   async classify(title, description = "") {
     const text = joinTitleDescription(title ?? "", description ?? "");
     const { probabilities, similarity } = await this.predictTexts([text]);
-    const predictions = Array.from(probabilities[0], (probability, i) => ({
-      label: this.labels[i],
-      probability,
-    })).sort((a, b) => b.probability - a.probability);
-    const unknownValue = this.unknownScore === "nearest" ? similarity[0] : predictions[0].probability;
-    const unknown = this.unknownThreshold !== null && unknownValue < this.unknownThreshold;
-    const autoSelect =
-      !unknown && this.threshold !== null && predictions[0].probability >= this.threshold;
-    return { predictions, autoSelect, unknown, unknownValue, similarity: similarity[0], text };
+    const rule = {
+      threshold: this.threshold,
+      unknown: { score: this.unknownScore, threshold: this.unknownThreshold },
+      similarity: similarity[0],
+    };
+    return { ...classifyOutputs(probabilities[0], this.labels, rule), text };
   }
 
   dispose() {

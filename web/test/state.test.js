@@ -1,5 +1,5 @@
-// state.js: the pure logic of the task form (decisions, verdicts, payloads, debounced
-// predictions with sequence numbers, status words). No DOM, no network.
+// state.js: the pure logic of the task form (verdicts, payloads, debounced predictions with
+// sequence numbers, status words). No DOM, no network. The decisions are the SDK's decide().
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -8,7 +8,6 @@ import {
   ACTIONS,
   createPredictor,
   DEBOUNCE_MS,
-  decide,
   deliveryText,
   feedbackPayload,
   formatPercent,
@@ -21,6 +20,7 @@ import {
   truncate,
   verdictFor,
 } from "../app/state.js";
+import { decide } from "../sdk/tfcls.js";
 
 const result = (probs, { autoSelect = false, unknown = false, unknownValue = 0.8, text = "x" } = {}) => ({
   predictions: Object.entries(probs)
@@ -43,64 +43,18 @@ test("formatPercent and formatPrediction", () => {
   assert.equal(formatPrediction({ label: "Development", probability: 0.97 }), "Development · 97%");
 });
 
-test("decide: auto-selected above the threshold", () => {
-  const r = result({ Development: 0.97, Design: 0.02, Meeting: 0.01, Planning: 0 }, { autoSelect: true });
-  const d = decide(r);
-  assert.equal(d.mode, "auto");
-  assert.equal(d.selected, "Development");
-  assert.deepEqual(d.top, { label: "Development", probability: 0.97 });
+test("suggestionsToShow: in auto mode the alternatives to the selected label", () => {
+  // decide() itself is the SDK's: web/sdk/test/decide.test.js
+  const auto = decide(result({ Development: 0.97, Design: 0.02, Meeting: 0.01, Planning: 0 }, { autoSelect: true }));
   assert.deepEqual(
-    d.suggestions.map((s) => s.label),
-    ["Development", "Design", "Meeting"],
-  );
-  // alternatives in auto mode leave out the selected one
-  assert.deepEqual(
-    suggestionsToShow(d).map((s) => s.label),
+    suggestionsToShow(auto).map((s) => s.label),
     ["Design", "Meeting"],
   );
-});
-
-test("decide: below the threshold, the top 3 are suggestions and nothing is selected", () => {
-  const d = decide(result({ A: 0.5, B: 0.3, C: 0.15, D: 0.05 }));
-  assert.equal(d.mode, "suggest");
-  assert.equal(d.selected, null);
+  const low = decide(result({ A: 0.5, B: 0.3, C: 0.15, D: 0.05 }));
   assert.deepEqual(
-    suggestionsToShow(d).map((s) => s.label),
+    suggestionsToShow(low).map((s) => s.label),
     ["A", "B", "C"],
   );
-});
-
-test("decide: an explicit threshold overrides classify()'s decision", () => {
-  const r = result({ A: 0.95, B: 0.05 }, { autoSelect: true });
-  assert.equal(decide(r, { threshold: 0.97 }).mode, "suggest");
-  assert.equal(decide(r, { threshold: 0.9 }).mode, "auto");
-  assert.equal(decide(r, { threshold: null }).mode, "auto"); // null: classify() decides
-  assert.equal(decide(result({ A: 0.95, B: 0.05 }), { threshold: 0.95 }).mode, "auto"); // at the threshold
-});
-
-test("decide: unknown is never auto-selected and wins over the threshold", () => {
-  const r = result({ A: 0.99, B: 0.01 }, { unknown: true, unknownValue: 0.1 });
-  const d = decide(r, { threshold: 0.9 });
-  assert.equal(d.mode, "unknown");
-  assert.equal(d.unknown, true);
-  assert.equal(d.selected, null);
-  assert.deepEqual(
-    d.suggestions.map((s) => s.label),
-    ["A", "B"],
-  );
-  // by the unknown score's value when an unknown threshold is given
-  const known = result({ A: 0.99, B: 0.01 }, { unknownValue: 0.5 });
-  assert.equal(decide(known, { unknownThreshold: 0.6 }).mode, "unknown");
-  assert.equal(decide(known, { unknownThreshold: 0.3, threshold: 0.9 }).mode, "auto");
-});
-
-test("decide: no result or no text is the empty state", () => {
-  for (const r of [null, undefined, result({}), result({ A: 1 }, { text: "" })]) {
-    const d = decide(r);
-    assert.equal(d.mode, "empty");
-    assert.equal(d.top, null);
-    assert.deepEqual(d.suggestions, []);
-  }
 });
 
 test("verdictFor: accept, pick, reject, new category", () => {

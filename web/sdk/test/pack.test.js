@@ -130,6 +130,8 @@ const meta = { labels: ["Design", "Development"], version: "v1", threshold: 0.8,
 const clf = new sdk.Classifier(tf, model, tok, meta, "cpu");
 const r = await clf.classify("Fix login", "bugs");
 out.classify = { top: r.predictions[0], autoSelect: r.autoSelect, unknown: r.unknown, similarity: r.similarity, text: r.text };
+const d = sdk.decide(r);
+out.decide = { mode: d.mode, selected: d.selected, suggestions: d.suggestions.map((s) => s.label) };
 console.log("RESULT " + JSON.stringify(out));
 `;
 
@@ -154,7 +156,7 @@ test("installed from the tarball, the package imports by name and works", () => 
     "@tfcls/sdk/text": `${installed}text.js`,
   });
   assert.deepEqual(out.exports, {
-    sdk: ["BACKENDS", "Classifier", "chooseBackend", "configureWasm", "loadClassifier"],
+    sdk: ["BACKENDS", "Classifier", "SUGGESTIONS", "chooseBackend", "classifyOutputs", "configureWasm", "decide", "loadClassifier"],
     tokenizer: ["CONTINUATION", "MAX_CHARS_PER_WORD", "WordPieceTokenizer", "loadVocab", "normalizeText", "splitWords"],
     text: ["SENTENCE_END", "cleanText", "joinTitleDescription"],
   });
@@ -163,6 +165,7 @@ test("installed from the tarball, the package imports by name and works", () => 
   assert.equal(out.joined, "Fix login. bugs");
   assert.deepEqual(out.ids, [2, 4, 5, 8, 6, 7, 3]);
   assert.match(out.noTf, /TensorFlow\.js not found/u);
+  assert.deepEqual(out.decide, { mode: "auto", selected: "Development", suggestions: ["Development", "Design"] });
   assert.deepEqual(out.classify, {
     top: { label: "Development", probability: out.classify.top.probability },
     autoSelect: true,
