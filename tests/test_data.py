@@ -358,3 +358,9 @@ def test_label_map_is_a_bijection_and_y_round_trips(names):
     assert sorted(mapping.values()) == list(range(len(ds.labels)))
     assert set(mapping) == {n.strip() for n in names} and ds.labels == sorted(mapping)
     assert [ds.labels[i] for i in ds.y] == [e.label for e in ds.examples]
+
+
+def test_the_csv_reader_reads_exactly_the_weight_fields_as_numbers():
+    from tfcls.data import dataset, formats
+
+    assert set(dataset._WEIGHT_FIELDS) == formats.NUMERIC_FIELDS

@@ -22,12 +22,7 @@ skipped are exact duplicates (same cleaned text and label), listed in ``Dataset.
 
 from __future__ import annotations
 
-import codecs
-import contextlib
-import csv
 import hashlib
-import io
-import json
 import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -37,20 +32,11 @@ from typing import Any
 
 import numpy as np
 
+from tfcls.data.formats import READERS, Bad, DataError, decode, json_type, preview
 from tfcls.data.text import clean_text, join_title_description
-from tfcls.errors import TfclsError
 
-SUPPORTED_EXTENSIONS = (".json", ".jsonl", ".csv")
+SUPPORTED_EXTENSIONS = tuple(READERS)  # .json, .jsonl, .csv
 MAX_LISTED_PROBLEMS = 20
-
-
-class DataError(TfclsError):
-    """Invalid training data or split request. ``problems`` holds every row-level problem
-    (the message lists the first 20)."""
-
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.problems = list(problems or [])
 
 
 # --- data model ---
@@ -135,116 +121,6 @@ class Dataset:
 # --- loading ---
 
 
-class _Bad(str):
-    """A row that could not even be parsed; the string is the problem."""
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    types = {type(None): "null", str: "string", list: "array", dict: "object"}
-    return types.get(type(value), type(value).__name__)
-
-
-def _preview(value: Any, limit: int = 40) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _decode(raw: bytes, name: str) -> str:
-    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
-    try:
-        return raw[start:].decode("utf-8")
-    except UnicodeDecodeError as err:
-        pos = start + err.start
-        line = raw[:pos].count(b"\n") + 1
-        raise DataError(
-            f"{name}:{line}: not UTF-8 text: byte 0x{raw[pos]:02x} at byte offset {pos} "
-            f"(line {line}); save the file as UTF-8"
-        ) from None
-
-
-def _read_json(text: str, name: str) -> Iterator[tuple[str, Any]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise DataError(
-            f"{name}: line {err.lineno}, column {err.colno}: invalid JSON ({err.msg}); "
-            "fix the syntax there"
-        ) from None
-    expected = 'expected a top-level object {"samples": [...]}'
-    if not isinstance(data, dict):
-        raise DataError(f"{name}: {expected}, got {_json_type(data)}")
-    if "samples" not in data:
-        raise DataError(f'{name}: no "samples" key ({expected}; keys: {", ".join(data)})')
-    if not isinstance(data["samples"], list):
-        raise DataError(f'{name}: "samples" must be a list, got {_json_type(data["samples"])}')
-    for i, item in enumerate(data["samples"]):
-        yield f"{name}#samples[{i}]", item
-
-
-def _read_jsonl(text: str, name: str) -> Iterator[tuple[str, Any]]:
-    for lineno, line in enumerate(text.split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            yield f"{name}:{lineno}", json.loads(line)
-        except json.JSONDecodeError as err:
-            yield f"{name}:{lineno}", _Bad(f"invalid JSON at column {err.colno} ({err.msg})")
-
-
-def _read_csv(text: str, name: str) -> Iterator[tuple[str, Any]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            yield f"{name}:{start}", _Bad(f"malformed CSV ({err}); check the quotes in this row")
-            continue
-        if not any(cell.strip() for cell in row):
-            continue
-        if header is None:
-            header = [cell.strip().lower() for cell in row]
-            dupes = sorted({h for h in header if header.count(h) > 1})
-            if dupes:
-                raise DataError(f"{name}:{start}: repeated CSV column(s) {', '.join(dupes)}")
-            if not ({"text", "label"} <= set(header) or {"title", "category"} <= set(header)):
-                raise DataError(
-                    f"{name}:{start}: the CSV header must name the columns text,label or "
-                    f"title,description,category (description optional); found {','.join(row)}"
-                )
-            continue
-        if len(row) != len(header):
-            hint = "quote fields that contain commas" if len(row) > len(header) else "add them"
-            yield (
-                f"{name}:{start}",
-                _Bad(f"row has {len(row)} fields but the header has {len(header)}; {hint}"),
-            )
-            continue
-        yield f"{name}:{start}", _csv_numbers(dict(zip(header, row, strict=True)))
-
-
-def _csv_numbers(row: dict[str, str]) -> dict[str, Any]:
-    """A CSV row with its ``weight``/``confidence`` cells as numbers: an empty cell is no
-    value; a cell that is not a number stays a string, which ``_row_weight`` reports."""
-    for key in _WEIGHT_FIELDS.keys() & row.keys():
-        if not row[key].strip():
-            del row[key]
-            continue
-        with contextlib.suppress(ValueError):
-            row[key] = float(row[key])
-    return row
-
-
-_READERS = {".json": _read_json, ".jsonl": _read_jsonl, ".csv": _read_csv}
-
-
 # optional per-row sample weights: field → (the rule, its upper bound (> 0 always), the fix)
 _WEIGHT_FIELDS = {
     "weight": ("a finite number > 0", math.inf, "give a positive number (1 = ordinary)"),
@@ -261,15 +137,15 @@ def _row_weight(source: str, obj: dict[str, Any], problems: list[str]) -> float:
         if value is None:
             continue
         try:
-            number = float(value) if _json_type(value) == "number" else math.nan
+            number = float(value) if json_type(value) == "number" else math.nan
         except OverflowError:  # an integer too large for a float
             number = math.inf
         if math.isfinite(number) and 0 < number <= upper:
             weight *= number
             continue
         problems.append(
-            f"{source}: field '{key}' must be {rule}, got {_json_type(value)} "
-            f"{_preview(value)}; {fix} or drop the field"
+            f"{source}: field '{key}' must be {rule}, got {json_type(value)} "
+            f"{preview(value)}; {fix} or drop the field"
         )
     return weight
 
@@ -289,8 +165,8 @@ def _parse_row(source: str, obj: dict[str, Any], problems: list[str]) -> Example
             values[key] = obj[key]
         elif not (key == "description" and obj[key] is None):
             problems.append(
-                f"{source}: field '{key}' must be a string, got {_json_type(obj[key])} "
-                f"{_preview(obj[key])}"
+                f"{source}: field '{key}' must be a string, got {json_type(obj[key])} "
+                f"{preview(obj[key])}"
             )
     weight = _row_weight(source, obj, problems)
     if len(problems) > before:
@@ -301,7 +177,7 @@ def _parse_row(source: str, obj: dict[str, Any], problems: list[str]) -> Example
     if not title:
         problems.append(
             f"{source}: field '{text_key}' is empty after cleaning (was "
-            f"{_preview(values[text_key])}); write a real {text_key} or delete the row"
+            f"{preview(values[text_key])}); write a real {text_key} or delete the row"
         )
     if not label:
         problems.append(f"{source}: field '{label_key}' is blank; give it a label or delete it")
@@ -328,7 +204,7 @@ def load_dataset(path: str | Path, min_per_label: int = 3, min_labels: int = 2) 
     """
     path = Path(path)
     name = str(path)
-    reader = _READERS.get(path.suffix.lower())
+    reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise DataError(
             f"{name}: unsupported file type {path.suffix or '(no extension)'!r}; "
@@ -337,7 +213,7 @@ def load_dataset(path: str | Path, min_per_label: int = 3, min_labels: int = 2) 
     if min_per_label < 1:
         raise DataError(f"min_per_label must be ≥ 1, got {min_per_label}")
     raw = _read_bytes(path)
-    text = _decode(raw, name)
+    text = decode(raw, name)
     report, examples = _collect_examples(reader(text, name) if text.strip() else iter(()), name)
     counts = _check_label_counts(name, examples, min_per_label, min_labels)
     return Dataset(
@@ -372,13 +248,13 @@ def _collect_examples(
     first_by_text: dict[str, Example] = {}
     for source, value in rows:
         count += 1
-        if isinstance(value, _Bad):
+        if isinstance(value, Bad):
             problems.append(f"{source}: {value}")
             continue
         if not isinstance(value, dict):
             problems.append(
                 f"{source}: a sample must be an object with 'title' and 'category', got "
-                f"{_json_type(value)} {_preview(value)}"
+                f"{json_type(value)} {preview(value)}"
             )
             continue
         example = _parse_row(source, value, problems)
@@ -391,7 +267,7 @@ def _collect_examples(
         elif first.label != example.label:
             problems.append(
                 f"{source}: same text as {first.source} but labelled {example.label!r} here "
-                f"and {first.label!r} there; keep one label ({_preview(example.text)})"
+                f"and {first.label!r} there; keep one label ({preview(example.text)})"
             )
         else:
             duplicates.append((source, first.source))
