@@ -231,7 +231,7 @@ TRAIN_OVERRIDES = [  # train_cmd's settings, for training in process through the
     "tuner.patience=4",
     "train.epochs=40",
     "tuner.kind=random",
-    "train.adapt_epochs=2",
+    "train.adapt.epochs=2",
 ]
 
 

@@ -5,7 +5,7 @@ tfcls.<command>``, in :mod:`tfcls.cli`) are thin wrappers around it::
 
     import tfcls
 
-    result = tfcls.train(tfcls.load_config(overrides=["train.adapt_layers=0"]))
+    result = tfcls.train(tfcls.load_config(overrides=["train.adapt.layers=0"]))
     tfcls.evaluate(result.run_dir).accuracy   # EvaluationResult; evaluation.json + report.html
     tfcls.export(result.run_dir, "exported").version  # ExportResult: a TF.js bundle, measured
     tfcls.Predictor(result.run_dir).predict(["Fix login redirect bug"])

@@ -36,7 +36,6 @@ VENDOR = {  # the TF.js builds the page loads (/vendor/<name>/dist/…) and the 
 NODE_PREDICT = WEB / "tools" / "predict_node.mjs"  # runs a bundle in Node (export fidelity)
 DEFAULT_CONFIG = ROOT / "configs" / "default.yaml"
 BUNDLED_DATA = ROOT / "data" / "training_data.json"  # the bundled task-title dataset
-SHARED_DATASETS = ROOT.parent / "shared" / "datasets"  # TODO(merge): bench.public -> datasets_dir
 
 # What a wheel carries, as globs relative to the checkout; the same paths under _assets/.
 # The vendored TF.js comes from web/node_modules, so a wheel is built after `npm ci`.

@@ -63,7 +63,7 @@ def run_bench(cache_dir, *args):
 # small slices: few trials and epochs, 2 cross-fitting folds, 1 adaptation epoch
 QUICK = [
     *("--set", "tuner.max_trials=2", "--set", "tuner.epochs=8", "--set", "train.epochs=20"),
-    *("--set", "train.crossfit_folds=2", "--set", "train.adapt_epochs=1"),
+    *("--set", "train.crossfit_folds=2", "--set", "train.adapt.epochs=1"),
 ]
 
 
@@ -110,8 +110,8 @@ def test_bench_contrastive_reports_separation_on_unseen_train_texts(cache_dir, m
         "banking77",
         *("--shots", "4", "--labels", "3", "--test-per-label", "4", "--seeds", "1"),
         *("--json", str(out), *QUICK),
-        *("--set", "train.contrastive=true", "--set", "train.contrastive_iterations=1"),
-        *("--set", "train.adapt_layers=0"),
+        *("--set", "train.contrastive.enabled=true", "--set", "train.contrastive.iterations=1"),
+        *("--set", "train.adapt.layers=0"),
     )
     assert proc.returncode == 0, proc.stderr
     c = json.loads(out.read_text())["per_seed"][0]["contrastive"]
@@ -171,7 +171,7 @@ def test_bench_unknown_across_datasets_on_a_small_slice(cache_dir, minilm, tmp_p
         str(out),
         *QUICK,
         "--set",
-        "train.adapt_layers=0",
+        "train.adapt.layers=0",
     )
     assert proc.returncode == 0, proc.stderr
     r = json.loads(out.read_text())

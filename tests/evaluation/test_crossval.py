@@ -21,7 +21,7 @@ def test_cross_validation_reports_every_fold_and_mean_std(tmp_path):
             "tuner.epochs=10",
             "train.epochs=20",
             "train.tensorboard=false",
-            "train.adapt_layers=0",  # synthetic vectors: no encoder to adapt
+            "train.adapt.layers=0",  # synthetic vectors: no encoder to adapt
         ]
     )
     labels = ["a", "b", "c"]

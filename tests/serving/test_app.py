@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 
@@ -113,6 +114,41 @@ def test_bundles_are_immutable_with_etag_and_cors(served):
     assert pointer.headers["Cache-Control"] == "no-cache" and pointer.json["version"] == version
     assert client.get(f"/models/{version}/saved_model/saved_model.pb").status_code == 404
     assert client.get("/models/20990101T000000Z-00000000/model.json").status_code == 404
+
+
+@pytest.mark.parametrize("accept", ["br", "gzip", "gzip, deflate, br", "identity", "br;q=0, gzip"])
+def test_shards_are_sent_precompressed_and_decode_to_the_same_bytes(served, accept):
+    import brotli
+
+    _, client, version, exported = served
+    raw = (exported / version / "group1-shard1of1.bin").read_bytes()
+    resp = client.get(
+        f"/models/{version}/group1-shard1of1.bin", headers={"Accept-Encoding": accept}
+    )
+    assert resp.status_code == 200 and resp.mimetype == "application/octet-stream"
+    assert resp.headers["Vary"] == "Accept-Encoding"
+    encoding = resp.headers.get("Content-Encoding")
+    expected = {"br": "br", "gzip": "gzip", "gzip, deflate, br": "br", "identity": None}
+    assert encoding == expected.get(accept, "gzip")
+    decode = {"br": brotli.decompress, "gzip": gzip.decompress, None: lambda b: b}[encoding]
+    assert decode(resp.data) == raw
+    assert int(resp.headers["Content-Length"]) == len(resp.data)
+    again = client.get(
+        f"/models/{version}/group1-shard1of1.bin",
+        headers={"Accept-Encoding": accept, "If-None-Match": resp.headers["ETag"]},
+    )
+    assert again.status_code == 304
+
+
+def test_each_encoding_has_its_own_etag_and_copies_are_not_reachable_by_name(served):
+    _, client, version, _ = served
+    url = f"/models/{version}/model.json"
+    etags = {
+        client.get(url, headers={"Accept-Encoding": a}).headers["ETag"] for a in ("br", "gzip", "")
+    }
+    assert len(etags) == 3
+    assert client.get(url + ".br").status_code == 404
+    assert client.get(url + ".gz").status_code == 404
 
 
 def test_api_model(served):

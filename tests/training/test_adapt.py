@@ -92,10 +92,10 @@ def test_adaptation_needs_a_tfcls_bert_encoder(tiny_text_module, tiny, tmp_path)
     enc = load_encoder(str(tiny_text_module), cache_dir=tmp_path)
     assert not_adaptable(enc.modules) == "a string-input encoder"
     assert not_adaptable(tiny.modules) is None
-    with pytest.raises(TfclsError, match="adapt_layers"):
+    with pytest.raises(TfclsError, match=r"adapt\.layers"):
         lower_states(enc.modules, TEXTS, layers=1)
 
 
 def test_adapt_layers_beyond_the_encoder_is_an_error(tiny):
-    with pytest.raises(TfclsError, match=r"adapt_layers must be 0\.\.2"):
+    with pytest.raises(TfclsError, match=r"adapt\.layers must be 0\.\.2"):
         lower_states(tiny.modules, TEXTS, layers=3)

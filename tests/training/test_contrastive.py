@@ -28,7 +28,7 @@ def test_contrastive_tuning_separates_labels_and_saves_the_encoder(
     ds = load_dataset(small_dataset)
     texts, y = few_shot(ds, labels=3, per_label=6)
     config = load_config(
-        overrides=["train.contrastive_iterations=2", "train.contrastive_learning_rate=0.0001"]
+        overrides=["train.contrastive.iterations=2", "train.contrastive.learning_rate=0.0001"]
     )
     report = contrastive_fine_tune(minilm.modules, texts, y, config, tmp_path)
     assert report["pairs"] == 2 * (18 + 18) and report["epochs"] == 1
@@ -52,7 +52,7 @@ def test_contrastive_tuning_runs_end_to_end_on_a_tiny_encoder(tiny_pair, tmp_pat
              "sprint review meeting", "plan the meeting"]  # fmt: skip
     y = np.array([0, 0, 0, 1, 1, 1])
     config = load_config(
-        overrides=["train.contrastive_iterations=2", "train.contrastive_batch_size=8"]
+        overrides=["train.contrastive.iterations=2", "train.contrastive.batch_size=8"]
     )
     report = contrastive_fine_tune(enc.modules, texts, y, config, tmp_path / "run")
     assert report["pairs"] == 24 and report["encoder"] == str(tmp_path / "run" / "encoder")
@@ -137,10 +137,10 @@ def test_string_input_encoders_cannot_be_contrastively_tuned(tiny_text_module, t
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("train.contrastive_iterations=0", "train.contrastive_iterations must be ≥ 1, got 0"),
-        ("train.contrastive_epochs=0", "train.contrastive_epochs must be ≥ 1, got 0"),
-        ("train.contrastive_batch_size=0", "train.contrastive_batch_size must be ≥ 1, got 0"),
-        ("train.contrastive_learning_rate=0", "train.contrastive_learning_rate must be > 0"),
+        ("train.contrastive.iterations=0", "train.contrastive.iterations must be ≥ 1, got 0"),
+        ("train.contrastive.epochs=0", "train.contrastive.epochs must be ≥ 1, got 0"),
+        ("train.contrastive.batch_size=0", "train.contrastive.batch_size must be ≥ 1, got 0"),
+        ("train.contrastive.learning_rate=0", "train.contrastive.learning_rate must be > 0"),
     ],
 )
 def test_contrastive_config_is_validated(override, message):

@@ -30,7 +30,7 @@ def clusters(n_per=30, k=4, dim=16, seed=0):
 
 def test_frozen_procedure_predicts_every_text_out_of_fold(tmp_path):
     x, y = clusters()
-    config = load_config(overrides=[*QUICK, "train.adapt_layers=0", "train.crossfit_folds=3"])
+    config = load_config(overrides=[*QUICK, "train.adapt.layers=0", "train.crossfit_folds=3"])
     texts = [f"t{i}" for i in range(len(y))]
     fitted = crossfit.fit(texts, y, np.ones(len(y), np.float32), x, 4, config, tmp_path)
     assert fitted.oof.shape == (len(y), 4) and fitted.adapter is None
@@ -54,7 +54,7 @@ def test_frozen_procedure_predicts_every_text_out_of_fold(tmp_path):
 def test_nearest_score_uses_out_of_fold_similarities(tmp_path):
     x, y = clusters(seed=1)
     config = load_config(
-        overrides=[*QUICK, "train.adapt_layers=0", "decision.unknown_score=nearest"]
+        overrides=[*QUICK, "train.adapt.layers=0", "decision.unknown_score=nearest"]
     )
     texts = [f"t{i}" for i in range(len(y))]
     fitted = crossfit.fit(texts, y, np.ones(len(y), np.float32), x, 4, config, tmp_path)
@@ -71,7 +71,7 @@ def test_adapted_procedure_chooses_its_epochs_out_of_fold(tiny_pair, tmp_path):
     y = np.repeat(np.arange(4), 6)
     x = enc.embed(texts)
     config = load_config(
-        overrides=[*QUICK, "train.adapt_layers=1", "train.adapt_epochs=3", "train.crossfit_folds=2"]
+        overrides=[*QUICK, "train.adapt.layers=1", "train.adapt.epochs=3", "train.crossfit_folds=2"]
     )
     fitted = crossfit.fit(
         texts, y, np.ones(len(y), np.float32), x, 4, config, tmp_path, enc.modules
@@ -93,7 +93,7 @@ def test_more_adapted_layers_than_the_encoder_has_adapts_them_all(tiny_pair, tmp
     texts = [f"{w} {i}" for w in ["fix login bug", "design logo"] for i in range(4)]
     y = np.repeat(np.arange(2), 4)
     config = load_config(
-        overrides=[*QUICK, "train.adapt_layers=4", "train.adapt_epochs=1", "train.crossfit_folds=2"]
+        overrides=[*QUICK, "train.adapt.layers=4", "train.adapt.epochs=1", "train.crossfit_folds=2"]
     )
     x = enc.embed(texts)
     fitted = crossfit.fit(

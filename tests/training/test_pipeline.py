@@ -1,9 +1,12 @@
-"""`python -m tfcls.train` end to end with the real encoder on a small real dataset."""
+"""Training end to end with the real encoder on a small real dataset: the command
+(`python -m tfcls.train`: its output, its errors, a killed and resumed run, a second
+process reproducing the first) and, in process, the library (`tfcls.train`)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,10 +15,11 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import INTENTS, child_env, run_train, train_cmd
+from conftest import INTENTS, TRAIN_OVERRIDES, child_env, run_train, train_cmd
 
 from tfcls.decision.calibration import apply_temperature
 from tfcls.decision.unknown import nearest_similarity
+from tfcls.errors import TfclsError
 from tfcls.training.model import load_model
 
 
@@ -36,7 +40,7 @@ def test_run_directory_holds_everything(trained):
         "history.json",
         "metrics.json",
         "checkpoints/head.weights.h5",
-        "encoder/encoder/saved_model.pb",  # the adapted encoder (train.adapt_layers: 4)
+        "encoder/encoder/saved_model.pb",  # the adapted encoder (train.adapt.layers: 4)
         "encoder/preprocessor/saved_model.pb",
     ):
         assert (run_dir / name).exists(), name
@@ -172,35 +176,31 @@ def test_resume_after_a_killed_run_finishes_the_remaining_trials(
 
 
 def test_resume_refuses_changed_data_and_extra_options(trained, small_dataset, tmp_path, cache_dir):
+    import tfcls
+    from tfcls.cli.train import main
+
     run_dir, _ = trained
-    proc = run_train(
-        [
-            sys.executable,
-            "-m",
-            "tfcls.train",
-            "--resume",
-            str(run_dir),
-            "--set",
-            "tuner.max_trials=9",
-        ],
-        cache_dir,
-    )
-    assert proc.returncode == 2 and "--resume uses the run's own config" in proc.stderr
+    with pytest.raises(TfclsError, match="--resume uses the run's own config"):
+        main(["--resume", str(run_dir), "--set", "tuner.max_trials=9"])  # the command
+    with pytest.raises(TfclsError, match="resume uses the run's own config, data and mode"):
+        tfcls.train(tfcls.load_config(), resume=run_dir)  # the library
     copy = tmp_path / "run"
-    subprocess.run(["cp", "-r", str(run_dir), str(copy)], check=True)
+    shutil.copytree(run_dir, copy)
     changed = tmp_path / "changed.jsonl"
     changed.write_text(small_dataset.read_text() + '{"text": "one more", "label": "play_music"}\n')
     run = json.loads((copy / "run.json").read_text())
     run["data_path"] = str(changed)
     (copy / "run.json").write_text(json.dumps(run))
-    proc = run_train([sys.executable, "-m", "tfcls.train", "--resume", str(copy)], cache_dir)
-    assert proc.returncode == 2 and "changed since" in proc.stderr
+    with pytest.raises(TfclsError, match="changed since"):
+        tfcls.train(resume=copy)
 
 
 def test_bad_dataset_is_a_one_line_error(tmp_path, cache_dir):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "a", "label": "x"}\n{"text": 3, "label": "y"}\n')
-    proc = run_train(train_cmd(bad, tmp_path), cache_dir)
+    # the data is refused before training: no overrides needed (and none that could warn)
+    args = [sys.executable, "-m", "tfcls.train", "--data", str(bad), "--output-dir", str(tmp_path)]
+    proc = run_train(args, cache_dir)
     assert proc.returncode == 2 and proc.stderr.startswith("error: ")
     assert f"{bad}:2" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -232,42 +232,42 @@ def test_run_ships_unknown_detection(trained, cache_dir, monkeypatch):
 
 
 @pytest.mark.slow
-def test_train_with_contrastive_tuning_then_adaptation(small_dataset, cache_dir, tmp_path):
-    proc = run_train(
-        train_cmd(
-            small_dataset,
-            tmp_path,
-            "--max-trials",
-            "2",
-            "--name",
-            "ft",
-            "--set",
-            "train.contrastive=true",  # SetFit pairs first, then the adaptation
-            "--set",
-            "train.contrastive_iterations=1",
-            "--set",
-            "train.contrastive_learning_rate=0.0001",
-            *("--set", "train.adapt_layers=1", "--set", "train.crossfit_folds=2"),  # quicker
-        ),
-        cache_dir,
+def test_train_with_contrastive_tuning_then_adaptation(
+    small_dataset, cache_dir, tmp_path, monkeypatch
+):
+    import tfcls
+    from tfcls.decision.predictor import Predictor
+
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    config = tfcls.load_config(
+        None,
+        [
+            *TRAIN_OVERRIDES,
+            "tuner.max_trials=2",
+            f"train.output_dir={tmp_path}",
+            "train.contrastive.enabled=true",  # SetFit pairs first, then the adaptation
+            "train.contrastive.iterations=1",
+            "train.contrastive.learning_rate=0.0001",
+            "train.adapt.layers=1",  # quicker
+            "train.crossfit_folds=2",
+        ],
     )
-    assert proc.returncode == 0, proc.stderr
+    result = tfcls.train(config, data=small_dataset, name="ft")
+    assert result.run_dir == tmp_path / "ft"
+    assert config.encoder.handle == "all-MiniLM-L6-v2"  # the caller's config is not changed
     metrics = json.loads((tmp_path / "ft" / "metrics.json").read_text())
+    assert metrics == result.metrics
     pairs = metrics["contrastive"]
     assert pairs["separation_after"] > pairs["separation_before"], pairs
     assert pairs["encoder"] == str(tmp_path / "ft" / "contrastive" / "encoder")
     adapt = metrics["crossfit"]["adapt"]
     assert len(adapt["oof_accuracy_per_epoch"]) == 2
-    config = (tmp_path / "ft" / "config.yaml").read_text()
-    assert f"handle: {tmp_path / 'ft' / 'encoder'}\n" in config  # adapted from the tuned one
+    run_config = (tmp_path / "ft" / "config.yaml").read_text()
+    assert f"handle: {tmp_path / 'ft' / 'encoder'}\n" in run_config  # adapted from the tuned one
+    assert "  contrastive:\n    enabled: true\n" in run_config  # the nested sections
     base = json.loads((tmp_path / "ft" / "run.json").read_text())["base_encoder"]
     assert base["handle"] == "all-MiniLM-L6-v2"  # cross-validation starts from it
-    predicted = subprocess.run(
-        [sys.executable, "-m", "tfcls.predict", "--run", str(tmp_path / "ft"), "set an alarm"],
-        env=child_env(cache_dir),
-        capture_output=True,
-        text=True,
-        timeout=300,
+    assert (
+        Predictor(result.run_dir).predict(["set an alarm"])[0]["predictions"][0]["label"]
+        == "alarm_set"
     )
-    assert predicted.returncode == 0, predicted.stderr
-    assert "alarm_set" in predicted.stdout.splitlines()[0]

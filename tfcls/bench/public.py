@@ -5,7 +5,7 @@ Accuracy protocol (``python -m tfcls.bench banking77|hwu64 --shots 10|30|full``)
 seed, sample ``shots`` texts per intent from the official train split (``full``: all of
 it), train on the sample exactly as ``python -m tfcls.train`` does (``tfcls.training.crossfit``:
 the tuner on an internal validation part of the sample, encoder adaptation chosen out of
-fold, the final model on every shot; the config's levers included: ``train.adapt_*``,
+fold, the final model on every shot; the config's levers included: ``train.adapt``,
 ``train.contrastive``, the tuner's search space), so few-shot runs never see more labelled
 texts than the shots, and score the official test split. Few-shot figures are mean ± std over seeds,
 each seed drawing a new sample.
@@ -21,7 +21,6 @@ deployment, then auto-select only above it.
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 import sys
 import time
@@ -30,7 +29,6 @@ from typing import Any
 
 import numpy as np
 
-from tfcls import resources
 from tfcls.config import Config, to_dict
 from tfcls.data.dataset import Dataset, load_dataset
 from tfcls.data.splits import stratified_subsample
@@ -39,6 +37,7 @@ from tfcls.decision import unknown as ood
 from tfcls.encoders.encoder import SentenceEncoder
 from tfcls.errors import TfclsError
 from tfcls.evaluation.metrics import classification_metrics
+from tfcls.resources import datasets_dir
 
 DATASETS = ("banking77", "hwu64")
 # Published test accuracies (%) beside which BENCHMARKS.md puts ours.
@@ -60,12 +59,6 @@ PUBLISHED: dict[str, dict[str, dict[str, float]]] = {
 }
 # issue 11's targets: CPFT (Zhang et al. 2021) at 10 shots, fine-tuned BERT-large in full
 TARGETS = {("banking77", "10"): 87.2, ("hwu64", "10"): 87.1, ("banking77", "full"): 93.7}
-
-
-def datasets_dir() -> Path:
-    """Public benchmark datasets: $TFCLS_DATASETS, else ../shared/datasets beside the repo."""
-    env = os.environ.get("TFCLS_DATASETS")
-    return Path(env) if env else resources.SHARED_DATASETS
 
 
 def load_public(
@@ -109,18 +102,6 @@ def mean_std(values: list[float]) -> dict[str, float]:
     return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0}
 
 
-def _encoder_for(
-    enc: SentenceEncoder, texts: list[str], y: np.ndarray, config: Config, work: Path
-) -> tuple[SentenceEncoder, dict[str, Any] | None]:
-    """The frozen encoder, or (train.contrastive) one tuned SetFit-style on the texts."""
-    if not config.train.contrastive:
-        return enc, None
-    from tfcls.training.contrastive import contrastive_fine_tune
-
-    report = contrastive_fine_tune(enc.modules, texts, y, config, work / "contrastive")
-    return _tuned(report["encoder"], config), report
-
-
 def _unseen_separation(
     report: dict[str, Any],
     frozen: SentenceEncoder,
@@ -144,13 +125,6 @@ def _unseen_separation(
     }
 
 
-def _tuned(path: str, config: Config) -> SentenceEncoder:
-    """A tuned encoder, used once: its embeddings are not worth caching on disk."""
-    from tfcls.encoders import load_encoder
-
-    return load_encoder(path, cache_dir=config.encoder.cache_dir, use_cache=False)
-
-
 def run_seed(
     enc: SentenceEncoder,
     train: Dataset,
@@ -160,10 +134,11 @@ def run_seed(
     config: Config,
     work: Path,
 ) -> dict[str, Any]:
-    """One seed of the accuracy protocol: ``tfcls.training.crossfit.fit`` (the procedure of
-    ``python -m tfcls.train``, encoder adaptation included) on the sampled shots, then the
-    official test split; returns test accuracy, macro-F1 and what ran."""
-    from tfcls.training import crossfit
+    """One seed of the accuracy protocol: the steps of ``tfcls.train``
+    (``tfcls.training.steps``: contrastive tuning if enabled, embedding, the cross-fitted
+    fit with encoder adaptation) on the sampled shots, then the official test split;
+    returns test accuracy, macro-F1 and what ran."""
+    from tfcls.training import steps
     from tfcls.training.head_fit import set_seed
 
     start = time.perf_counter()
@@ -174,17 +149,15 @@ def run_seed(
     picked = stratified_subsample(train.y, shots, None, seed)
     sample = train.subset(picked)
     texts, y = sample.texts, sample.y
-    encoder, contrastive = _encoder_for(enc, texts, y, cfg, work)
+    # a tuned encoder is used once: its embeddings are not worth caching on disk
+    embedded = steps.shape_and_embed(enc, texts, y, cfg, work, use_cache=False)
+    contrastive = embedded.contrastive
     if contrastive is not None:
         unseen = train.subset(np.setdiff1d(np.arange(len(train.y)), picked))
-        contrastive = _unseen_separation(contrastive, enc, encoder, unseen, cfg)
-    x = encoder.embed(texts, batch_size=cfg.encoder.batch_size)
+        contrastive = _unseen_separation(contrastive, enc, embedded.encoder, unseen, cfg)
     n = len(train.labels)
-    fitted = crossfit.fit(
-        texts, y, sample.weights, x, n, cfg, work, encoder.modules, cfg.tuner.max_trials
-    )
-    x_test = encoder.embed(test.texts, batch_size=cfg.encoder.batch_size)
-    proba = crossfit.predict(fitted, test.texts, x_test, encoder.modules)
+    fitted = steps.fit_step(embedded, texts, y, sample.weights, n, cfg, work, cfg.tuner.max_trials)
+    proba = steps.predict_texts(fitted, embedded.encoder, test.texts, cfg)
     m = classification_metrics(test.y, proba, train.labels)
     out: dict[str, Any] = {"seed": seed, "train": len(texts), "crossfit": fitted.report}
     if contrastive is not None:
@@ -227,7 +200,7 @@ def bench_accuracy(
         "benchmark": name,
         "shots": key,
         "seeds": seeds,
-        "adapt_layers": config.train.adapt_layers,
+        "adapt_layers": config.train.adapt.layers,
         "labels": len(train.labels),
         "train_texts": len(train.examples),
         "test_texts": len(test.examples),
@@ -250,14 +223,13 @@ def _unknown_seed(
     """Train the default procedure on ``known``; score ``test_texts`` (``y_test`` −1 for
     unknown) with the decision rule it ships: unknown first (its out-of-fold threshold),
     then auto-select (raised to the unknown threshold)."""
-    from tfcls.training import crossfit
+    from tfcls.training import crossfit, steps
 
     x = enc.embed(known.texts, batch_size=config.encoder.batch_size)
     n = len(known.labels)
     fitted = crossfit.fit(known.texts, known.y, known.weights, x, n, config, work, enc.modules)
     calib, _ = crossfit.calibrate(fitted, known.y, x, config.decision)
-    x_test = enc.embed(test_texts, batch_size=config.encoder.batch_size)
-    raw = crossfit.predict(fitted, test_texts, x_test, enc.modules)
+    raw = steps.predict_texts(fitted, enc, test_texts, config)
     proba = calibration.apply_temperature(raw, calib["temperature"])
     is_unknown, correct = y_test < 0, proba.argmax(axis=1) == y_test
     scores = proba.max(axis=1)
@@ -301,18 +273,7 @@ def bench_unknown(
         seed = config.train.seed + i
         cfg = copy.deepcopy(config)
         cfg.train.seed, cfg.train.tensorboard = seed, False
-        if other is None:
-            known = np.sort(np.random.default_rng(seed).permutation(len(train.labels))[:n_known])
-        else:
-            known = np.arange(len(train.labels))
-        remap = np.full(len(train.labels), -1)
-        remap[known] = np.arange(len(known))
-        rows = np.flatnonzero(remap[train.y] >= 0)
-        rows = rows[stratified_subsample(remap[train.y[rows]], shots, None, seed)]
-        kept = [train.labels[k] for k in known]
-        sample = Dataset(
-            train.path, train.sha256, [train.examples[r] for r in rows], kept, train.report
-        )
+        sample, remap = _known_sample(train, n_known if other is None else None, shots, seed)
         test_texts, y_test = test.texts, remap[test.y]
         if other is not None:
             test_texts = test_texts + other.texts
@@ -327,7 +288,6 @@ def bench_unknown(
             file=sys.stderr,
             flush=True,
         )
-    keys = ("auroc", "unknown_recall", "in_scope_accuracy", "known_kept", "closed_set_accuracy")
     return {
         "benchmark": "unknown",
         "dataset": name,
@@ -337,7 +297,40 @@ def bench_unknown(
         "shots": "full" if shots is None else str(shots),
         "seeds": seeds,
         "score": config.decision.unknown_score,
-        **{k: mean_std([r[k] for r in per_seed]) for k in keys},
-        "unknown_auto_selected": mean_std([r["unknown_auto_selected"] for r in per_seed]),
+        **_unknown_means(per_seed),
         "per_seed": per_seed,
     }
+
+
+def _known_sample(
+    train: Dataset, n_known: int | None, shots: int | None, seed: int
+) -> tuple[Dataset, np.ndarray]:
+    """(the training sample of the known intents, train class id → known id or −1).
+
+    ``n_known`` intents are drawn at random (``None``: all are known); then up to ``shots``
+    texts of each known intent (``None``: all of them).
+    """
+    if n_known is not None:
+        known = np.sort(np.random.default_rng(seed).permutation(len(train.labels))[:n_known])
+    else:
+        known = np.arange(len(train.labels))
+    remap = np.full(len(train.labels), -1)
+    remap[known] = np.arange(len(known))
+    rows = np.flatnonzero(remap[train.y] >= 0)
+    rows = rows[stratified_subsample(remap[train.y[rows]], shots, None, seed)]
+    kept = [train.labels[k] for k in known]
+    examples = [train.examples[r] for r in rows]
+    return Dataset(train.path, train.sha256, examples, kept, train.report), remap
+
+
+def _unknown_means(per_seed: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Mean ± std over the seeds of each unknown-detection figure."""
+    keys = (
+        "auroc",
+        "unknown_recall",
+        "in_scope_accuracy",
+        "known_kept",
+        "closed_set_accuracy",
+        "unknown_auto_selected",
+    )
+    return {k: mean_std([r[k] for r in per_seed]) for k in keys}

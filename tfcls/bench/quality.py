@@ -52,7 +52,7 @@ def bench_quality(
         "examples": len(dataset.examples),
         "labels": len(dataset.labels),
         "procedure": {
-            "adapt_layers": config.train.adapt_layers,
+            "adapt_layers": config.train.adapt.layers,
             "crossfit_folds": config.train.crossfit_folds,
             "tuner_trials": config.tuner.max_trials if config.tuner.enabled else 0,
             "target_precision": config.decision.target_precision,

@@ -40,17 +40,28 @@ import numpy as np
 import tensorflow as tf
 
 from tfcls import console
+from tfcls.bundle.compress import download_files, precompress
 from tfcls.bundle.fidelity import acceptable, fidelity, node_predict
 from tfcls.bundle.graph import NumericModel, StringModel
 from tfcls.bundle.metadata import BundleMetadata, BundleSize
+from tfcls.bundle.quantize import EMBEDDINGS, per_channel_encoder, requantize
 from tfcls.bundle.registry import METADATA, Registry
 from tfcls.config import QUANTIZATIONS
 from tfcls.errors import TfclsError
 from tfcls.training import runs
 
 SCHEMA_VERSION = 1
+# bits per unit-range matrix of each per-channel quantization (8 where not named)
+PER_CHANNEL_BITS: dict[str, dict[str, int]] = {
+    "int8e6": {name: 6 for name in EMBEDDINGS},
+    "int8": {},
+}
 # converter flags of each quantization (config.QUANTIZATIONS: smallest first)
 CONVERTER_FLAGS: dict[str, list[str]] = {
+    # per-channel 8-bit (tfcls.bundle.quantize): float32 from the converter, then requantize;
+    # int8e6 puts the word-embedding table on 6-bit levels (8-bit storage, ~6 on the wire)
+    "int8e6": [],
+    "int8": [],
     "uint8": ["--quantize_uint8=*"],
     "float16": ["--quantize_float16=*"],
     "none": [],
@@ -169,10 +180,11 @@ def _convert(numeric_dir: Path, target: Path, quantization: str) -> None:
 
 
 def bundle_sizes(bundle: Path) -> dict[str, int]:
-    """Bytes and gzip bytes of what a browser downloads (model.json, shards, vocab)."""
-    files = [bundle / "model.json", bundle / "vocab.txt", *sorted(bundle.glob("*.bin"))]
-    raw = sum(f.stat().st_size for f in files if f.is_file())
-    gz = sum(len(gzip.compress(f.read_bytes(), 6)) for f in files if f.is_file())
+    """Bytes and gzip bytes of what a browser downloads (model.json, shards, vocab), for
+    comparing candidates; the published bundle records its precompressed sizes."""
+    files = download_files(bundle)
+    raw = sum(f.stat().st_size for f in files)
+    gz = sum(len(gzip.compress(f.read_bytes(), 6)) for f in files)
     return {"bytes": raw, "gzip_bytes": gz}
 
 
@@ -222,16 +234,17 @@ def export(
     t0 = time.perf_counter()
     build = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=out))
     try:
-        numeric_dir, bundle = _saved_models(run, build)
+        numeric_dir, bundle, unit_range = _saved_models(run, build)
         reference = run.keras_outputs(texts)
         python_fidelity = _python_fidelity(run, bundle, texts, reference, y)
         shutil.copy(run.spec.vocab_path, bundle / "vocab.txt")
-        candidates = list(QUANTIZATIONS) if quantize == "auto" else [quantize]
+        tries = candidates(quantize, unit_range is not None, run.predictor.config.encoder.handle)
         chosen, tried = _convert_and_measure(
-            run, numeric_dir, build, candidates, texts, reference, y
+            run, (numeric_dir, unit_range), build, tries, texts, reference, y
         )
         for f in (build / f"tfjs-{chosen}").iterdir():
             shutil.move(str(f), bundle / f.name)
+        size = precompress(bundle)
         version = version_name(bundle)
         fidelity_ = {
             "python_saved_model": python_fidelity,
@@ -240,7 +253,7 @@ def export(
             "texts": source,
         }
         seconds = round(time.perf_counter() - t0, 1)
-        meta = _write_metadata(bundle, run, chosen, fidelity_, version, seconds=seconds)
+        meta = _write_metadata(bundle, run, chosen, fidelity_, version, seconds=seconds, size=size)
         final = out / version
         if final.exists():
             raise TfclsError(f"{final}: exists; exported versions are never overwritten")
@@ -268,12 +281,17 @@ def _python_fidelity(
     return fidelity(py["probabilities"].numpy(), similarity, *reference, y)
 
 
-def _saved_models(run: Source, build: Path) -> tuple[Path, Path]:
-    """The numeric SavedModel (what TF.js converts) and the bundle folder holding the
-    string-input SavedModel for Python."""
+def _saved_models(run: Source, build: Path) -> tuple[Path, Path, dict[str, np.ndarray] | None]:
+    """The numeric SavedModel (what TF.js converts), the bundle folder holding the
+    string-input SavedModel for Python, and the unit-range matrices an ``int8`` bundle
+    stores in 8 bits (None: the encoder is not a tfcls BERT, so no ``int8``)."""
     p = run.predictor
+    per_channel = per_channel_encoder(p.encoder.modules.encoder)
     numeric = NumericModel(
-        p.encoder.modules.encoder, run.head_weights(), p.calibration.temperature, p.references
+        per_channel or p.encoder.modules.encoder,
+        run.head_weights(),
+        p.calibration.temperature,
+        p.references,
     )
     numeric_dir = build / "numeric"
     tf.saved_model.save(numeric, str(numeric_dir), signatures={"serving_default": numeric.__call__})
@@ -283,14 +301,28 @@ def _saved_models(run: Source, build: Path) -> tuple[Path, Path]:
     tf.saved_model.save(
         strings, str(bundle / "saved_model"), signatures={"serving_default": strings.__call__}
     )
-    return numeric_dir, bundle
+    return numeric_dir, bundle, None if per_channel is None else per_channel.unit_range_matrices()
+
+
+def candidates(quantize: str, per_channel: bool, handle: str = "the encoder") -> list[str]:
+    """The quantizations ``quantize`` tries, smallest first. ``auto`` skips per-tensor
+    ``uint8`` (the size of ``int8``, never closer to float32), and ``int8`` unless the
+    encoder (``handle``) is a tfcls BERT (``per_channel``)."""
+    if quantize in PER_CHANNEL_BITS and not per_channel:
+        raise TfclsError(
+            f"{handle}: --quantize {quantize} lays out per-channel scales from a tfcls BERT "
+            "encoder's weights; this encoder is not one"
+        )
+    if quantize != "auto":
+        return [quantize]
+    return [q for q in QUANTIZATIONS if q != "uint8" and (q not in PER_CHANNEL_BITS or per_channel)]
 
 
 def _convert_and_measure(
     run: Source,
-    numeric_dir: Path,
+    numeric: tuple[Path, dict[str, np.ndarray] | None],
     build: Path,
-    candidates: list[str],
+    tries: list[str],
     texts: list[str],
     reference: tuple[np.ndarray, np.ndarray | None],
     y: np.ndarray,
@@ -298,9 +330,11 @@ def _convert_and_measure(
     """Convert with each quantization in turn, measure it in Node, stop at the first that
     is acceptable (or the only one asked for): (chosen, what each one tried gave)."""
     tried: dict[str, Any] = {}
-    for q in candidates:
+    for q in tries:
         target = build / f"tfjs-{q}"
-        _convert(numeric_dir, target, q)
+        _convert(numeric[0], target, q)
+        if q in PER_CHANNEL_BITS and numeric[1] is not None:
+            requantize(target, numeric[1], PER_CHANNEL_BITS[q])
         shutil.copy(run.spec.vocab_path, target / "vocab.txt")
         _write_metadata(target, run, q, {}, "pending")  # node_predict reads it
         proba, sim = node_predict(target, texts)
@@ -313,7 +347,7 @@ def _convert_and_measure(
             file=sys.stderr,
             flush=True,
         )
-        if len(candidates) == 1 or tried[q]["acceptable"]:
+        if len(tries) == 1 or tried[q]["acceptable"]:
             return q, tried
     raise TfclsError(
         "no quantization met the fidelity bar (accuracy loss ≤ 0.2 points, argmax "
@@ -361,7 +395,7 @@ def _write_metadata(
         "created_at": runs.now(),
         **extra,
     }
-    if (bundle / "model.json").is_file():
+    if "size" not in meta and (bundle / "model.json").is_file():
         meta["size"] = bundle_sizes(bundle)
     runs.write_json(bundle / METADATA, meta)
     return meta

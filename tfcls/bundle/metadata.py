@@ -24,10 +24,12 @@ class MetadataError(TfclsError):
 
 @dataclass(frozen=True)
 class BundleSize:
-    """What a browser downloads (model.json, weight shards, vocab.txt), raw and gzipped."""
+    """What a browser downloads (model.json, weight shards, vocab.txt): raw, gzip and
+    brotli bytes (brotli: None for bundles exported before precompression)."""
 
     bytes: int
     gzip_bytes: int
+    brotli_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,12 @@ class _Fields:
 
 def _size(size: Mapping[str, Any], source: str | Path) -> BundleSize:
     try:
-        return BundleSize(bytes=int(size["bytes"]), gzip_bytes=int(size["gzip_bytes"]))
+        brotli = size.get("brotli_bytes")
+        return BundleSize(
+            bytes=int(size["bytes"]),
+            gzip_bytes=int(size["gzip_bytes"]),
+            brotli_bytes=None if brotli is None else int(brotli),
+        )
     except (KeyError, TypeError, ValueError):
         raise MetadataError(
             f"{source}: field 'size' must hold integer 'bytes' and 'gzip_bytes'"

@@ -16,7 +16,6 @@ held-out intents, every score compared (protocols in ``tfcls.bench.public``).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
@@ -36,6 +35,7 @@ from tfcls.bench.speed import (
     read_texts,
 )
 from tfcls.cli import common as cli
+from tfcls.cli.bench_arguments import parser
 from tfcls.errors import TfclsError
 
 
@@ -49,169 +49,9 @@ def _record(result: dict[str, Any], args: Any, hide: tuple[str, ...] = ("machine
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    """The ``python -m tfcls.bench`` parser: one subcommand per benchmark."""
-    p = cli.parser("python -m tfcls.bench", "Benchmarks; record the figures in BENCHMARKS.md.")
-    sub = p.add_subparsers(dest="benchmark", required=True)
-    _embed_arguments(sub)
-    _train_arguments(sub)
-    _quality_arguments(sub)
-    for name in DATASETS:
-        _accuracy_arguments(sub, name)
-    _unknown_arguments(sub)
-    _browser_arguments(sub)
-    _feedback_arguments(sub)
-    _retrain_arguments(sub)
-    for command in sub.choices.values():
-        cli.add_config_arguments(command, subcommand=True)
-    return p
-
-
-Subparsers = Any  # argparse's _SubParsersAction, which it does not export
-
-
-def _json_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", type=Path, metavar="OUT", help="also write the results here")
-
-
-def _embed_arguments(sub: Subparsers) -> None:
-    emb = sub.add_parser(
-        "embed", help="embedding throughput, cold and warm", description=__doc__.split("\n\n", 2)[1]
-    )
-    emb.add_argument(
-        "--texts",
-        type=Path,
-        help="JSONL file with a 'text' field (default: HWU64 train utterances)",
-    )
-    emb.add_argument("--n", type=int, default=1000, help="number of texts (default 1000)")
-    emb.add_argument("--batch-size", type=int, help="default: encoder.batch_size")
-    emb.add_argument("--repeats", type=int, default=3, help="warm passes (median is reported)")
-    _json_argument(emb)
-
-
-def _train_arguments(sub: Subparsers) -> None:
-    tr = sub.add_parser(
-        "train",
-        help="default training time (cold, warm)",
-        description="Times `python -m tfcls.train` with an empty and a warm cache.",
-    )
-    tr.add_argument("--data", default=None, help="dataset (default: data.path)")
-    _json_argument(tr)
-
-
-def _quality_arguments(sub: Subparsers) -> None:
-    qu = sub.add_parser(
-        "quality",
-        help="repeated k-fold of the default procedure: accuracy, ECE, auto-select",
-        description="Repeated stratified k-fold of the whole default procedure, each "
-        "held-out fold scored at the threshold the procedure would ship.",
-    )
-    qu.add_argument("--data", default=None, help="dataset (default: data.path)")
-    qu.add_argument("--folds", type=int, default=5, help="outer folds (default 5)")
-    qu.add_argument("--repeats", type=int, default=2, help="repeats, new seeds (default 2)")
-    _json_argument(qu)
-
-
-def _accuracy_arguments(sub: Subparsers, name: str) -> None:
-    acc = sub.add_parser(
-        name,
-        help=f"{name} test accuracy, few-shot or full",
-        description=f"Train on {name} (--shots per intent, or all) and score its test "
-        "split; levers come from the config (--set train.adapt_layers=0 for the frozen "
-        "encoder, train.contrastive=true, model.*/tuner.*).",
-    )
-    acc.add_argument(
-        "--shots", type=_shots, default=10, help="training texts per intent, or 'full'"
-    )
-    acc.add_argument("--seeds", type=int, help="seeds (default: 5 few-shot, 1 full)")
-    _slice_arguments(acc)
-
-
-def _unknown_arguments(sub: Subparsers) -> None:
-    unk = sub.add_parser(
-        "unknown",
-        help="unknown-text detection by the shipped rule: held-out intents or another dataset",
-        description="Train the default procedure on a share of the intents (or all, with "
-        "--unknown-from), test on texts of known and unknown intents.",
-    )
-    unk.add_argument("--dataset", choices=DATASETS, default="banking77")
-    unk.add_argument(
-        "--known-fraction", type=float, default=0.75, help="share of intents known (0.75)"
-    )
-    unk.add_argument("--shots", type=_shots, default=None, help="texts per known intent or full")
-    unk.add_argument(
-        "--unknown-from",
-        choices=DATASETS,
-        help="cross-dataset: every intent of --dataset known, this dataset's test texts unknown",
-    )
-    unk.add_argument("--seeds", type=int, default=3, help="seeds (default 3)")
-    _slice_arguments(unk)
-
-
-def _browser_arguments(sub: Subparsers) -> None:
-    br = sub.add_parser(
-        "browser",
-        help="the exported bundle in headless Chromium: load time, prediction latency",
-        description="Cold and warm load and p50/p95 latency over typed inputs.",
-    )
-    br.add_argument("--exported", type=Path, default=Path("exported"), help="bundle folder")
-    br.add_argument("--version", help="bundle version (default: exported/current.json)")
-    br.add_argument("--n", type=int, default=200, help="typed inputs to predict (default 200)")
-    _json_argument(br)
-
-
-def _feedback_arguments(sub: Subparsers) -> None:
-    fb = sub.add_parser(
-        "feedback",
-        help="feedback POST throughput and latency against gunicorn; rows lost",
-        description="Concurrent POST /api/feedback against gunicorn with a fresh SQLite store.",
-    )
-    fb.add_argument("--exported", type=Path, default=Path("exported"), help="bundle folder")
-    fb.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
-    fb.add_argument("--requests", type=int, default=5000, help="POSTs in all (default 5000)")
-    fb.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
-    _json_argument(fb)
-
-
-def _retrain_arguments(sub: Subparsers) -> None:
-    rt = sub.add_parser(
-        "retrain",
-        help="python -m tfcls.retrain after N new feedback rows (warm embedding cache)",
-        description="Retrain time after --rows corrections on a copy of the exported model.",
-    )
-    rt.add_argument("--exported", type=Path, default=Path("exported"), help="bundle folder")
-    rt.add_argument("--rows", type=int, default=100, help="new feedback rows (default 100)")
-    rt.add_argument(
-        "--scenario",
-        choices=("rows", "new_category"),
-        default="rows",
-        help="rows: time after --rows corrections; new_category: 12 'Admin' verdicts by 3 "
-        "clients, share of 10 held-out paraphrases predicted Admin (target ≥ 0.8)",
-    )
-    _json_argument(rt)
-
-
-def _shots(value: str) -> int | None:
-    if value == "full":
-        return None
-    try:
-        shots = int(value)
-    except ValueError:
-        shots = 0
-    if shots < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number or 'full', got {value!r}")
-    return shots
-
-
-def _slice_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--labels", type=int, help="only the first N intents (a quick slice)")
-    p.add_argument("--test-per-label", type=int, help="at most M test texts per intent")
-    _json_argument(p)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark ``argv`` names; prints its figures against their targets."""
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     config = cli.config_from(args)
     if args.benchmark == "train":
         return _main_train(args, config)
@@ -225,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main_feedback(args)
     if args.benchmark == "retrain":
         return _main_retrain(args)
+    if args.benchmark == "quantization":
+        return _main_quantization(args, config)
     return _main_embed(args, config)
 
 
@@ -404,3 +246,23 @@ def _main_public(args: Any, config: Any) -> int:
 
 if __name__ == "__main__":
     sys.exit(cli.run(main))
+
+
+def _main_quantization(args: Any, config: Any) -> int:
+    from tfcls.bench.quantization import bench_quantization
+
+    if any(not 2 <= b <= 8 for b in args.bits):
+        raise TfclsError(f"--bits must be between 2 and 8, got {args.bits}")
+    run_dir = cli.run_dir_from(args)
+    result = bench_quantization(run_dir, args.bits)
+    _record(result, args, hide=("machine", "per_matrix"))
+    print(
+        "quantization: every matrix at "
+        + ", ".join(
+            f"{b} bits {r['gzip_bytes'] / 2**20:.1f} MiB gzip, agreement "
+            f"{r['argmax_agreement']:.4f}"
+            for b, r in result["all_matrices"].items()
+        )
+        + f" ({result['texts']} held-out texts of {run_dir})"
+    )
+    return 0

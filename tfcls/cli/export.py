@@ -38,9 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     result = export(cli.run_dir_from(args), out, args.quantize)
     f, size = result.fidelity["node_tfjs"], result.size
+    brotli = "" if size.brotli_bytes is None else f", {size.brotli_bytes / 2**20:.1f} MiB brotli"
     print(
         f"exported {result.version} ({result.quantization}, {size.bytes / 2**20:.1f} "
-        f"MiB, {size.gzip_bytes / 2**20:.1f} MiB gzip) to {result.path}; in Node: "
+        f"MiB, {size.gzip_bytes / 2**20:.1f} MiB gzip{brotli}) to {result.path}; in Node: "
         f"argmax agreement {f['argmax_agreement']:.4f}, max probability diff "
         f"{f['max_probability_diff']:.2e}, accuracy delta {100 * f['accuracy_delta']:+.2f} points"
     )

@@ -23,7 +23,7 @@ def _parser():
     p.add_argument(
         "--fast",
         action="store_true",
-        help="frozen encoder, heads only (train.adapt_layers=0): for big datasets",
+        help="frozen encoder, heads only (train.adapt.layers=0): for big datasets",
     )
     p.add_argument(
         "--dev-mode",
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.max_trials is not None:
             overrides.append(f"tuner.max_trials={args.max_trials}")
         if args.fast:
-            overrides.append("train.adapt_layers=0")
+            overrides.append("train.adapt.layers=0")
         config = load_config(args.config, overrides)
         result = train(config, data=args.data, dev_mode=args.dev_mode, name=args.name)
     if result.worker:

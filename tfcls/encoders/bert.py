@@ -139,11 +139,25 @@ class _SavedRoot(tf.Module):
     trainable_variables = None
 
 
-Weights = Mapping[str, Any]  # name → tensor/variable, Linear weights laid out [in, out]
+# name → tensor/variable, Linear weights laid out [in, out]. A weight may be stored
+# unit-range with a per-channel scale beside it, ``<name>_scale`` (per output column of a
+# Linear kernel, per row of an embedding table): the bundle's 8-bit form
+# (tfcls.bundle.quantize). The scale is applied after the matmul / lookup, so no
+# constant-only product is left for the TF.js converter to fold back into float32.
+Weights = Mapping[str, Any]
+SCALE = "_scale"
 
 
 def _dense(w: Weights, x: tf.Tensor, name: str) -> tf.Tensor:
-    return tf.matmul(x, w[name + ".weight"]) + w[name + ".bias"]
+    y = tf.matmul(x, w[name + ".weight"])
+    scale = w.get(name + ".weight" + SCALE)
+    return (y if scale is None else y * scale) + w[name + ".bias"]
+
+
+def _lookup(w: Weights, name: str, ids: tf.Tensor) -> tf.Tensor:
+    rows = tf.gather(w[name], ids)
+    scale = w.get(name + SCALE)
+    return rows if scale is None else rows * tf.gather(scale, ids)[..., tf.newaxis]
 
 
 def _layer_norm(w: Weights, cfg: BertConfig, x: tf.Tensor, name: str) -> tf.Tensor:
@@ -156,9 +170,9 @@ def embed_tokens(w: Weights, cfg: BertConfig, ids: tf.Tensor, types: tf.Tensor) 
     """Token + position + type embeddings, LayerNorm: the input of layer 0 [B, T, H]."""
     seq = tf.shape(ids)[1]
     x = (
-        tf.gather(w["embeddings.word_embeddings.weight"], ids)
+        _lookup(w, "embeddings.word_embeddings.weight", ids)
         + w["embeddings.position_embeddings.weight"][tf.newaxis, :seq]
-        + tf.gather(w["embeddings.token_type_embeddings.weight"], types)
+        + _lookup(w, "embeddings.token_type_embeddings.weight", types)
     )
     return _layer_norm(w, cfg, x, "embeddings.LayerNorm")
 
@@ -222,7 +236,7 @@ class BertEncoderModule(_SavedRoot):
         for name, shape in weight_shapes(cfg).items():
             if name not in weights:
                 raise ValueError(f"weights have no tensor {name!r} (expected shape {shape})")
-            if not hf_layout and _is_linear(name):
+            if not hf_layout and is_linear(name):
                 shape = shape[::-1]
             if tuple(weights[name].shape) != shape:
                 raise ValueError(
@@ -235,7 +249,7 @@ class BertEncoderModule(_SavedRoot):
         self._w: dict[str, tf.Variable] = {}
         for name in weight_names(cfg):
             value = np.asarray(weights[name], np.float32)
-            if hf_layout and _is_linear(name):
+            if hf_layout and is_linear(name):
                 value = value.T
             self._w[name] = tf.Variable(value, trainable=True, name=name.replace(".", "/"))
         ordered = [self._w[n] for n in weight_names(cfg)]
@@ -252,16 +266,23 @@ class BertEncoderModule(_SavedRoot):
         ]
     )
     def __call__(self, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        ids, mask, types = inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]
-        x = embed_tokens(self._w, self._cfg, ids, types)
-        bias = attention_bias(mask)
-        for i in range(self._cfg.num_hidden_layers):
-            x = transformer_layer(self._w, self._cfg, x, bias, i)
-        pooled = pool(self._cfg, x, mask)
-        return {"pooled_output": pooled, "default": pooled, "sequence_output": x}
+        return encode(self._w, self._cfg, inputs)
 
 
-def _is_linear(name: str) -> bool:
+def encode(w: Weights, cfg: BertConfig, inputs: Mapping[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+    """The whole encoder on ``input_word_ids``/``input_mask``/``input_type_ids``: the
+    outputs of a TF Hub BERT encoder (``default`` = ``pooled_output``, ``sequence_output``)."""
+    ids, mask, types = inputs["input_word_ids"], inputs["input_mask"], inputs["input_type_ids"]
+    x = embed_tokens(w, cfg, ids, types)
+    bias = attention_bias(mask)
+    for i in range(cfg.num_hidden_layers):
+        x = transformer_layer(w, cfg, x, bias, i)
+    pooled = pool(cfg, x, mask)
+    return {"pooled_output": pooled, "default": pooled, "sequence_output": x}
+
+
+def is_linear(name: str) -> bool:
+    """True for a Linear kernel (stored [in, out]; HuggingFace stores it [out, in])."""
     return name.endswith(".weight") and "embeddings" not in name and "LayerNorm" not in name
 
 

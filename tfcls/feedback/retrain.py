@@ -25,7 +25,7 @@
    searches again) on the current run's encoder, fine-tuned or not: only the head is
    refitted and only texts the embedding cache lacks are embedded (seconds). It adapts the
    encoder again only when ``retrain.adapt_encoder`` is true and the current run adapted
-   it (``train.adapt_layers``, starting again from the run's base encoder; minutes on
+   it (``train.adapt.layers``, starting again from the run's base encoder; minutes on
    CPU); contrastive tuning stays off. Calibration is cross-fitted on the heads only, so
    base texts (which the reused encoder has seen) look a little easier out of fold than
    they are: one reason to adapt the encoder again now and then.
@@ -176,10 +176,10 @@ def _train_candidate(config: Config, current_run: Path, rows: list[dict[str, Any
     cfg = load_config(current_run / Run.CONFIG)
     cfg.storage, cfg.serving, cfg.retrain = config.storage, config.serving, config.retrain
     cfg.train.output_dir = config.train.output_dir
-    cfg.train.contrastive = False
+    cfg.train.contrastive.enabled = False
     base = runs.read_json(current_run / Run.INFO).get("base_encoder")
     if not config.retrain.adapt_encoder:
-        cfg.train.adapt_layers = 0  # heads only, on the current run's (adapted) encoder
+        cfg.train.adapt.layers = 0  # heads only, on the current run's (adapted) encoder
     elif base:  # adapt again from where the current run started, not on top of it
         cfg.encoder.handle, cfg.encoder.preprocessor = base["handle"], base["preprocessor"]
     cfg.data.test_fraction = 0.0  # the holdouts are the test sets

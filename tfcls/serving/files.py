@@ -4,17 +4,20 @@
 depth, and the benchmark page outside ``bench browser``, are never served); ``/sw.js``;
 ``/vendor/tfjs/…`` and ``/vendor/tfjs-backend-wasm/…`` (the npm-installed TF.js);
 ``/models/current.json`` and ``/models/<version>/…`` (bundles: immutable, CORS so other
-frontends embed them).
+frontends embed them; brotli or gzip copies written at export are sent to clients that
+accept them, with ``Vary: Accept-Encoding``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, send_file
+from flask import Blueprint, Response, abort, request, send_file
 
 from tfcls import resources
+from tfcls.bundle.compress import ENCODINGS
 from tfcls.serving.state import state
 
 WEB = resources.WEB
@@ -33,11 +36,19 @@ def _etag(path: Path) -> str:
     return hashlib.sha1(f"{path}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:20]
 
 
-def _file(path: Path, cache: str, cors: bool = False) -> Response:
+def _guess(path: Path) -> str:
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def _file(path: Path, cache: str, cors: bool = False, mimetype: str | None = None) -> Response:
     if not path.is_file():
         abort(404)
     resp = send_file(
-        path, mimetype=TYPES.get(path.suffix), conditional=True, etag=_etag(path), max_age=None
+        path,
+        mimetype=mimetype or TYPES.get(path.suffix),
+        conditional=True,
+        etag=_etag(path),
+        max_age=None,
     )
     resp.headers["Cache-Control"] = cache
     if cors:
@@ -87,9 +98,32 @@ def current_pointer() -> Response:
     return _file(state().bundles.pointer, "no-cache", cors=True)
 
 
+def _precompressed(path: Path) -> tuple[Path, str | None]:
+    """The copy of ``path`` to send: its ``.br`` or ``.gz`` sibling (written at export) when
+    the client accepts that encoding (q > 0), else ``path`` itself."""
+    for encoding, suffix in ENCODINGS.items():
+        packed = path.with_name(path.name + suffix)
+        if request.accept_encodings[encoding] > 0 and packed.is_file():
+            return packed, encoding
+    return path, None
+
+
 @files.get("/models/<version>/<path:rel>")
 def bundle_file(version: str, rel: str) -> Response:
+    """A bundle file, precompressed where the client accepts it (never compressed here);
+    the ETag names the file sent, so each encoding has its own."""
     bundles = state().bundles
-    if bundles.metadata(version) is None or Path(rel).parts[0] == "saved_model":
+    parts = Path(rel).parts
+    if bundles.metadata(version) is None or parts[0] == "saved_model":
         abort(404)
-    return _file(_safe_join(bundles.path(version), rel), IMMUTABLE, cors=True)
+    if rel.endswith(tuple(ENCODINGS.values())):
+        abort(404)  # the copies are reached through Accept-Encoding, not by name
+    path = _safe_join(bundles.path(version), rel)
+    if not path.is_file():
+        abort(404)
+    sent, encoding = _precompressed(path)
+    resp = _file(sent, IMMUTABLE, cors=True, mimetype=TYPES.get(path.suffix) or _guess(path))
+    resp.headers["Vary"] = "Accept-Encoding"
+    if encoding:
+        resp.headers["Content-Encoding"] = encoding
+    return resp

@@ -5,7 +5,7 @@ end-to-end fine-tuning lifted test accuracy 0.78 → 0.89 on the bundled data), 
 fine-tuning costs a forward and backward pass of all six layers per text and epoch: too
 slow for a ≤ 3-minute default on two CPU cores, let alone once per cross-fitting fold.
 
-So tfcls adapts only the top ``train.adapt_layers`` layers. The token states entering
+So tfcls adapts only the top ``train.adapt.layers`` layers. The token states entering
 them depend on frozen weights only, so they are computed once per text
 (``LowerStates``) and shared by every fold; an epoch then costs the top layers' forward
 and backward pass (with 4 of 6 layers, about two frozen embedding passes). The head found
@@ -80,13 +80,13 @@ def lower_states(modules: HubModules, texts: list[str], layers: int) -> LowerSta
     found = bert.module_weights(modules.encoder)
     if found is None or modules.preprocessor is None:
         raise TfclsError(
-            f"train.adapt_layers: {modules.resolved.handle} is not a tfcls-built BERT "
-            "encoder, whose weights adaptation can read; set train.adapt_layers=0 "
+            f"train.adapt.layers: {modules.resolved.handle} is not a tfcls-built BERT "
+            "encoder, whose weights adaptation can read; set train.adapt.layers=0 "
             "(frozen encoder)"
         )
     cfg, weights = found
     if not 1 <= layers <= cfg.num_hidden_layers:
-        raise TfclsError(f"train.adapt_layers must be 0..{cfg.num_hidden_layers}, got {layers}")
+        raise TfclsError(f"train.adapt.layers must be 0..{cfg.num_hidden_layers}, got {layers}")
     first = cfg.num_hidden_layers - layers
     frozen = dict(zip(bert.weight_names(cfg), modules.encoder.variables, strict=True))
 
@@ -202,7 +202,7 @@ def _dataset(
 
 @dataclass
 class AdaptSettings:
-    """How one adaptation runs (from ``train.adapt_*`` and the head's hyperparameters)."""
+    """How one adaptation runs (from ``train.adapt`` and the head's hyperparameters)."""
 
     epochs: int
     learning_rate: float

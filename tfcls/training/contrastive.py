@@ -1,4 +1,4 @@
-"""SetFit-style contrastive tuning of the encoder (``train.contrastive: true``).
+"""SetFit-style contrastive tuning of the encoder (``train.contrastive.enabled: true``).
 
 ``contrastive_fine_tune`` is the SetFit recipe (Tunstall et al. 2022): before any head
 exists, the encoder alone is trained on pairs of training texts to give same-label pairs
@@ -208,47 +208,29 @@ def contrastive_fine_tune(
     cosine similarity 1 and different-label pairs 0 (MSE on the cosine: SetFit's
     CosineSimilarityLoss), so a head trained afterwards on its embeddings separates
     the labels more easily, which matters most with few examples per label. The tuned
-    encoder is saved as a module pair in ``out_dir / "encoder"``.
+    encoder is saved as a module pair in ``out_dir / "encoder"``; the settings are
+    ``train.contrastive`` (and ``train.seed``).
 
     Returns a JSON-able report: pairs, epochs, per-epoch loss, seconds (the whole stage),
     devices, the encoder path, and separation before/after: the mean cosine of positive
     minus that of negative pairs, on a fixed sample of up to 2,000 of the pairs.
     """
     _check_bert(modules, "train.contrastive", "contrastive fine-tuning")
-    cfg = config.train
+    cfg, seed = config.train.contrastive, config.train.seed
     t0 = time.perf_counter()
-    a, b, labels = contrastive_pairs(y, cfg.contrastive_iterations, cfg.seed)
-    sample = _separation_sample(labels, np.random.default_rng(cfg.seed), 2000)
+    a, b, labels = contrastive_pairs(y, cfg.iterations, seed)
+    sample = _separation_sample(labels, np.random.default_rng(seed), 2000)
     devices = _devices()
     where = ", ".join(devices)
     print(
         f"contrastive fine-tuning on {len(labels)} pairs, {where} ...", file=sys.stderr, flush=True
     )
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        encoder = TrainableSavedModelLayer(
-            modules.resolved.encoder, call_endpoint="__call__", trainable=True, name="encoder"
-        )
-        preprocess, pool = _Preprocess(modules.preprocessor), _Pool()
-        text_a = keras.Input(shape=(), dtype="string", name="text_a")
-        text_b = keras.Input(shape=(), dtype="string", name="text_b")
-        vec_a = pool(encoder(preprocess(text_a)))
-        vec_b = pool(encoder(preprocess(text_b)))
-        model = keras.Model([text_a, text_b], _Cosine()(vec_a, vec_b))
-        model.compile(
-            optimizer=keras.optimizers.Adam(cfg.contrastive_learning_rate),
-            loss=keras.losses.MeanSquaredError(),
-        )
-        embed = keras.Model(text_a, vec_a)  # the same layers: sees the training
+    encoder, model, embed = _siamese(modules, cfg.learning_rate, strategy)
     sample_args = (texts, a[sample], b[sample], labels[sample])
     before = _separation(embed, *sample_args)
-    strings = np.asarray(texts, dtype=object)
-    pairs = tf.data.Dataset.from_tensor_slices(
-        ((tf.constant(strings[a].tolist()), tf.constant(strings[b].tolist())), labels[:, None])
-    )
-    pairs = pairs.shuffle(len(labels), seed=cfg.seed, reshuffle_each_iteration=True)
     history = model.fit(
-        pairs.batch(cfg.contrastive_batch_size).prefetch(tf.data.AUTOTUNE),
-        epochs=cfg.contrastive_epochs,
+        _pairs_dataset(texts, a, b, labels, cfg.batch_size, seed),
+        epochs=cfg.epochs,
         shuffle=False,  # the dataset reshuffles itself
         verbose=0,
     )
@@ -270,3 +252,43 @@ def contrastive_fine_tune(
         file=sys.stderr,
     )
     return report
+
+
+def _siamese(
+    modules: HubModules, learning_rate: float, strategy: tf.distribute.Strategy | None
+) -> tuple[TrainableSavedModelLayer, keras.Model, keras.Model]:
+    """(the trainable encoder layer, the compiled pair model: cosine of two texts'
+    vectors, the one-text embedding model sharing its layers), under ``strategy``."""
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        encoder = TrainableSavedModelLayer(
+            modules.resolved.encoder, call_endpoint="__call__", trainable=True, name="encoder"
+        )
+        preprocess, pool = _Preprocess(modules.preprocessor), _Pool()
+        text_a = keras.Input(shape=(), dtype="string", name="text_a")
+        text_b = keras.Input(shape=(), dtype="string", name="text_b")
+        vec_a = pool(encoder(preprocess(text_a)))
+        vec_b = pool(encoder(preprocess(text_b)))
+        model = keras.Model([text_a, text_b], _Cosine()(vec_a, vec_b))
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            loss=keras.losses.MeanSquaredError(),
+        )
+        embed = keras.Model(text_a, vec_a)  # the same layers: sees the training
+    return encoder, model, embed
+
+
+def _pairs_dataset(
+    texts: list[str],
+    a: np.ndarray,
+    b: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    seed: int,
+) -> tf.data.Dataset:
+    """((text a, text b), similarity target) batches, reshuffled every epoch (seeded)."""
+    strings = np.asarray(texts, dtype=object)
+    pairs = tf.data.Dataset.from_tensor_slices(
+        ((tf.constant(strings[a].tolist()), tf.constant(strings[b].tolist())), labels[:, None])
+    )
+    pairs = pairs.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    return pairs.batch(batch_size).prefetch(tf.data.AUTOTUNE)

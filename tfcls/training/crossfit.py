@@ -9,7 +9,7 @@ calibration (temperature, auto-select and unknown thresholds, ``tfcls.decision.c
 The final model is then trained on all training data the same way.
 
 *Out of fold* means out of everything that learned from the labels: when the encoder is
-adapted (``train.adapt_layers`` > 0, ``tfcls.training.adapt``), every fold adapts its own copy
+adapted (``train.adapt.layers`` > 0, ``tfcls.training.adapt``), every fold adapts its own copy
 of the encoder's top layers, so a text's OOF probability comes from an encoder that never
 saw its label. The number of adaptation epochs is chosen on the OOF accuracy (mean over
 folds, evaluated after each epoch), not on a small validation split.
@@ -109,14 +109,9 @@ def _tune(
 def _settings(config: Config, hp: ModelConfig, seed: int) -> Any:
     from tfcls.training.adapt import AdaptSettings
 
-    t = config.train
+    a = config.train.adapt
     return AdaptSettings(
-        t.adapt_epochs,
-        t.adapt_learning_rate,
-        t.adapt_batch_size,
-        t.adapt_warmup,
-        hp.label_smoothing,
-        seed,
+        a.epochs, a.learning_rate, a.batch_size, a.warmup, hp.label_smoothing, seed
     )
 
 
@@ -135,7 +130,7 @@ def fit(
 ) -> FitResult:
     """Run the whole procedure on training texts (``x``: their frozen embeddings).
 
-    ``modules`` (the encoder's HubModules) is needed when ``train.adapt_layers`` > 0;
+    ``modules`` (the encoder's HubModules) is needed when ``train.adapt.layers`` > 0;
     ``resume`` continues an interrupted search, ``strategy`` (tf.distribute) runs it.
     """
     t0 = time.perf_counter()
@@ -150,7 +145,7 @@ def fit(
         fold_of[te] = f
     report: dict[str, Any] = {"folds": len(folds), "head_epochs": head_epochs}
     job = _Job(x, y, w, n_classes, hp, head_epochs, config)
-    lower = _lower(modules, texts, config.train.adapt_layers, report)
+    lower = _lower(modules, texts, config.train.adapt.layers, report)
     if lower is None:
         oof = np.zeros((len(y), n_classes), np.float32)
         for f, (tr, te) in enumerate(folds):
@@ -179,13 +174,13 @@ def _lower(modules: Any, texts: list[str], layers: int, report: dict[str, Any]) 
 
     reason = not_adaptable(modules)
     if reason is not None:
-        report["adapt_skipped"] = f"{reason}: the encoder stays frozen (train.adapt_layers)"
+        report["adapt_skipped"] = f"{reason}: the encoder stays frozen (train.adapt.layers)"
         print(f"note: {report['adapt_skipped']}", file=sys.stderr)
         return None
     depth = encoder_depth(modules)
     if layers > depth:  # the default (4) names MiniLM's top layers; a smaller encoder adapts all
         report["adapt_clamped"] = (
-            f"train.adapt_layers={layers} exceeds the encoder's {depth} layers: all {depth} adapted"
+            f"train.adapt.layers={layers} exceeds the encoder's {depth} layers: all {depth} adapted"
         )
         print(f"note: {report['adapt_clamped']}", file=sys.stderr)
         layers = depth
@@ -232,7 +227,7 @@ def _adapt_folds(
     """Adapt one encoder copy per fold; OOF probabilities after every epoch; the epoch
     count with the best mean OOF accuracy wins (ties: fewer epochs)."""
     t, y = job.config.train, job.y
-    per_epoch = np.zeros((t.adapt_epochs, len(y), job.n), np.float32)
+    per_epoch = np.zeros((t.adapt.epochs, len(y), job.n), np.float32)
     frozen_accuracy = []
     for f, (tr, te) in enumerate(folds):
         adapter = _adapt(lower, tr, job, t.seed + f)
@@ -244,7 +239,7 @@ def _adapt_folds(
     best = int(np.argmax(accuracy))
     return per_epoch[best], {
         "layers": lower.cfg.num_hidden_layers - lower.first,
-        "epochs_scheduled": t.adapt_epochs,
+        "epochs_scheduled": t.adapt.epochs,
         "epochs_chosen": best + 1,
         "oof_accuracy_per_epoch": [round(float(a), 4) for a in accuracy],
         "frozen_oof_accuracy_per_fold": frozen_accuracy,

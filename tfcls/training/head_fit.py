@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfcls.config import Config, to_dict
+from tfcls.config import Config, ModelConfig, to_dict
 from tfcls.training import runs, tuning
 from tfcls.training.model import head_from_config, hparams_to_config, make_dataset, one_hot
 from tfcls.training.runs import Run
@@ -115,30 +115,13 @@ def select_and_fit(
     worker returns (None, None, the trials it ran, {}) since the chief fits the head.
     """
     class_w = class_weights(y_train, n_classes) if config.train.class_weights else None
-    summary: list[dict[str, Any]] = []
-    if config.tuner.enabled:
-        best, summary = tuning.search(
-            x_train,
-            one_hot(y_train, n_classes),
-            x_val,
-            one_hot(y_val, n_classes),
-            n_classes,
-            config.tuner,
-            config.model,
-            work_dir / "tuner",
-            config.train.seed,
-            trials,
-            resume=resume,
-            class_weight=class_w,
-            strategy=strategy,
-        )
-        if best is None:  # a distributed-search worker: the chief fits the head
-            runs.write_json(work_dir / "tuner_summary.json", summary)
-            return None, None, summary, {}
-        hp = hparams_to_config(best, config.model)
-    else:
-        hp = config.model
+    data = (x_train, y_train, x_val, y_val)
+    hp, summary = _choose_hparams(
+        data, n_classes, config, work_dir, trials, resume, class_w, strategy
+    )
     runs.write_json(work_dir / "tuner_summary.json", summary)
+    if hp is None:  # a distributed-search worker: the chief fits the head
+        return None, None, summary, {}
     runs.write_json(work_dir / Run.BEST_HPARAMS, to_dict(hp))
     head, history = fit_head(
         x_train,
@@ -154,3 +137,36 @@ def select_and_fit(
         sample_weights=weights,
     )
     return head, hp, summary, history
+
+
+def _choose_hparams(
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    n_classes: int,
+    config: Config,
+    work_dir: Path,
+    trials: int,
+    resume: bool,
+    class_w: dict[int, float] | None,
+    strategy: tf.distribute.Strategy | None,
+) -> tuple[ModelConfig | None, list[dict[str, Any]]]:
+    """(the head's hyperparameters, the trial summary): the tuner's best with
+    ``tuner.enabled`` (None on a distributed-search worker), else ``model`` as it is."""
+    if not config.tuner.enabled:
+        return config.model, []
+    x_train, y_train, x_val, y_val = data
+    best, summary = tuning.search(
+        x_train,
+        one_hot(y_train, n_classes),
+        x_val,
+        one_hot(y_val, n_classes),
+        n_classes,
+        config.tuner,
+        config.model,
+        work_dir / "tuner",
+        config.train.seed,
+        trials,
+        resume=resume,
+        class_weight=class_w,
+        strategy=strategy,
+    )
+    return (None if best is None else hparams_to_config(best, config.model)), summary

@@ -7,7 +7,7 @@ reported); embed every text once (the embedding cache makes a second run nearly 
 run ``tfcls.training.crossfit`` on the rest (KerasTuner on the embeddings, encoder adaptation,
 out-of-fold predictions of every training text, the final model on all of them);
 calibrate and choose the thresholds out of fold; evaluate on the test split; save the
-head, the adapted encoder and the full string-input model. ``train.adapt_layers: 0``
+head, the adapted encoder and the full string-input model. ``train.adapt.layers: 0``
 keeps the encoder frozen; ``resume=RUN_DIR`` continues an interrupted run, tuner included.
 """
 
@@ -32,7 +32,7 @@ from tfcls.decision import calibration
 from tfcls.decision import unknown as ood
 from tfcls.errors import TfclsError
 from tfcls.evaluation.metrics import classification_metrics
-from tfcls.training import crossfit, runs, tuning
+from tfcls.training import crossfit, runs, steps, tuning
 from tfcls.training.head_fit import select_and_fit, set_seed
 from tfcls.training.model import full_model
 from tfcls.training.runs import Run
@@ -73,17 +73,30 @@ class TrainResult:
 
 def _prepare_run(
     config: Config, resume: Path | None, dev_mode: bool, name: str | None
-) -> tuple[Path, data_mod.Dataset, dict[str, Any]]:
+) -> tuple[Path, data_mod.Dataset, dict[str, np.ndarray]]:
     """Create (or reopen, on resume) the run directory; load data; fix the splits."""
     if resume:
-        run_dir = resume
         dataset = runs.load_run_data(
-            run_dir, config.data.min_per_label, "start a new run instead of resuming"
+            resume, config.data.min_per_label, "start a new run instead of resuming"
         )
-        splits = runs.read_json(run_dir / Run.SPLITS)
-        return run_dir, dataset, splits
+        return resume, dataset, runs.read_json(resume / Run.SPLITS)
     dataset = data_mod.load_dataset(config.data.path, config.data.min_per_label)
     print(dataset.report.summary(), file=sys.stderr)
+    splits = _choose_splits(dataset, config, dev_mode)
+    if tuning.distributed_role() == "worker":  # one run directory per worker
+        name = (
+            f"{name or runs.default_run_name(dataset.sha256)}-{os.environ['KERASTUNER_TUNER_ID']}"
+        )
+    run_dir = runs.new_run_dir(config.train.output_dir, dataset.sha256, name)
+    _record_run(run_dir, config, dataset, splits, dev_mode)
+    return run_dir, dataset, {k: np.asarray(v) for k, v in splits.items()}
+
+
+def _choose_splits(
+    dataset: data_mod.Dataset, config: Config, dev_mode: bool
+) -> dict[str, np.ndarray]:
+    """Row indices of the train, val and test splits (stratified, seeded); ``dev_mode``
+    first keeps ``train.dev_mode_per_label`` examples of each label."""
     keep = np.arange(len(dataset.examples))
     if dev_mode:
         keep = splits_mod.stratified_subsample(
@@ -96,19 +109,25 @@ def _prepare_run(
         config.train.seed,
         labels=dataset.labels,
     )
-    splits = {"train": keep[train], "val": keep[val], "test": keep[test]}
-    if tuning.distributed_role() == "worker":  # one run directory per worker
-        name = (
-            f"{name or runs.default_run_name(dataset.sha256)}-{os.environ['KERASTUNER_TUNER_ID']}"
-        )
-    run_dir = runs.new_run_dir(config.train.output_dir, dataset.sha256, name)
+    return {"train": keep[train], "val": keep[val], "test": keep[test]}
+
+
+def _record_run(
+    run_dir: Path,
+    config: Config,
+    dataset: data_mod.Dataset,
+    splits: dict[str, np.ndarray],
+    dev_mode: bool,
+) -> None:
+    """Write what a new run starts from: config, splits, label map, data.json, info.json."""
     dump_yaml(config, run_dir / Run.CONFIG)
     runs.write_json(run_dir / Run.SPLITS, splits)
     runs.write_json(run_dir / Run.LABEL_MAP, dataset.label_map())
+    data_path = str(Path(config.data.path).resolve())
     runs.write_json(
         run_dir / "data.json",
         {
-            "path": str(Path(config.data.path).resolve()),
+            "path": data_path,
             "sha256": dataset.sha256,
             "examples": len(dataset.examples),
             "labels": dataset.labels,
@@ -118,22 +137,18 @@ def _prepare_run(
             "dev_mode": bool(dev_mode),
         },
     )
+    versions = {"tfcls": _version(), "tensorflow": tf.__version__, "keras": keras.__version__}
     runs.write_json(
         run_dir / Run.INFO,
         {
             "status": "running",
             "started_at": runs.now(),
-            "data_path": str(Path(config.data.path).resolve()),
+            "data_path": data_path,
             "data_sha256": dataset.sha256,
             "dev_mode": bool(dev_mode),
-            "versions": {
-                "tfcls": _version(),
-                "tensorflow": tf.__version__,
-                "keras": keras.__version__,
-            },
+            "versions": versions,
         },
     )
-    return run_dir, dataset, {k: np.asarray(v) for k, v in splits.items()}
 
 
 def _version() -> str:
@@ -166,57 +181,75 @@ def train(
     set_seed(config.train.seed)
     run_dir, dataset, splits = _prepare_run(config, resume, dev_mode, name)
     print(f"run directory: {run_dir}", file=sys.stderr)
-    enc = load_encoder_from(config.encoder)
+    fit_rows = np.sort(np.concatenate([splits["train"], splits["val"]]))
+    fit, test = _Part.of(dataset, fit_rows), _Part.of(dataset, splits["test"])
     # what the run started from, before contrastive tuning or adaptation replace it
     base = {"handle": config.encoder.handle, "preprocessor": config.encoder.preprocessor}
-    fit_rows = np.sort(np.concatenate([splits["train"], splits["val"]])).astype(np.int64)
-    test_rows = np.asarray(splits["test"], dtype=np.int64)
-    metrics: dict[str, Any] = {"labels": dataset.labels}
-    if config.train.contrastive:  # SetFit: shape the encoder on training pairs first
-        enc, metrics["contrastive"] = _contrastive(enc, dataset, fit_rows, config, run_dir)
-    fit_texts, test_texts = (
-        [dataset.texts[i] for i in fit_rows],
-        [dataset.texts[i] for i in test_rows],
+    embedded = steps.shape_and_embed(
+        load_encoder_from(config.encoder), fit.texts, fit.y, config, run_dir, test.texts, True
     )
-    t_embed = time.perf_counter()
-    x_all = enc.embed(fit_texts + test_texts, batch_size=config.encoder.batch_size, progress=True)
-    x_fit, x_test = x_all[: len(fit_rows)], x_all[len(fit_rows) :]
-    embed_s = time.perf_counter() - t_embed
-    cache_stats = dict(vars(enc.cache_stats))  # the data's embedding (not the adapted one's)
-    y_fit, y_test = dataset.y[fit_rows], dataset.y[test_rows]
-    n_classes = len(dataset.labels)
+    metrics: dict[str, Any] = {"labels": dataset.labels}
+    if embedded.contrastive is not None:  # the run's encoder is the tuned one from now on
+        _use_encoder(config, run_dir, embedded.contrastive["encoder"])
+        metrics["contrastive"] = embedded.contrastive
     trials = config.train.dev_mode_trials if dev_mode else config.tuner.max_trials
+    n_classes = len(dataset.labels)
     if tuning.distributed_role() == "worker":
-        return _worker(x_fit, y_fit, n_classes, config, run_dir, trials, strategy)
+        return _worker(embedded.x, fit.y, n_classes, config, run_dir, trials, strategy)
     t_fit = time.perf_counter()
-    fitted = crossfit.fit(
-        fit_texts,
-        y_fit,
-        dataset.weights[fit_rows],
-        x_fit,
-        n_classes,
-        config,
-        run_dir,
-        enc.modules,
-        trials,
-        resume=resume is not None,
-        strategy=strategy,
+    resuming = resume is not None
+    fitted = steps.fit_step(
+        embedded, fit.texts, fit.y, fit.w, n_classes, config, run_dir, trials, resuming, strategy
     )
     fit_s = time.perf_counter() - t_fit
+    enc, x_fit, x_test = embedded.encoder, embedded.x, embedded.x_also
     if fitted.adapter is not None:  # from now on the run's encoder is the adapted one
-        enc, x_fit, x_test = _adopt_adapted(
-            fitted.adapter, enc, config, run_dir, fit_texts, test_texts
-        )
+        enc, x_fit, x_test = _adopt_adapted(fitted.adapter, enc, config, run_dir, fit, test)
     if config.encoder.handle != base["handle"]:
         runs.update_json(run_dir / Run.INFO, base_encoder=base)
     metrics.update(hyperparameters=to_dict(fitted.hp), crossfit=fitted.report)
     _save_and_score(
-        run_dir, fitted, enc, config, dataset.labels, (x_fit, y_fit), (x_test, y_test), metrics
+        run_dir, fitted, enc, config, dataset.labels, (x_fit, fit.y), (x_test, test.y), metrics
     )
+    timings = (embedded.seconds, fit_s, time.perf_counter() - start)
+    _add_summaries(metrics, fitted, embedded.cache_stats, timings)
+    return _finish(run_dir, metrics)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Rows of the dataset that play one part (fit, test): their texts, labels, weights."""
+
+    texts: list[str]
+    y: np.ndarray
+    w: np.ndarray
+
+    @classmethod
+    def of(cls, dataset: data_mod.Dataset, rows: np.ndarray) -> _Part:
+        rows = np.asarray(rows, dtype=np.int64)
+        texts = dataset.texts
+        return cls([texts[i] for i in rows], dataset.y[rows], dataset.weights[rows])
+
+
+def _use_encoder(config: Config, run_dir: Path, handle: str) -> None:
+    """Make ``handle`` (a module pair the run saved) the run's encoder in its config.yaml."""
+    config.encoder.handle, config.encoder.preprocessor = handle, None
+    dump_yaml(config, run_dir / Run.CONFIG)
+
+
+def _add_summaries(
+    metrics: dict[str, Any],
+    fitted: crossfit.FitResult,
+    cache_stats: dict[str, Any],
+    seconds: tuple[float, float, float],
+) -> None:
+    """Timings (embedding, tuning and fit, total), the tuner's trial counts and the
+    embedding cache's statistics (of the data's embedding, not the adapted one's)."""
+    embed_s, fit_s, total_s = seconds
     metrics["timings_s"] = {
         "embedding": round(embed_s, 2),
         "tuning_and_fit": round(fit_s, 2),
-        "total": round(time.perf_counter() - start, 2),
+        "total": round(total_s, 2),
     }
     metrics["tuner"] = {
         "trials": len(fitted.tuner_summary),
@@ -224,16 +257,10 @@ def train(
         "failed": sum(t["status"] == "FAILED" for t in fitted.tuner_summary),
     }
     metrics["embedding_cache"] = cache_stats
-    return _finish(run_dir, metrics)
 
 
 def _adopt_adapted(
-    adapter: Any,
-    enc: Any,
-    config: Config,
-    run_dir: Path,
-    fit_texts: list[str],
-    test_texts: list[str],
+    adapter: Any, enc: Any, config: Config, run_dir: Path, fit: _Part, test: _Part
 ) -> tuple[Any, np.ndarray | None, np.ndarray]:
     """Save the adapted encoder in the run, make it the run's encoder (config.yaml) and
     embed with it: (encoder, fit embeddings or None, test embeddings). Only the nearest
@@ -241,12 +268,11 @@ def _adopt_adapted(
     from tfcls.encoders import load_encoder_from
     from tfcls.training.adapt import save_encoder
 
-    target = save_encoder(adapter, enc.modules, run_dir / Run.ENCODER)
-    config.encoder.handle, config.encoder.preprocessor = str(target), None
-    dump_yaml(config, run_dir / Run.CONFIG)
+    _use_encoder(config, run_dir, str(save_encoder(adapter, enc.modules, run_dir / Run.ENCODER)))
     enc = load_encoder_from(config.encoder)
-    x_fit = _embed(enc, fit_texts, config) if config.decision.unknown_score == "nearest" else None
-    return enc, x_fit, _embed(enc, test_texts, config)
+    nearest = config.decision.unknown_score == "nearest"
+    x_fit = _embed(enc, fit.texts, config) if nearest else None
+    return enc, x_fit, _embed(enc, test.texts, config)
 
 
 def _save_and_score(
@@ -327,26 +353,6 @@ def _known_kept(
     similarity = None if references is None else ood.nearest_similarity(x, references)
     scores = ood.unknown_scores(unknown["score"], proba, similarity)
     return float((scores >= unknown["threshold"]).mean())
-
-
-def _contrastive(
-    enc: Any, dataset: data_mod.Dataset, rows: np.ndarray, config: Config, run_dir: Path
-) -> tuple[Any, dict[str, Any]]:
-    """SetFit-style pair training of the encoder on the training texts; the run's encoder
-    is the tuned one from then on."""
-    from tfcls.encoders import load_encoder_from
-    from tfcls.training.contrastive import contrastive_fine_tune
-
-    report = contrastive_fine_tune(
-        enc.modules,
-        [dataset.examples[int(i)].text for i in rows],
-        dataset.y[rows],
-        config,
-        run_dir / "contrastive",
-    )
-    config.encoder.handle, config.encoder.preprocessor = report["encoder"], None
-    dump_yaml(config, run_dir / Run.CONFIG)
-    return load_encoder_from(config.encoder), report
 
 
 def _worker(

@@ -160,6 +160,24 @@ def search(
         tuner = make_tuner(hypermodel, cfg, directory, seed, max_trials, resume, strategy)
     except (ValueError, TypeError) as err:
         raise TuningError(f"could not build the head: {err}") from err
+    _run_search(tuner, (x_train, y_train, x_val, y_val), cfg, seed, class_weight)
+    if role == "worker":
+        return None, tuner.ran
+    summary = trial_summary(tuner)
+    _check_trials(summary)
+    best = tuner.get_best_hyperparameters(1)[0].values
+    return {k: v for k, v in best.items() if not k.startswith("tuner/")}, summary
+
+
+def _run_search(
+    tuner: kt.Tuner,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    cfg: TunerConfig,
+    seed: int,
+    class_weight: dict[int, float] | None,
+) -> None:
+    """Run the trials, each early-stopped on ``cfg.objective`` (at its best weights)."""
+    x_train, y_train, x_val, y_val = data
     monitor = cfg.objective
     stop = keras.callbacks.EarlyStopping(
         monitor=monitor,
@@ -181,9 +199,10 @@ def search(
     except RuntimeError as err:  # KerasTuner's own consecutive-failure limit (Hyperband)
         if "consecutive failures" not in str(err):
             raise
-    if role == "worker":
-        return None, tuner.ran
-    summary = trial_summary(tuner)
+
+
+def _check_trials(summary: list[dict[str, Any]]) -> None:
+    """Warn about failed trials (with the first error); raise when none completed."""
     completed = [t for t in summary if t["status"] == "COMPLETED"]
     failed = [t for t in summary if t["status"] == "FAILED"]
     if failed:
@@ -195,5 +214,3 @@ def search(
     if not completed:
         first = failed[0]["message"] if failed else "no trial ran"
         raise TuningError(f"every tuner trial failed ({len(summary)} tried); first error:\n{first}")
-    best = tuner.get_best_hyperparameters(1)[0].values
-    return {k: v for k, v in best.items() if not k.startswith("tuner/")}, summary
