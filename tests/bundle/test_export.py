@@ -236,7 +236,7 @@ def test_minilm_default_bundle_meets_its_recorded_fidelity(
     assert meta.quantization in tried and tried[meta.quantization]["acceptable"]
     # auto stops at the first (smallest) acceptable setting
     order = export_mod.candidates("auto", per_channel=True)
-    assert order[0] == "int8" and "uint8" not in order
+    assert order[0] == "int8e6" and "uint8" not in order
     assert list(tried) == order[: order.index(meta.quantization) + 1]
     run = export_mod.Source(run_dir)
     texts, y = run.validation_texts()

@@ -71,7 +71,7 @@ def bench_quantization(run_dir: str | Path, bits: Sequence[int] = (8, 7, 6)) -> 
     encoder = per_channel_encoder(p.encoder.modules.encoder)
     if encoder is None:
         raise ValueError(f"{run_dir}: its encoder is not a tfcls BERT (no int8 bundle)")
-    numeric = NumericModel(encoder, source.head_weights(), p.calibration.temperature, None)
+    numeric = NumericModel(encoder, p.head, p.calibration.temperature, None)
     texts, _ = source.validation_texts()
     inputs = p.encoder.modules.preprocessor(tf.constant(texts))
 

@@ -91,15 +91,6 @@ class Source:
         if self.spec is None or self.spec.vocab_path is None:
             raise TfclsError(f"{handle}: its preprocessor has no vocab.txt")
 
-    def head_weights(self) -> list[np.ndarray]:
-        """[hidden kernel, hidden bias, output kernel, output bias] of the Dense-Dropout-Dense
-        head."""
-        weights = self.predictor.head.get_weights()
-        if len(weights) != 4:
-            head = self.run.path(self.run.HEAD)
-            raise TfclsError(f"{head}: expected Dense-Dropout-Dense weights")
-        return weights
-
     def held_out_split(self) -> str:
         """The split fidelity is measured on: the test split, which the final model never
         trained on (the validation part is training data since cross-fitting), else val."""
@@ -289,7 +280,7 @@ def _saved_models(run: Source, build: Path) -> tuple[Path, Path, dict[str, np.nd
     per_channel = per_channel_encoder(p.encoder.modules.encoder)
     numeric = NumericModel(
         per_channel or p.encoder.modules.encoder,
-        run.head_weights(),
+        p.head,
         p.calibration.temperature,
         p.references,
     )

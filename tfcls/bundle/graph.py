@@ -10,31 +10,33 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfcls.decision.calibration import LOG_EPS
+
 
 class NumericModel(tf.Module):
     """Token ids → calibrated probabilities and nearest-training-text similarity.
 
-    The encoder is the run's TF Hub module; the head's two Dense layers, the temperature
-    and the reference embeddings are constants of this module, so the graph is what
-    ``model.keras`` computes minus the string tokenizer.
+    The encoder is the run's TF Hub module (or its per-channel copy,
+    :mod:`tfcls.bundle.quantize`) and the head is the run's own Keras model, called in the
+    graph, so the graph is what ``model.keras`` computes minus the string tokenizer, for
+    any head. The temperature is applied the way :func:`tfcls.decision.calibration.
+    apply_temperature` does (``softmax(log p / T)``); the reference embeddings are a
+    constant of this module.
     """
 
     def __init__(
         self,
         encoder: Any,
-        head_weights: list[np.ndarray],
+        head: Any,
         temperature: float,
         references: np.ndarray | None,
     ) -> None:
         super().__init__(name="tfcls_numeric")
         self.encoder = encoder
-        w1, b1, w2, b2 = (np.asarray(w, np.float32) for w in head_weights)
-        self.hidden_kernel = tf.Variable(w1, trainable=False, name="hidden_kernel")
-        self.hidden_bias = tf.Variable(b1, trainable=False, name="hidden_bias")
-        self.output_kernel = tf.Variable(w2, trainable=False, name="output_kernel")
-        self.output_bias = tf.Variable(b2, trainable=False, name="output_bias")
+        self.head = head
         self.temperature = tf.Variable(float(temperature), trainable=False, name="temperature")
-        refs = np.zeros((1, w1.shape[0]), np.float32) if references is None else references
+        dim = int(head.inputs[0].shape[-1])
+        refs = np.zeros((1, dim), np.float32) if references is None else references
         self.references = tf.Variable(refs.astype(np.float32), trainable=False, name="references")
 
     @tf.function(
@@ -52,9 +54,8 @@ class NumericModel(tf.Module):
             }
         )
         vectors = tf.math.l2_normalize(out["default"], axis=-1)
-        hidden = tf.nn.relu(tf.matmul(vectors, self.hidden_kernel) + self.hidden_bias)
-        logits = tf.matmul(hidden, self.output_kernel) + self.output_bias
-        # Temperature(softmax(z)) = softmax(log softmax(z) / T) = softmax(z / T)
+        proba = self.head(vectors, training=False)
+        logits = tf.math.log(tf.clip_by_value(proba, LOG_EPS, 1.0))
         proba = tf.nn.softmax(logits / self.temperature, axis=-1)
         similarity = tf.reduce_max(tf.matmul(vectors, self.references, transpose_b=True), axis=-1)
         return {"probabilities": proba, "similarity": similarity}

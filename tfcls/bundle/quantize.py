@@ -24,7 +24,7 @@ import tensorflow as tf
 
 from tfcls.encoders import bert
 
-EIGHT_BIT = "q8"  # variable-name prefix of the unit-range matrices (the converter's uint8 list)
+EIGHT_BIT = "q8"  # variable-name prefix of the unit-range matrices (unit_range_variables)
 EMBEDDINGS = ("embeddings.word_embeddings.weight",)
 
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
-_EPS = 1e-12
+LOG_EPS = 1e-12  # probabilities are clipped here before a log (the bundle's graph too)
 
 
 def log_probs(proba: np.ndarray) -> np.ndarray:
     """Logits up to a per-row constant (softmax is shift-invariant, so this is enough)."""
-    return np.log(np.clip(np.asarray(proba, np.float64), _EPS, 1.0))
+    return np.log(np.clip(np.asarray(proba, np.float64), LOG_EPS, 1.0))
 
 
 def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
@@ -32,7 +32,7 @@ def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
 
 def nll(proba: np.ndarray, y: np.ndarray) -> float:
     """Mean negative log-likelihood of the true labels."""
-    p = np.clip(np.asarray(proba)[np.arange(len(y)), np.asarray(y)], _EPS, 1.0)
+    p = np.clip(np.asarray(proba)[np.arange(len(y)), np.asarray(y)], LOG_EPS, 1.0)
     return float(-np.log(p).mean())
 
 
