@@ -280,8 +280,13 @@ class ServingConfig:
     max_request_bytes: int = 65536  # larger bodies get 413
     # A/B test: version → traffic share (summing to 1); empty = everyone gets current.
     ab: dict[str, float] = field(default_factory=dict)
+    # exported versions kept on disk; publishing deletes the oldest beyond it, never the
+    # current one, the rollback target or an A/B version (tfcls.bundle.registry.prune)
+    keep_versions: int = 5
 
     def __post_init__(self) -> None:
+        if self.keep_versions < 1:
+            raise ConfigError(f"serving.keep_versions must be ≥ 1, got {self.keep_versions}")
         if not 0 < self.port < 65536:
             raise ConfigError(f"serving.port must be in 1..65535, got {self.port}")
         for name in ("max_predict_texts", "max_field_chars", "max_request_bytes"):

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tfcls.bundle.metadata import BundleMetadata, BundleSize, MetadataError
 from tfcls.bundle.registry import POINTER, Registry, RegistryError
@@ -122,3 +124,70 @@ def test_a_broken_metadata_file_is_a_registry_error_naming_file_and_field(
     _bundle(tmp_path, "v1", record)
     with pytest.raises(RegistryError, match=message):
         Registry(tmp_path).metadata("v1")
+
+
+# --- retention -------------------------------------------------------------------------
+
+STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("export"), st.just(0)),
+        st.tuples(st.just("rollback"), st.integers(0, 30)),
+        st.tuples(st.just("prune"), st.integers(1, 4)),
+    ),
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(STEPS, st.sets(st.integers(0, 30), max_size=2))
+def test_retention_never_deletes_current_rollback_or_ab(tmp_path_factory, steps, ab_picks):
+    """Over random histories of exports, rollbacks and prunes: the current version, the one
+    a rollback goes back to and every A/B version survive; beyond them at most ``keep``."""
+    root = tmp_path_factory.mktemp("exported")
+    registry, made = Registry(root), []
+    for kind, arg in steps:
+        if kind == "export":
+            version = f"2026010{len(made) // 10}T{len(made) % 10:02d}0000Z-{len(made):08x}"
+            _bundle(root, version)
+            registry.set_current(version)
+            made.append(version)
+        elif kind == "rollback" and made:
+            candidates = registry.versions()
+            registry.set_current(candidates[arg % len(candidates)])
+        elif kind == "prune" and made:
+            ab = [
+                made[i % len(made)] for i in ab_picks if made[i % len(made)] in registry.versions()
+            ]
+            live_before = set(registry.live(ab))
+            before = registry.versions()
+            deleted = registry.prune(arg, ab)
+            after = registry.versions()
+            assert live_before <= set(after)  # never a live version
+            assert set(deleted) == set(before) - set(after)
+            assert len(after) <= max(arg, len(live_before))
+            assert deleted == sorted(deleted) and all(
+                d < v for d in deleted for v in after if v not in live_before
+            )  # the oldest go first
+            assert not [p for p in root.iterdir() if p.name.startswith(".deleted-")]
+    if made:
+        assert registry.current() in registry.versions()
+
+
+def test_rollback_history_and_bad_keep(tmp_path):
+    registry = Registry(tmp_path)
+    for version in ("20260101T000000Z-a", "20260102T000000Z-b", "20260103T000000Z-c"):
+        _bundle(tmp_path, version)
+        registry.set_current(version)
+    assert registry.previous() == ["20260102T000000Z-b", "20260101T000000Z-a"]
+    assert registry.live(["20260101T000000Z-a"]) == {
+        "20260103T000000Z-c": ["current"],
+        "20260102T000000Z-b": ["rollback"],
+        "20260101T000000Z-a": ["a/b"],
+    }
+    registry.set_current("20260101T000000Z-a")  # a rollback: c is now its target
+    assert registry.previous()[:2] == ["20260103T000000Z-c", "20260102T000000Z-b"]
+    assert registry.prune(1) == ["20260102T000000Z-b"]
+    with pytest.raises(TfclsError, match=r"serving\.keep_versions must be ≥ 1"):
+        registry.prune(0)

@@ -244,3 +244,28 @@ def test_minilm_default_bundle_meets_its_recorded_fidelity(
     proba, sim = fidelity_mod.node_predict(meta.path, texts)
     again = fidelity_mod.fidelity(proba, sim, ref_proba, ref_sim, y)
     assert again == pytest.approx(recorded)
+
+
+def test_publishing_keeps_serving_keep_versions_and_list_shows_them(
+    tiny_run, cache_dir, tmp_path, monkeypatch, capsys
+):
+    """`tfcls export` deletes the oldest versions beyond serving.keep_versions (never the
+    current one or the rollback target); `--list` names each version's role."""
+    from tfcls.cli import export as export_cli
+
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    args = ["--run", str(tiny_run), "--out", str(tmp_path), "--quantize", "float16"]
+    keep = ["--set", "serving.keep_versions=1"]
+    made = []
+    for _ in range(3):
+        assert export_cli.main([*args, *keep]) == 0
+        made.append(Registry(tmp_path).current())
+    registry = Registry(tmp_path)
+    # keep 1, but the rollback target (the version before current) is live too
+    assert registry.versions() == made[1:] and registry.previous()[0] == made[1]
+    assert "deleted 1 old version(s)" in capsys.readouterr().out
+    assert export_cli.main(["--out", str(tmp_path), "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(made[1]) and lines[0].endswith("rollback")
+    assert lines[1].startswith(made[2]) and lines[1].endswith("current")
+    assert lines[-1].startswith("2 version(s) in ")

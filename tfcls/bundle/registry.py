@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from tfcls.bundle.metadata import BundleMetadata, MetadataError
 from tfcls.errors import TfclsError
 
 POINTER = "current.json"
+HISTORY = 10  # earlier current versions current.json remembers (rollback targets)
 METADATA = "metadata.json"
 
 
@@ -114,17 +117,58 @@ class Registry:
             return []
         return sorted(p.name for p in self.root.iterdir() if (p / METADATA).is_file())
 
+    def previous(self) -> list[str]:
+        """Versions that were current before this one, most recent first (``current.json``
+        keeps the last :data:`HISTORY`): what a rollback goes back to."""
+        try:
+            record = json.loads(self.pointer.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return []
+        previous = record.get("previous") if isinstance(record, dict) else None
+        return [v for v in previous if isinstance(v, str)] if isinstance(previous, list) else []
+
     def set_current(self, version: str) -> None:
-        """Atomically point ``current.json`` at ``version`` (which must exist)."""
+        """Atomically point ``current.json`` at ``version`` (which must exist); the version
+        it replaces heads :meth:`previous`."""
         from tfcls.training.runs import now
 
         if self.metadata(version) is None:
             raise TfclsError(f"{self.path(version)}: no such exported version")
+        before = self.current()
+        previous = [v for v in [before, *self.previous()] if v and v != version][:HISTORY]
+        record = {"version": version, "updated_at": now(), "previous": previous}
         tmp = self.root / f".current-{os.getpid()}.json"
-        _fsync_write(tmp, json.dumps({"version": version, "updated_at": now()}, indent=2) + "\n")
+        _fsync_write(tmp, json.dumps(record, indent=2) + "\n")
         os.replace(tmp, self.pointer)
         fd = os.open(self.root, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+    def live(self, ab: Iterable[str] = ()) -> dict[str, list[str]]:
+        """Versions retention never deletes, with why: ``current``, ``rollback`` (the latest
+        :meth:`previous`) and ``a/b`` (named in ``serving.ab``, given as ``ab``)."""
+        roles: dict[str, list[str]] = {}
+        current, previous = self.current(), self.previous()[:1]
+        for role, versions in (("current", [current]), ("rollback", previous), ("a/b", ab)):
+            for version in versions:
+                if version:
+                    roles.setdefault(version, []).append(role)
+        return roles
+
+    def prune(self, keep: int, ab: Iterable[str] = ()) -> list[str]:
+        """Delete the oldest versions until at most ``keep`` remain, never a :meth:`live`
+        one (so more may remain); return those deleted. Each is renamed away first, so the
+        server never sees half a version."""
+        if keep < 1:
+            raise TfclsError(f"serving.keep_versions must be ≥ 1, got {keep}")
+        versions, live = self.versions(), self.live(ab)
+        excess = len(versions) - keep
+        doomed = [v for v in versions if v not in live][: max(excess, 0)]
+        for version in doomed:
+            trash = self.root / f".deleted-{os.getpid()}-{version}"
+            os.rename(self.path(version), trash)
+            shutil.rmtree(trash)
+            self._meta.pop(version, None)
+        return doomed

@@ -152,10 +152,14 @@ def _settle(
     """Export a promoted candidate; for a refused one restore the LATEST marker, so that it
     does not become what ``tfcls.predict`` uses by default. Sets the record's verdict."""
     from tfcls.bundle.export import export
+    from tfcls.bundle.registry import Registry
 
     version = record["current_version"]
     if record["promoted"]:
         bundle = export(candidate, Path(config.serving.exported), config.retrain.quantize)
+        record["deleted_versions"] = Registry(Path(config.serving.exported)).prune(
+            config.serving.keep_versions, config.serving.ab
+        )
         record["promoted_version"] = bundle.version
         record["verdict"] = f"promoted: {bundle.version} replaces {version}"
         return
