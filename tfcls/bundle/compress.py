@@ -23,7 +23,8 @@ def download_files(bundle: Path) -> list[Path]:
     return [f for f in files if f.is_file()]
 
 
-def _encode(data: bytes, encoding: str) -> bytes:
+def encode(data: bytes, encoding: str) -> bytes:
+    """``data`` as the server sends it with ``Content-Encoding: encoding``."""
     if encoding == "gzip":
         return gzip.compress(data, GZIP_LEVEL, mtime=0)
     import brotli
@@ -39,7 +40,7 @@ def precompress(bundle: Path) -> dict[str, int]:
         data = path.read_bytes()
         sizes["bytes"] += len(data)
         for encoding, suffix in ENCODINGS.items():
-            packed = _encode(data, encoding)
+            packed = encode(data, encoding)
             path.with_name(path.name + suffix).write_bytes(packed)
             sizes["brotli_bytes" if encoding == "br" else "gzip_bytes"] += len(packed)
     return sizes

@@ -22,7 +22,6 @@ replaced (write + fsync + rename). A crash at any point leaves the current bundl
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import io
 import json
@@ -40,7 +39,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcls import console
-from tfcls.bundle.compress import download_files, precompress
+from tfcls.bundle.compress import download_files, encode, precompress
 from tfcls.bundle.fidelity import acceptable, fidelity, node_predict
 from tfcls.bundle.graph import NumericModel, StringModel
 from tfcls.bundle.metadata import BundleMetadata, BundleSize
@@ -175,7 +174,7 @@ def bundle_sizes(bundle: Path) -> dict[str, int]:
     comparing candidates; the published bundle records its precompressed sizes."""
     files = download_files(bundle)
     raw = sum(f.stat().st_size for f in files)
-    gz = sum(len(gzip.compress(f.read_bytes(), 6)) for f in files)
+    gz = sum(len(encode(f.read_bytes(), "gzip")) for f in files)
     return {"bytes": raw, "gzip_bytes": gz}
 
 

@@ -21,16 +21,8 @@ import {
   verdictFor,
 } from "../app/state.js";
 import { decide } from "../sdk/tfcls.js";
+import { result } from "../sdk/test/results.js";
 
-const result = (probs, { autoSelect = false, unknown = false, unknownValue = 0.8, text = "x" } = {}) => ({
-  predictions: Object.entries(probs)
-    .map(([label, probability]) => ({ label, probability }))
-    .sort((a, b) => b.probability - a.probability),
-  autoSelect,
-  unknown,
-  unknownValue,
-  text,
-});
 
 test("formatPercent and formatPrediction", () => {
   assert.equal(formatPercent(0.97), "97%");

@@ -6,17 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { classifyOutputs, decide, SUGGESTIONS } from "../tfcls.js";
-
-/** A classify() result for label → probability (sorted, most probable first). */
-const result = (probs, { autoSelect = false, unknown = false, unknownValue = 0.8, text = "x" } = {}) => ({
-  predictions: Object.entries(probs)
-    .map(([label, probability]) => ({ label, probability }))
-    .sort((a, b) => b.probability - a.probability),
-  autoSelect,
-  unknown,
-  unknownValue,
-  text,
-});
+import { result } from "./results.js";
 
 test("decide: auto-selected above the threshold", () => {
   const r = result({ Development: 0.97, Design: 0.02, Meeting: 0.01, Planning: 0 }, { autoSelect: true });
