@@ -116,25 +116,36 @@ def test_bundles_are_immutable_with_etag_and_cors(served):
     assert client.get("/models/20990101T000000Z-00000000/model.json").status_code == 404
 
 
+@pytest.mark.parametrize("name", ["group1-shard1of1.bin", "model.json"])
 @pytest.mark.parametrize("accept", ["br", "gzip", "gzip, deflate, br", "identity", "br;q=0, gzip"])
-def test_shards_are_sent_precompressed_and_decode_to_the_same_bytes(served, accept):
+def test_files_are_sent_precompressed_and_decode_to_the_same_bytes(served, accept, name):
+    """The best copy the client accepts: brotli where the export wrote one (it does where
+    brotli beats gzip by 5%: model.json), else gzip, else the file itself."""
     import brotli
 
     _, client, version, exported = served
-    raw = (exported / version / "group1-shard1of1.bin").read_bytes()
-    resp = client.get(
-        f"/models/{version}/group1-shard1of1.bin", headers={"Accept-Encoding": accept}
-    )
-    assert resp.status_code == 200 and resp.mimetype == "application/octet-stream"
+    path = exported / version / name
+    raw = path.read_bytes()
+    resp = client.get(f"/models/{version}/{name}", headers={"Accept-Encoding": accept})
+    assert resp.status_code == 200
     assert resp.headers["Vary"] == "Accept-Encoding"
     encoding = resp.headers.get("Content-Encoding")
-    expected = {"br": "br", "gzip": "gzip", "gzip, deflate, br": "br", "identity": None}
-    assert encoding == expected.get(accept, "gzip")
+    has_br = path.with_name(name + ".br").is_file()
+    assert has_br or name != "model.json"  # JSON text: brotli pays
+    accepts = {
+        "br": ["br"],
+        "gzip": ["gzip"],
+        "gzip, deflate, br": ["br", "gzip"],
+        "identity": [],
+        "br;q=0, gzip": ["gzip"],
+    }[accept]
+    usable = [e for e in accepts if e == "gzip" or has_br]
+    assert encoding == (usable[0] if usable else None)
     decode = {"br": brotli.decompress, "gzip": gzip.decompress, None: lambda b: b}[encoding]
     assert decode(resp.data) == raw
     assert int(resp.headers["Content-Length"]) == len(resp.data)
     again = client.get(
-        f"/models/{version}/group1-shard1of1.bin",
+        f"/models/{version}/{name}",
         headers={"Accept-Encoding": accept, "If-None-Match": resp.headers["ETag"]},
     )
     assert again.status_code == 304
@@ -149,6 +160,61 @@ def test_each_encoding_has_its_own_etag_and_copies_are_not_reachable_by_name(ser
     assert len(etags) == 3
     assert client.get(url + ".br").status_code == 404
     assert client.get(url + ".gz").status_code == 404
+
+
+VENDOR_FILES = [
+    ("tfjs", "tf.es2017.min.js"),
+    ("tfjs-backend-wasm", "tf-backend-wasm.es2017.min.js"),
+    ("tfjs-backend-wasm", "tfjs-backend-wasm-simd.wasm"),
+]
+
+
+@pytest.mark.parametrize(("package", "name"), VENDOR_FILES)
+@pytest.mark.parametrize("accept", ["br", "gzip, deflate", "identity"])
+def test_vendor_files_are_sent_precompressed_and_decode_to_the_same_bytes(
+    served, package, name, accept
+):
+    import brotli
+
+    from tfcls.resources import VENDOR
+
+    _, client, _, _ = served
+    raw = (VENDOR[package] / name).read_bytes()
+    url = f"/vendor/{package}/dist/{name}"
+    resp = client.get(url, headers={"Accept-Encoding": accept})
+    assert resp.status_code == 200 and resp.headers["Vary"] == "Accept-Encoding"
+    encoding = resp.headers.get("Content-Encoding")
+    assert encoding == {"br": "br", "gzip, deflate": "gzip", "identity": None}[accept]
+    assert resp.mimetype == ("application/wasm" if name.endswith(".wasm") else "text/javascript")
+    decode = {"br": brotli.decompress, "gzip": gzip.decompress, None: lambda b: b}[encoding]
+    assert decode(resp.data) == raw
+    if encoding:
+        assert len(resp.data) < len(raw) * 0.5
+    again = client.get(
+        url, headers={"Accept-Encoding": accept, "If-None-Match": resp.headers["ETag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_vendor_copies_are_written_once_and_never_per_request(tmp_path, monkeypatch):
+    from tfcls.bundle import compress
+    from tfcls.serving.vendor import VendorCopies
+
+    src = tmp_path / "dist"
+    src.mkdir()
+    (src / "tf.es2017.min.js").write_text("var tf = 1;" * 500)
+    (src / "notes.txt").write_text("not sent compressed")
+    copies = VendorCopies({"tfjs": src}, tmp_path / "cache")
+    assert copies.prepare() == 2 and copies.prepare() == 0  # br + gzip, then nothing
+    calls = []
+    monkeypatch.setattr(compress, "encode", lambda *a: calls.append(a))
+    path, encoding = copies.pick("tfjs", src / "tf.es2017.min.js", {"br": 1.0, "gzip": 1.0})
+    assert encoding == "br" and path.parent == tmp_path / "cache" / "tfjs" and calls == []
+    assert copies.pick("tfjs", src / "notes.txt", {"gzip": 1.0}) == (src / "notes.txt", None)
+    # a changed file (a new pin) is not answered by the old copy
+    (src / "tf.es2017.min.js").write_text("var tf = 2;" * 500)
+    assert copies.pick("tfjs", src / "tf.es2017.min.js", {"br": 1.0})[1] is None
+    assert copies.prepare() == 2
 
 
 def test_api_model(served):

@@ -6,8 +6,9 @@ production ``gunicorn -w 4 -b 127.0.0.1:8000 'tfcls.serving.app:create_app()'``,
 :mod:`tfcls.serving.files` (page, client modules, TF.js, bundles) and
 :mod:`tfcls.serving.api`. Every response carries a CSP without ``unsafe-inline``,
 ``nosniff``, ``frame-ancestors 'none'`` and cross-origin isolation (TF.js's threaded wasm).
-The served version is re-read from ``exported/current.json`` when that file changes, so a
-promoted model is picked up without a restart.
+Vendored TF.js is sent precompressed from copies written at start
+(:mod:`tfcls.serving.vendor`). The served version is re-read from ``exported/current.json``
+when that file changes, so a promoted model is picked up without a restart.
 """
 
 from __future__ import annotations
@@ -23,13 +24,18 @@ from tfcls.bundle.registry import Registry, RegistryError
 from tfcls.config import Config, load_config
 from tfcls.errors import TfclsError
 from tfcls.serving.files import VENDOR
-from tfcls.serving.state import ServingState
+from tfcls.serving.state import ServingState, state
+from tfcls.serving.vendor import VendorCopies
 
 CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
     "style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'; form-action 'self'"
 )
+# `bench browser` only (create_app(bench=True), the /web/bench/ page): blob: scripts too, so
+# TF.js's stock threaded wasm (workers that importScripts() a blob:) can be measured against
+# the build the app uses. Never sent by a production app.
+BENCH_CSP = CSP.replace("script-src 'self'", "script-src 'self' blob:")
 
 
 def create_app(config: Config | None = None, store: Any = None, bench: bool = False) -> Flask:
@@ -50,6 +56,9 @@ def create_app(config: Config | None = None, store: Any = None, bench: bool = Fa
         bundles=Registry(Path(config.serving.exported).resolve()),  # send_file: absolute
         bench=bench,
     )
+    copies = VendorCopies.default(VENDOR)
+    copies.prepare()  # once per new TF.js pin: later starts find the copies
+    app.extensions["tfcls_vendor"] = copies
     app.after_request(_security_headers)
     _register_error_handlers(app)
     app.register_blueprint(files)
@@ -63,7 +72,8 @@ def _is_api() -> bool:
 
 def _security_headers(resp: Response) -> Response:
     h = resp.headers
-    h.setdefault("Content-Security-Policy", CSP)
+    bench_page = state().bench and request.path.startswith("/web/bench/")
+    h.setdefault("Content-Security-Policy", BENCH_CSP if bench_page else CSP)
     h["X-Content-Type-Options"] = "nosniff"
     h["Referrer-Policy"] = "no-referrer"
     h["Cross-Origin-Opener-Policy"] = "same-origin"

@@ -2,7 +2,8 @@
 
 ``/`` (page); ``/web/…`` (client modules and CSS; tests, tools and node_modules at any
 depth, and the benchmark page outside ``bench browser``, are never served); ``/sw.js``;
-``/vendor/tfjs/…`` and ``/vendor/tfjs-backend-wasm/…`` (the npm-installed TF.js);
+``/vendor/tfjs/…`` and ``/vendor/tfjs-backend-wasm/…`` (the npm-installed TF.js; its
+ES2017 builds and .wasm files precompressed once, at app start: :mod:`tfcls.serving.vendor`);
 ``/models/current.json`` and ``/models/<version>/…`` (bundles: immutable, CORS so other
 frontends embed them; brotli or gzip copies written at export are sent to clients that
 accept them, with ``Vary: Accept-Encoding``).
@@ -14,7 +15,7 @@ import hashlib
 import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, request, send_file
+from flask import Blueprint, Response, abort, current_app, request, send_file
 
 from tfcls import resources
 from tfcls.bundle.compress import ENCODINGS
@@ -87,10 +88,21 @@ def web_file(rel: str) -> Response:
 
 @files.get("/vendor/<package>/dist/<path:rel>")
 def vendor_file(package: str, rel: str) -> Response:
+    """A vendored TF.js file, from its precompressed copy (written at app start,
+    :mod:`tfcls.serving.vendor`) when the client accepts one."""
     if package not in VENDOR:
         abort(404)
+    path = _safe_join(VENDOR[package], rel)
+    if not path.is_file():
+        abort(404)
+    accepts = {e: request.accept_encodings[e] for e in ENCODINGS}
+    sent, encoding = current_app.extensions["tfcls_vendor"].pick(package, path, accepts)
     # pinned in package-lock.json; revalidated daily in case the pin moves
-    return _file(_safe_join(VENDOR[package], rel), "public, max-age=86400")
+    resp = _file(sent, "public, max-age=86400", mimetype=TYPES.get(path.suffix) or _guess(path))
+    resp.headers["Vary"] = "Accept-Encoding"
+    if encoding:
+        resp.headers["Content-Encoding"] = encoding
+    return resp
 
 
 @files.get("/models/current.json")
