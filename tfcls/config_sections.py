@@ -302,6 +302,21 @@ class ServingConfig:
 
 
 @dataclass
+class ExportConfig:
+    """``python -m tfcls.export``: the fidelity gate's second, larger text set.
+
+    Every candidate bundle is run in Node on the held-out split and on these texts; auto
+    keeps the smallest whose argmax agreement with float32 is ≥ 99.5% on both."""
+
+    check_texts: str | None = None  # JSONL with a 'text' field; None: the run's own texts
+    check_n: int = 2000  # texts taken from it (seeded, distinct)
+
+    def __post_init__(self) -> None:
+        if self.check_n < 1:
+            raise ConfigError(f"export.check_n must be ≥ 1, got {self.check_n}")
+
+
+@dataclass
 class RetrainConfig:
     """``python -m tfcls.retrain``: feedback → training data, and the promotion gate."""
 
@@ -356,4 +371,5 @@ class Config:
     decision: DecisionConfig = field(default_factory=DecisionConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     serving: ServingConfig = field(default_factory=ServingConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
     retrain: RetrainConfig = field(default_factory=RetrainConfig)

@@ -64,26 +64,39 @@ def test_bundle_layout_metadata_and_current_pointer(tiny_run, cache_dir, tmp_pat
     assert meta["labels"] == sorted(json.loads((tiny_run / "label_map.json").read_text()))
     assert meta["tokenizer"]["inputs"] == ["input_word_ids", "input_mask"]
     assert meta["unknown"]["score"] == "nearest"
-    for runtime in ("python_saved_model", "node_tfjs"):
+    for runtime in ("python_bundle", "node_tfjs", "node_tfjs_check"):
         f = meta["fidelity"][runtime]
         assert f["argmax_agreement"] == 1.0 and f["max_probability_diff"] < 1e-2, f
-    assert meta["fidelity"]["python_saved_model"]["max_probability_diff"] < 1e-5
+    # the server's Python run of the bundle computes what Node computes
+    assert meta["fidelity"]["python_bundle"]["max_probability_diff_vs_node"] < 1e-5
     # the nearest-text similarity is computed in the bundle too (float16 weights)
     assert meta["fidelity"]["node_tfjs"]["max_similarity_diff"] < 1e-2
-    assert meta["fidelity"]["python_saved_model"]["max_similarity_diff"] < 1e-5
+    # the second text set: the run's own data by default, larger than the held-out split
+    check = meta["fidelity"]["node_tfjs_check"]
+    assert (
+        check["texts"].startswith("the run's data")
+        and check["n"] > meta["fidelity"]["node_tfjs"]["n"]
+    )
+    assert "accuracy" not in check  # labels are not used there
     assert (bundle / "vocab.txt").read_text() == Path(
         meta["encoder"]["handle"], "preprocessor", "assets", "vocab.txt"
     ).read_text()
-    assert list(bundle.glob("group1-shard*.bin")) and (bundle / "saved_model").is_dir()
+    assert list(bundle.glob("group1-shard*.bin"))
+    # a version on disk is its download and the compressed copies, nothing else
+    kept = {p.name for p in bundle.iterdir()} - {"metadata.json"}
+    sent = {p.name for p in export_mod.download_files(bundle)}
+    assert kept <= sent | {n + ".gz" for n in sent} | {n + ".br" for n in sent}
+    assert {n + ".gz" for n in sent} <= kept
     assert meta["size"]["bytes"] > meta["size"]["gzip_bytes"] > 0
     assert not list(out.glob(".build-*"))  # the build folder is gone
 
 
-def test_python_saved_model_takes_strings(tiny_run, cache_dir, tmp_path, monkeypatch):
-    import tensorflow as tf
+def test_the_bundle_runs_in_python_on_strings(tiny_run, cache_dir, tmp_path, monkeypatch):
+    from tfcls.bundle.runtime import BundleModel
 
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
-    meta = export_mod.export(tiny_run, tmp_path, "none")
+    texts = ["set an alarm for 6am", "what's the weather like", "play some jazz"]
+    meta = export_mod.export(tiny_run, tmp_path, "none", check_texts=texts)
     assert isinstance(meta, export_mod.ExportResult) and meta.published
     assert meta.path == tmp_path / meta.version and meta.quantization == "none"
     on_disk = json.loads((meta.path / "metadata.json").read_text())
@@ -93,13 +106,25 @@ def test_python_saved_model_takes_strings(tiny_run, cache_dir, tmp_path, monkeyp
     assert meta.metadata.labels == tuple(on_disk["labels"])
     assert meta.metadata.threshold == on_disk["threshold"]
     assert meta.metadata.unknown.threshold == on_disk["unknown"]["threshold"]
-    texts = ["set an alarm for 6am", "what's the weather like"]
+    assert on_disk["fidelity"]["node_tfjs_check"]["n"] == len(texts)
     run = export_mod.Source(tiny_run)
     ref_proba, ref_sim = run.keras_outputs(texts)
-    model = tf.saved_model.load(str(meta.path / "saved_model"))
-    out = model.signatures["serving_default"](texts=tf.constant(texts))
-    np.testing.assert_allclose(out["probabilities"].numpy(), ref_proba, atol=1e-5)
-    np.testing.assert_allclose(out["similarity"].numpy(), ref_sim, atol=1e-5)
+    proba, sim = BundleModel(meta.path).predict(texts)
+    np.testing.assert_allclose(proba, ref_proba, atol=1e-5)
+    np.testing.assert_allclose(sim, ref_sim, atol=1e-5)
+
+
+def test_check_texts_come_from_a_jsonl_file(tiny_run, tmp_path):
+    path = tmp_path / "check.jsonl"
+    path.write_text("".join(json.dumps({"text": f"text {i % 7}"}) + "\n" for i in range(20)))
+    check = export_mod.Source(tiny_run).check_texts(path, 5)
+    assert check.name == str(path) and len(check.texts) == 5 == len(set(check.texts))
+    assert check.reference[0].shape[0] == 5
+    with pytest.raises(TfclsError, match="only 7 distinct texts"):
+        export_mod.Source(tiny_run).check_texts(path, 10)
+    path.write_text('{"label": "x"}\n')
+    with pytest.raises(TfclsError, match=r"check\.jsonl:1: expected a JSON object"):
+        export_mod.Source(tiny_run).check_texts(path, 1)
 
 
 def test_versions_are_never_overwritten_and_rollback(tiny_run, cache_dir, tmp_path, monkeypatch):
@@ -232,6 +257,7 @@ def test_minilm_default_bundle_meets_its_recorded_fidelity(
     meta = export_mod.export(run_dir, tmp_path)  # --quantize auto
     recorded = meta.fidelity["node_tfjs"]
     assert fidelity_mod.acceptable(recorded)
+    assert fidelity_mod.acceptable(meta.fidelity["node_tfjs_check"])  # the second set too
     tried = meta.fidelity["quantizations_tried"]
     assert meta.quantization in tried and tried[meta.quantization]["acceptable"]
     # auto stops at the first (smallest) acceptable setting
@@ -243,7 +269,7 @@ def test_minilm_default_bundle_meets_its_recorded_fidelity(
     ref_proba, ref_sim = run.keras_outputs(texts)
     proba, sim = fidelity_mod.node_predict(meta.path, texts)
     again = fidelity_mod.fidelity(proba, sim, ref_proba, ref_sim, y)
-    assert again == pytest.approx(recorded)
+    assert again == pytest.approx({k: v for k, v in recorded.items() if k != "texts"})
 
 
 def test_publishing_keeps_serving_keep_versions_and_list_shows_them(

@@ -23,6 +23,8 @@ import numpy as np
 from tfcls.bench.speed import machine_info
 from tfcls.bundle.quantize import coarsen
 
+BATCH = 128  # texts per forward pass (padded to the longest of the batch)
+
 
 def snap(q: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """``q`` (in [-1, 1]) :func:`coarsen`-ed to ``bits``, then through tensorflowjs' uint8
@@ -58,8 +60,11 @@ def _measure(
             var.assign(originals[name])
 
 
-def bench_quantization(run_dir: str | Path, bits: Sequence[int] = (8, 7, 6)) -> dict[str, Any]:
-    """Per matrix and per width: fidelity against float32 and gzip bytes (module docstring)."""
+def bench_quantization(
+    run_dir: str | Path, bits: Sequence[int] = (8, 7, 6), texts: list[str] | None = None
+) -> dict[str, Any]:
+    """Per matrix and per width: fidelity against float32 and gzip bytes (module docstring),
+    on ``texts`` (default: the run's held-out split)."""
     import tensorflow as tf
 
     from tfcls.bundle.export import Source
@@ -72,11 +77,21 @@ def bench_quantization(run_dir: str | Path, bits: Sequence[int] = (8, 7, 6)) -> 
     if encoder is None:
         raise ValueError(f"{run_dir}: its encoder is not a tfcls BERT (no int8 bundle)")
     numeric = NumericModel(encoder, p.head, p.calibration.temperature, None)
-    texts, _ = source.validation_texts()
-    inputs = p.encoder.modules.preprocessor(tf.constant(texts))
+    text_source = "held-out" if texts is None else "given"
+    if texts is None:
+        texts, _ = source.validation_texts()
+    batches = [
+        p.encoder.modules.preprocessor(tf.constant(texts[i : i + BATCH]))
+        for i in range(0, len(texts), BATCH)
+    ]
 
     def run() -> np.ndarray:
-        return numeric(inputs["input_word_ids"], inputs["input_mask"])["probabilities"].numpy()
+        return np.concatenate(
+            [
+                numeric(b["input_word_ids"], b["input_mask"])["probabilities"].numpy()
+                for b in batches
+            ]
+        )
 
     reference = run()
     matrices = encoder.unit_range_variables()
@@ -92,6 +107,7 @@ def bench_quantization(run_dir: str | Path, bits: Sequence[int] = (8, 7, 6)) -> 
         "benchmark": "quantization",
         "run": str(run_dir),
         "texts": len(texts),
+        "text_source": text_source,
         "per_matrix": rows,
         "all_matrices": together,
         "seconds": round(time.perf_counter() - t0, 1),

@@ -6,10 +6,8 @@ here, never by timed assertions in tests.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
-import random
 import statistics
 import sys
 import tempfile
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tfcls.cli.common import child_env
+from tfcls.data.texts import read_texts  # noqa: F401  (the benchmarks' text reader)
 from tfcls.errors import TfclsError
 
 EMBED_TARGET = 200.0  # texts/s warm on the 2-core dev machine (issue 2)
@@ -48,31 +47,6 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
-
-
-def read_texts(path: Path, n: int, seed: int = 0) -> list[str]:
-    """n distinct texts from a JSONL file with a ``text`` field, in a seeded random order."""
-    if not path.is_file():
-        raise TfclsError(
-            f"{path}: benchmark texts not found; pass --texts FILE.jsonl or set "
-            "TFCLS_DATASETS to the folder holding hwu64/"
-        )
-    texts = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                texts.append(json.loads(line)["text"])
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise TfclsError(
-                    f"{path}:{lineno}: expected a JSON object with a 'text' field"
-                ) from None
-    unique = list(dict.fromkeys(texts))
-    random.Random(seed).shuffle(unique)
-    if len(unique) < n:
-        raise TfclsError(f"{path}: only {len(unique)} distinct texts, --n asks for {n}")
-    return unique[:n]
 
 
 def bench_embed(

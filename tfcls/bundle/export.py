@@ -6,13 +6,16 @@ n_labels]), similarity ([batch], to the nearest training text; 0 unless the run 
 unknown texts that way)`` and the browser tokenizes
 in JavaScript (``web/sdk/tokenizer.js``) with the bundled ``vocab.txt``. Layout of
 ``exported/<version>/``: ``model.json`` + weight shards, ``vocab.txt``, ``metadata.json``
-and ``saved_model/`` (the same model for Python, taking already cleaned strings).
+and the precompressed copies (:mod:`tfcls.bundle.compress`). Nothing else: the server
+runs the same files in Python (:mod:`tfcls.bundle.runtime`), so a version on disk is its
+download plus its compressed copies.
 
-Fidelity is measured, not assumed: the numeric SavedModel is checked against the run's
-Keras model in Python, and each converted bundle is run in Node through ``web/sdk/tfcls.js``
-(tokenizer included) on the validation texts; ``metadata.json`` records the largest
-probability difference, argmax agreement and accuracy change. ``--quantize auto`` picks
-the smallest bundle whose accuracy changes by ≤ 0.2 points with ≥ 99.5% argmax agreement.
+Fidelity is measured, not assumed: each converted bundle is run in Node through
+``web/sdk/tfcls.js`` (tokenizer included) on the held-out texts and on a second, larger
+text set (``export.check_texts``); the chosen one is also run in Python the way the
+server runs it. ``metadata.json`` records the largest probability difference, argmax
+agreement and accuracy change. ``--quantize auto`` picks the smallest bundle whose
+accuracy changes by ≤ 0.2 points with ≥ 99.5% argmax agreement on both text sets.
 
 Publishing is atomic: the bundle is built in a temporary folder, renamed to its version
 (time + content hash; never overwritten), and only then is ``exported/current.json``
@@ -40,12 +43,13 @@ import tensorflow as tf
 
 from tfcls import console
 from tfcls.bundle.compress import download_files, encode, precompress
-from tfcls.bundle.fidelity import acceptable, fidelity, node_predict
-from tfcls.bundle.graph import NumericModel, StringModel
+from tfcls.bundle.fidelity import TextSet, acceptable, node_measure
+from tfcls.bundle.graph import NumericModel
 from tfcls.bundle.metadata import BundleMetadata, BundleSize
 from tfcls.bundle.quantize import EMBEDDINGS, per_channel_encoder, requantize
 from tfcls.bundle.registry import METADATA, Registry
 from tfcls.config import QUANTIZATIONS
+from tfcls.data.texts import read_texts
 from tfcls.errors import TfclsError
 from tfcls.training import runs
 
@@ -100,6 +104,19 @@ class Source:
         dataset = self.run.dataset(1, "pass --texts FILE to measure fidelity on")
         idx = self.run.splits()[self.held_out_split()]
         return [dataset.examples[int(i)].text for i in idx], dataset.y[idx]
+
+    def check_texts(self, texts: str | Path | list[str] | None, n: int) -> TextSet:
+        """The gate's second text set: ``texts`` (a JSONL file with a 'text' field, or
+        the texts), default the run's own data (every split); at most ``n``, distinct."""
+        if texts is None:
+            dataset = self.run.dataset(1, "pass check texts to measure fidelity on")
+            name = f"the run's data ({self.run.dir})"
+            texts = list(dict.fromkeys(e.text for e in dataset.examples))[:n]
+        elif isinstance(texts, (str, Path)):
+            name, texts = str(texts), read_texts(Path(texts), n)
+        else:
+            name, texts = "given check texts", list(texts)[:n]
+        return TextSet(name, texts, self.keras_outputs(texts))
 
     def keras_outputs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         """Reference probabilities and similarity computed the training way (Keras head)."""
@@ -205,12 +222,15 @@ def export(
     texts: list[str] | None = None,
     labels_y: np.ndarray | None = None,
     publish: bool = True,
+    check_texts: str | Path | list[str] | None = None,
+    check_n: int = 2000,
 ) -> ExportResult:
     """Export a run; return the new bundle's path and metadata.
 
-    Fidelity is measured on ``texts`` (default: the run's held-out split); ``quantize``
-    ``auto`` keeps the smallest quantization that meets the bar; ``publish`` makes the
-    new version current (:class:`Registry`)."""
+    Fidelity is measured on ``texts`` (default: the run's held-out split) and on a second,
+    larger set (:meth:`Source.check_texts`); ``quantize`` ``auto`` keeps the smallest
+    quantization that meets the bar on both; ``publish`` makes the new version current
+    (:class:`Registry`)."""
     if quantize != "auto" and quantize not in QUANTIZATIONS:
         raise TfclsError(f"--quantize must be auto or one of {', '.join(QUANTIZATIONS)}")
     run = Source(Path(run_dir))
@@ -220,28 +240,26 @@ def export(
     source = f"{run.held_out_split()} split" if texts is None else "given texts"
     if texts is None:
         texts, labels_y = run.validation_texts()
-    y = np.asarray(labels_y)
+    held_out = TextSet(source, texts, run.keras_outputs(texts), np.asarray(labels_y))
+    sets = [held_out, run.check_texts(check_texts, check_n)]
     t0 = time.perf_counter()
     build = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=out))
     try:
-        numeric_dir, bundle, unit_range = _saved_models(run, build)
-        reference = run.keras_outputs(texts)
-        python_fidelity = _python_fidelity(run, bundle, texts, reference, y)
-        shutil.copy(run.spec.vocab_path, bundle / "vocab.txt")
+        numeric_dir, unit_range = _numeric_model(run, build)
         tries = candidates(quantize, unit_range is not None, run.predictor.config.encoder.handle)
-        chosen, tried = _convert_and_measure(
-            run, (numeric_dir, unit_range), build, tries, texts, reference, y
+        chosen, tried, node_proba = _convert_and_measure(
+            run, (numeric_dir, unit_range), build, tries, sets
         )
-        for f in (build / f"tfjs-{chosen}").iterdir():
-            shutil.move(str(f), bundle / f.name)
-        size = precompress(bundle)
-        version = version_name(bundle)
+        bundle = build / f"tfjs-{chosen}"
         fidelity_ = {
-            "python_saved_model": python_fidelity,
+            "python_bundle": _python_fidelity(run, bundle, held_out, node_proba),
             "node_tfjs": tried[chosen]["fidelity"],
+            "node_tfjs_check": tried[chosen]["check"],
             "quantizations_tried": tried,
             "texts": source,
         }
+        size = precompress(bundle)
+        version = version_name(bundle)
         seconds = round(time.perf_counter() - t0, 1)
         meta = _write_metadata(bundle, run, chosen, fidelity_, version, seconds=seconds, size=size)
         final = out / version
@@ -258,23 +276,23 @@ def export(
 
 
 def _python_fidelity(
-    run: Source,
-    bundle: Path,
-    texts: list[str],
-    reference: tuple[np.ndarray, np.ndarray | None],
-    y: np.ndarray,
+    run: Source, bundle: Path, held_out: TextSet, node_proba: np.ndarray
 ) -> dict[str, Any]:
-    """The bundle's string-input SavedModel, reloaded, against the Keras reference."""
-    reloaded = tf.saved_model.load(str(bundle / "saved_model"))
-    py = reloaded.signatures["serving_default"](texts=tf.constant(texts))
-    similarity = py["similarity"].numpy() if run.predictor.references is not None else None
-    return fidelity(py["probabilities"].numpy(), similarity, *reference, y)
+    """The bundle run in Python (:class:`BundleModel`, what the server predicts with)
+    against the Keras reference, and its largest difference from Node's outputs."""
+    from tfcls.bundle.runtime import BundleModel
+
+    proba, sim = BundleModel(bundle).predict(held_out.texts)
+    similarity = sim if run.predictor.references is not None else None
+    f = held_out.measure(proba, similarity)
+    f["max_probability_diff_vs_node"] = float(np.abs(proba - node_proba).max())
+    return f
 
 
-def _saved_models(run: Source, build: Path) -> tuple[Path, Path, dict[str, np.ndarray] | None]:
-    """The numeric SavedModel (what TF.js converts), the bundle folder holding the
-    string-input SavedModel for Python, and the unit-range matrices an ``int8`` bundle
-    stores in 8 bits (None: the encoder is not a tfcls BERT, so no ``int8``)."""
+def _numeric_model(run: Source, build: Path) -> tuple[Path, dict[str, np.ndarray] | None]:
+    """The numeric SavedModel (what TF.js converts) and the unit-range matrices an
+    ``int8`` bundle stores in 8 bits (None: the encoder is not a tfcls BERT, so no
+    ``int8``)."""
     p = run.predictor
     per_channel = per_channel_encoder(p.encoder.modules.encoder)
     numeric = NumericModel(
@@ -285,13 +303,7 @@ def _saved_models(run: Source, build: Path) -> tuple[Path, Path, dict[str, np.nd
     )
     numeric_dir = build / "numeric"
     tf.saved_model.save(numeric, str(numeric_dir), signatures={"serving_default": numeric.__call__})
-    strings = StringModel(p.encoder.modules.preprocessor, numeric)
-    bundle = build / "bundle"
-    bundle.mkdir()
-    tf.saved_model.save(
-        strings, str(bundle / "saved_model"), signatures={"serving_default": strings.__call__}
-    )
-    return numeric_dir, bundle, None if per_channel is None else per_channel.unit_range_matrices()
+    return numeric_dir, None if per_channel is None else per_channel.unit_range_matrices()
 
 
 def candidates(quantize: str, per_channel: bool, handle: str = "the encoder") -> list[str]:
@@ -313,13 +325,13 @@ def _convert_and_measure(
     numeric: tuple[Path, dict[str, np.ndarray] | None],
     build: Path,
     tries: list[str],
-    texts: list[str],
-    reference: tuple[np.ndarray, np.ndarray | None],
-    y: np.ndarray,
-) -> tuple[str, dict[str, Any]]:
-    """Convert with each quantization in turn, measure it in Node, stop at the first that
-    is acceptable (or the only one asked for): (chosen, what each one tried gave)."""
+    sets: list[TextSet],
+) -> tuple[str, dict[str, Any], np.ndarray]:
+    """Convert with each quantization in turn, measure it in Node on the held-out set and
+    the check set, stop at the first acceptable on both (or the only one asked for):
+    (chosen, what each one tried gave, Node's probabilities on the held-out texts)."""
     tried: dict[str, Any] = {}
+    similarity = run.predictor.references is not None
     for q in tries:
         target = build / f"tfjs-{q}"
         _convert(numeric[0], target, q)
@@ -327,21 +339,22 @@ def _convert_and_measure(
             requantize(target, numeric[1], PER_CHANNEL_BITS[q])
         shutil.copy(run.spec.vocab_path, target / "vocab.txt")
         _write_metadata(target, run, q, {}, "pending")  # node_predict reads it
-        proba, sim = node_predict(target, texts)
-        f = fidelity(proba, sim if run.predictor.references is not None else None, *reference, y)
-        tried[q] = {**bundle_sizes(target), "fidelity": f, "acceptable": acceptable(f)}
+        (f, held_out_proba), (check, _) = node_measure(target, sets, similarity)
+        ok = acceptable(f) and acceptable(check)
+        tried[q] = {**bundle_sizes(target), "fidelity": f, "check": check, "acceptable": ok}
         print(
             f"{q}: {tried[q]['bytes'] / 2**20:.1f} MiB ({tried[q]['gzip_bytes'] / 2**20:.1f} "
-            f"MiB gzip), argmax agreement {f['argmax_agreement']:.4f}, accuracy delta "
-            f"{100 * f['accuracy_delta']:+.2f} points",
+            f"MiB gzip), argmax agreement {f['argmax_agreement']:.4f} on {f['n']} held-out "
+            f"texts, {check['argmax_agreement']:.4f} on {check['n']} check texts, accuracy "
+            f"delta {100 * f['accuracy_delta']:+.2f} points",
             file=sys.stderr,
             flush=True,
         )
-        if len(tries) == 1 or tried[q]["acceptable"]:
-            return q, tried
+        if len(tries) == 1 or ok:
+            return q, tried, held_out_proba
     raise TfclsError(
         "no quantization met the fidelity bar (accuracy loss ≤ 0.2 points, argmax "
-        f"agreement ≥ 99.5%): {json.dumps(tried)}"
+        f"agreement ≥ 99.5% on both text sets): {json.dumps(tried)}"
     )
 
 

@@ -1,6 +1,6 @@
-"""The graphs a bundle holds: :class:`NumericModel` (token ids → probabilities and
-similarity; what TF.js runs) and :class:`StringModel` (cleaned strings → the same; the
-bundle's ``saved_model/`` for Python). :mod:`tfcls.bundle.export` builds and saves them.
+"""The graph a bundle holds: :class:`NumericModel` (token ids → probabilities and
+similarity), which :mod:`tfcls.bundle.export` saves and converts for TF.js. Python runs
+the converted bundle itself (:mod:`tfcls.bundle.runtime`), not a copy of this module.
 """
 
 from __future__ import annotations
@@ -59,17 +59,3 @@ class NumericModel(tf.Module):
         proba = tf.nn.softmax(logits / self.temperature, axis=-1)
         similarity = tf.reduce_max(tf.matmul(vectors, self.references, transpose_b=True), axis=-1)
         return {"probabilities": proba, "similarity": similarity}
-
-
-class StringModel(tf.Module):
-    """The Python bundle: cleaned strings → the numeric model's outputs."""
-
-    def __init__(self, preprocessor: Any, numeric: NumericModel) -> None:
-        super().__init__(name="tfcls_strings")
-        self.preprocessor = preprocessor
-        self.numeric = numeric
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
-    def __call__(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
-        inputs = self.preprocessor(texts)
-        return self.numeric(inputs["input_word_ids"], inputs["input_mask"])

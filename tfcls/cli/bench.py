@@ -254,7 +254,8 @@ def _main_quantization(args: Any, config: Any) -> int:
     if any(not 2 <= b <= 8 for b in args.bits):
         raise TfclsError(f"--bits must be between 2 and 8, got {args.bits}")
     run_dir = cli.run_dir_from(args)
-    result = bench_quantization(run_dir, args.bits)
+    texts = None if args.texts is None else read_texts(args.texts, args.n)
+    result = bench_quantization(run_dir, args.bits, texts)
     _record(result, args, hide=("machine", "per_matrix"))
     print(
         "quantization: every matrix at "
@@ -263,6 +264,6 @@ def _main_quantization(args: Any, config: Any) -> int:
             f"{r['argmax_agreement']:.4f}"
             for b, r in result["all_matrices"].items()
         )
-        + f" ({result['texts']} held-out texts of {run_dir})"
+        + f" ({result['texts']} {result['text_source']} texts of {run_dir})"
     )
     return 0

@@ -183,4 +183,10 @@ def _quantization_arguments(sub: Subparsers) -> None:
     qz.add_argument(
         "--bits", type=int, nargs="+", default=[8, 7, 6], help="widths to try (default 8 7 6)"
     )
+    qz.add_argument(
+        "--texts",
+        type=Path,
+        help="JSONL file with a 'text' field to measure on (default: the run's held-out split)",
+    )
+    qz.add_argument("--n", type=int, default=2000, help="texts taken from --texts (default 2000)")
     _json_argument(qz)

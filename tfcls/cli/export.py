@@ -52,7 +52,8 @@ def _list(registry: Registry, ab: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out = Path(args.out)
-    serving = cli.config_from(args).serving
+    config = cli.config_from(args)
+    serving = config.serving
     if args.list:
         return _list(Registry(out), list(serving.ab))
     if args.rollback:
@@ -61,15 +62,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         registry.set_current(args.rollback)
         print(f"current version: {args.rollback} (was {before})")
         return 0
-    result = export(cli.run_dir_from(args), out, args.quantize)
+    result = export(
+        cli.run_dir_from(args),
+        out,
+        args.quantize,
+        check_texts=config.export.check_texts,
+        check_n=config.export.check_n,
+    )
     deleted = Registry(out).prune(serving.keep_versions, serving.ab)
     f, size = result.fidelity["node_tfjs"], result.size
+    check = result.fidelity["node_tfjs_check"]
     brotli = "" if size.brotli_bytes is None else f", {size.brotli_bytes / 2**20:.1f} MiB brotli"
     print(
         f"exported {result.version} ({result.quantization}, {size.bytes / 2**20:.1f} "
         f"MiB, {size.gzip_bytes / 2**20:.1f} MiB gzip{brotli}) to {result.path}; in Node: "
         f"argmax agreement {f['argmax_agreement']:.4f}, max probability diff "
         f"{f['max_probability_diff']:.2e}, accuracy delta {100 * f['accuracy_delta']:+.2f} points"
+        f"; on {check['n']} check texts: argmax agreement {check['argmax_agreement']:.4f}"
         + (f"; deleted {len(deleted)} old version(s)" if deleted else "")
     )
     return 0

@@ -156,7 +156,13 @@ def _settle(
 
     version = record["current_version"]
     if record["promoted"]:
-        bundle = export(candidate, Path(config.serving.exported), config.retrain.quantize)
+        bundle = export(
+            candidate,
+            Path(config.serving.exported),
+            config.retrain.quantize,
+            check_texts=config.export.check_texts,
+            check_n=config.export.check_n,
+        )
         record["deleted_versions"] = Registry(Path(config.serving.exported)).prune(
             config.serving.keep_versions, config.serving.ab
         )

@@ -13,7 +13,8 @@ from tfcls.config import Config
 
 
 class Predictors:
-    """Python SavedModels of the bundles, loaded on first use (TensorFlow only then)."""
+    """The bundles run in Python (:class:`tfcls.bundle.runtime.BundleModel`: the graph and
+    weights browsers run), loaded on first use (TensorFlow only then)."""
 
     def __init__(self, bundles: Registry) -> None:
         self.bundles = bundles
@@ -21,22 +22,19 @@ class Predictors:
         self._lock = threading.Lock()
 
     def predict(self, version: str, texts: list[str]) -> tuple[list[list[float]], list[float]]:
-        """(calibrated probabilities, similarity) per text from ``version``'s SavedModel."""
+        """(calibrated probabilities, similarity) per text from ``version``'s bundle."""
         with self._lock:
             model = self._models.get(version)
             if model is None:
                 from tfcls import console
 
                 console.quiet_tensorflow()
-                import tensorflow as tf
-                import tensorflow_text  # noqa: F401  (registers the tokenizer ops it uses)
+                from tfcls.bundle.runtime import BundleModel
 
-                model = tf.saved_model.load(str(self.bundles.path(version) / "saved_model"))
+                model = BundleModel(self.bundles.path(version))
                 self._models[version] = model
-        import tensorflow as tf
-
-        out = model.signatures["serving_default"](texts=tf.constant(texts))
-        return out["probabilities"].numpy().tolist(), out["similarity"].numpy().tolist()
+        proba, sim = model.predict(texts)
+        return proba.tolist(), sim.tolist()
 
 
 @dataclass

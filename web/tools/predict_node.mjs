@@ -10,7 +10,7 @@ import { loadClassifier } from "../sdk/tfcls.js";
 import { joinTitleDescription } from "../sdk/text.js";
 import { fileFetch, tf } from "./node.mjs";
 
-const BATCH = 16;
+const BATCH = 32;
 
 async function main() {
   const bundle = process.argv[2];
@@ -25,13 +25,19 @@ async function main() {
     const row = JSON.parse(line);
     texts.push(row.text ?? joinTitleDescription(row.title ?? "", row.description ?? ""));
   }
-  for (let i = 0; i < texts.length; i += BATCH) {
-    const { probabilities, similarity } = await clf.predictTexts(texts.slice(i, i + BATCH));
-    const lines = probabilities.map((p, j) =>
-      JSON.stringify({ probabilities: Array.from(p), similarity: similarity[j], backend: clf.backend }),
-    );
-    process.stdout.write(lines.join("\n") + "\n");
+  // batches of texts of similar token length (a batch is padded to its longest), written
+  // back in input order
+  const lengths = texts.map((t) => clf.tokenizer.encode(t).inputIds.length);
+  const order = texts.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b]);
+  const lines = new Array(texts.length);
+  for (let i = 0; i < order.length; i += BATCH) {
+    const idx = order.slice(i, i + BATCH);
+    const { probabilities, similarity } = await clf.predictTexts(idx.map((k) => texts[k]));
+    idx.forEach((k, j) => {
+      lines[k] = JSON.stringify({ probabilities: Array.from(probabilities[j]), similarity: similarity[j], backend: clf.backend });
+    });
   }
+  if (lines.length) process.stdout.write(lines.join("\n") + "\n");
 }
 
 main().catch((err) => {
