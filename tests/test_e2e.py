@@ -124,3 +124,27 @@ def test_offline_predictions_and_queued_feedback_replay(dev_server, browser_page
     page.evaluate("window.dispatchEvent(new Event('online'))")
     (row,) = wait_for_rows(db, 1)
     assert row["title"] == "what's the weather tomorrow"
+
+
+def test_while_the_model_downloads_typing_works_and_progress_shows_then_it_is_cached(
+    tiny_bundle, cache_dir, tmp_path, monkeypatch
+):
+    """A fresh visit over a slow link (1 Mbit/s, applied on the server: the service worker's
+    fetches too): the title typed at once is kept and predicted, the status line counts
+    "Loading model… N%" up, every bundle file crosses the wire once; a second visit sends
+    no bundle request to the server."""
+    from playwright.sync_api import sync_playwright
+
+    from tfcls.bench.browser import _launch, app_server
+    from tfcls.bench.visit import TITLE, visits
+
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    with app_server(tiny_bundle) as (base, recorder), sync_playwright() as pw:
+        r = visits(_launch(pw), base, recorder, "1mbit", tmp_path / "profile")
+    fresh, second = r["fresh"], r["second"]
+    assert fresh["typed_kept"] and TITLE
+    assert fresh["typed_done_s"] < fresh["model_loaded_s"] <= fresh["first_suggestion_s"]
+    shown = fresh["loading_percentages"]
+    assert shown and shown == sorted(shown) and shown[-1] <= 100
+    assert fresh["bundle_downloads_per_file_max"] == 1 and fresh["offline_ready"]
+    assert second["bundle_requests"] == 0

@@ -2,19 +2,24 @@
 // predictions work offline.
 //
 //   app shell  "/", the page's modules (web/app/*.js, web/sdk/*.js), /web/app.css, TF.js
-//              and its .wasm files (SHELL: web/test/page.test.js checks it): precached at
-//              install, then served stale-while-revalidate from SHELL_CACHE (the cached
-//              copy answers at once; a fresh one replaces it in the background)
+//              (SHELL: web/test/page.test.js checks it) and the one .wasm binary this
+//              browser runs (wasmBinary(): SIMD or not; the page keeps wasm single-threaded):
+//              precached at install through the HTTP cache (the page has just downloaded
+//              most of them: no second download), then served stale-while-revalidate from
+//              SHELL_CACHE (the cached copy answers at once; a fresh one replaces it later)
 //   bundles    /models/<version>/…: immutable, so cache-first from MODEL_CACHE; the page
 //              posts {type: "model-in-use", bundleUrl} once a bundle has loaded, and the
-//              worker then makes sure every file of it is cached (the first visit fetches
-//              the bundle before the worker controls the page) and drops other versions
+//              worker then makes sure every file of it is cached and drops other versions.
+//              On a first visit the page fetches the bundle before the worker controls it
+//              and writes each file it downloaded into MODEL_CACHE itself (web/app/
+//              offline.js cachingFetch), so the worker finds them there: a fresh visit
+//              downloads the bundle once
 //   /api/*     never touched: network only, never cached
 //
 // Bump SHELL_VERSION when the list of shell files changes; activate deletes every
 // "tfcls-" cache that is not current.
 
-const SHELL_VERSION = "v2"; // v2: the app in web/app/, the SDK in web/sdk/
+const SHELL_VERSION = "v3"; // v3: one .wasm binary, precached through the HTTP cache
 const SHELL_CACHE = `tfcls-shell-${SHELL_VERSION}`;
 const MODEL_CACHE = "tfcls-models-v1";
 const CURRENT = new Set([SHELL_CACHE, MODEL_CACHE]);
@@ -35,17 +40,29 @@ const SHELL = [
   "/web/sdk/tokenizer.js",
   "/vendor/tfjs/dist/tf.es2017.min.js",
   `${WASM_DIR}tf-backend-wasm.es2017.min.js`,
-  `${WASM_DIR}tfjs-backend-wasm.wasm`,
-  `${WASM_DIR}tfjs-backend-wasm-simd.wasm`,
-  `${WASM_DIR}tfjs-backend-wasm-threaded-simd.wasm`,
 ];
+
+// A tiny module with one SIMD instruction: TF.js's own probe (WASM_HAS_SIMD_SUPPORT).
+const SIMD_PROBE = [0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 9, 1, 7, 0, 65, 0, 253, 15, 26, 11];
+
+/** The .wasm binary single-threaded TF.js loads in this browser. */
+function wasmBinary() {
+  let simd = false;
+  try {
+    simd = WebAssembly.validate(new Uint8Array(SIMD_PROBE));
+  } catch {
+    // no WebAssembly: the page falls back to another backend, the plain binary is harmless
+  }
+  return `${WASM_DIR}${simd ? "tfjs-backend-wasm-simd.wasm" : "tfjs-backend-wasm.wasm"}`;
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
-      // one by one: a missing file (say, a wasm variant) must not fail the install
-      await Promise.allSettled(SHELL.map((url) => cache.add(new Request(url, { cache: "reload" }))));
+      // one by one: a missing file must not fail the install. The HTTP cache answers what the
+      // page has just downloaded (TF.js: max-age; the rest revalidates with a 304)
+      await Promise.allSettled([...SHELL, wasmBinary()].map((url) => cache.add(url)));
       await self.skipWaiting();
     })(),
   );

@@ -220,17 +220,42 @@ def test_bench_rejects_bad_arguments(cache_dir):
 
 
 def test_bench_browser_in_headless_chromium(tiny_bundle, cache_dir, tmp_path):
+    """The whole benchmark on the tiny bundle, throttled visit included: structure and
+    invariants, never timings."""
     out = tmp_path / "browser.json"
     proc = run_bench(
-        cache_dir, "browser", "--exported", str(tiny_bundle), "--n", "20", "--json", str(out)
+        cache_dir,
+        *("browser", "--exported", str(tiny_bundle), "--n", "20", "--rounds", "1"),
+        *("--network", "none,20mbit", "--json", str(out)),
     )
     assert proc.returncode == 0, proc.stderr
     r = json.loads(out.read_text())
     assert r["predictions"] == 20 and r["backend"] == "wasm" and r["cross_origin_isolated"]
     assert 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p95"] <= r["latency_ms"]["max"]
     assert r["cold_load_s"] > 0 and r["warm_load_s"] > 0 and r["bundle_gzip_bytes"] > 0
+    assert r["first_prediction_ms"] > 0 and r["simd"] == ("simd" in r["wasm"])
     assert "HeadlessChrome" in r["browser"]
-    assert proc.stdout.strip().splitlines()[-1].startswith("browser: float16 bundle ")
+    single, threads = r["variants"]["single"], r["variants"]["threads"]
+    assert single["threads"] == 1 and "threaded" not in single["wasm"]
+    assert threads["wasm"] == "tfjs-backend-wasm-threaded-simd.wasm"
+    assert threads["threads"] == r["cores"]  # navigator.hardwareConcurrency
+    assert [a["network"] for a in r["app_visits"]] == ["none", "20mbit"]
+    throttled = r["app_visits"][1]
+    assert throttled["link"] == {"down_bytes_per_s": 2_500_000.0, "latency_ms": 40}
+    for visit in r["app_visits"]:
+        fresh, second = visit["fresh"], visit["second"]
+        assert fresh["typed_kept"] and fresh["offline_ready"] and fresh["first_suggestion_s"] > 0
+        assert fresh["loading_percentages"] == sorted(fresh["loading_percentages"])
+        assert all(0 <= n <= 100 for n in fresh["loading_percentages"])
+        assert fresh["bundle_downloads_per_file_max"] == 1  # the bundle crossed the wire once
+        assert fresh["requests"]["bundle"] >= 4  # metadata, vocab, model.json, a shard
+        assert 0 < fresh["bytes"]["bundle"] < r["bundle_bytes"]  # precompressed
+        assert fresh["bytes"]["tfjs"] > 0 and fresh["wasm"] == [r["wasm"]]
+        assert second["bundle_requests"] == 0 and "bundle" not in second["bytes"]
+        assert second["first_prediction_ms"] > 0
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("browser: float16 bundle ") and "20mbit: first suggestion" in last
+    assert "round 1/1" in proc.stderr  # progress on stderr
 
 
 def test_typed_inputs_are_prefixes_of_titles():
@@ -249,34 +274,3 @@ def test_bench_feedback_stores_every_created_row(tiny_bundle):
     assert r["created_201"] == r["rows_stored"] == 40 and r["rows_lost"] == 0
     assert r["other_statuses"] == [] and r["throughput_per_s"] > 0
     assert 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p99"] <= r["latency_ms"]["max"]
-
-
-def test_a_browser_visit_loads_the_bundle_and_collects_page_errors():
-    from tfcls.bench.browser import _visit
-
-    class Page:
-        def __init__(self):
-            self.calls = []
-
-        def on(self, event, handler):
-            self.calls.append(event)
-            handler("boom")  # the page reports an error
-
-        def goto(self, url):
-            self.calls.append(url)
-
-        def wait_for_selector(self, selector):
-            self.calls.append(selector)
-
-        def evaluate(self, script, arg):
-            return {"ms": 1.0, "url": arg}
-
-    class Context:
-        def new_page(self):
-            return Page()
-
-    errors: list[str] = []
-    page, loaded, seconds = _visit(Context(), "http://x/page", "http://x/models/v1/", errors)
-    assert loaded == {"ms": 1.0, "url": "http://x/models/v1/"} and seconds >= 0
-    assert page.calls == ["pageerror", "http://x/page", "body[data-ready]"]
-    assert errors == ["boom"]

@@ -183,21 +183,40 @@ def _main_feedback(args: Any) -> int:
 def _main_browser(args: Any) -> int:
     from tfcls.bench.browser import TARGETS, bench_browser
 
-    if args.n < 1:
-        raise TfclsError("--n must be positive")
-    result = bench_browser(args.exported, args.version, args.n)
+    if args.n < 1 or args.rounds < 1:
+        raise TfclsError("--n and --rounds must be positive")
+    networks = [n.strip() for n in args.network.split(",") if n.strip()]
+    result = bench_browser(args.exported, args.version, args.n, networks, args.rounds)
     _record(result, args)
-    lat = result["latency_ms"]
-    p50_ok = "meets" if lat["p50"] <= TARGETS["warm_p50_ms"] else "MISSES"
-    load_ok = "meets" if result["warm_load_s"] <= TARGETS["warm_load_s"] else "MISSES"
-    print(
-        f"browser: {result['quantization']} bundle {result['bundle_bytes'] / 2**20:.1f} MiB "
-        f"({result['bundle_gzip_bytes'] / 2**20:.1f} MiB gzip) on {result['backend']}: cold "
-        f"load {result['cold_load_s']:.2f} s, warm load {result['warm_load_s']:.2f} s ({load_ok} "
-        f"≤ {TARGETS['warm_load_s']:.0f} s), p50 {lat['p50']:.1f} ms ({p50_ok} ≤ "
-        f"{TARGETS['warm_p50_ms']:.0f} ms), p95 {lat['p95']:.1f} ms"
-    )
+    print(_browser_summary(result, TARGETS))
     return 0
+
+
+def _browser_summary(result: dict[str, Any], targets: dict[str, float]) -> str:
+    """The one summary line of ``bench browser``."""
+
+    def ok(value: float, target: float) -> str:
+        return "meets" if value <= target else "MISSES"
+
+    lat, v = result["latency_ms"], result["variants"]
+    visits = "; ".join(
+        f"{a['network']}: first suggestion {a['fresh']['first_suggestion_s']:.2f} s, "
+        f"bundle {a['fresh']['bytes'].get('bundle', 0) / 2**20:.1f} MiB on the wire, "
+        f"{a['second']['bundle_requests']} bundle requests on return"
+        for a in result["app_visits"]
+    )
+    first = result["first_prediction_ms"]
+    return (
+        f"browser: {result['quantization']} bundle {result['bundle_bytes'] / 2**20:.1f} MiB "
+        f"({result['bundle_gzip_bytes'] / 2**20:.1f} MiB gzip) on {result['backend']} "
+        f"({result['wasm']}): {visits}; warm load {result['warm_load_s']:.2f} s, "
+        f"p50 {lat['p50']:.1f} ms ({ok(lat['p50'], targets['warm_p50_ms'])} ≤ "
+        f"{targets['warm_p50_ms']:.0f} ms), p95 {lat['p95']:.1f} ms, first prediction "
+        f"{first:.0f} ms ({ok(first, targets['first_prediction_ms'])} ≤ "
+        f"{targets['first_prediction_ms']:.0f} ms); threads ({v['threads']['threads']}) p50 "
+        f"{v['threads']['latency_ms']['p50']:.1f} ms = {v['threads_vs_single_p50']:.2f}× "
+        "single-threaded"
+    )
 
 
 def _main_public(args: Any, config: Any) -> int:

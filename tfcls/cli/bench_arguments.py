@@ -116,12 +116,23 @@ def _unknown_arguments(sub: Subparsers) -> None:
 def _browser_arguments(sub: Subparsers) -> None:
     br = sub.add_parser(
         "browser",
-        help="the exported bundle in headless Chromium: load time, prediction latency",
-        description="Cold and warm load and p50/p95 latency over typed inputs.",
+        help="the exported bundle in headless Chromium: visits, load time, prediction latency",
+        description="Fresh and second visits of the app per network profile (time to the "
+        "first suggestion, bytes transferred, bundle requests on return), cold and warm load, "
+        "and p50/p95 latency over typed inputs, single-threaded vs threaded wasm.",
     )
     br.add_argument("--exported", type=Path, default=Path("exported"), help="bundle folder")
     br.add_argument("--version", help="bundle version (default: exported/current.json)")
     br.add_argument("--n", type=int, default=200, help="typed inputs to predict (default 200)")
+    br.add_argument(
+        "--network",
+        default="none,20mbit",
+        help="comma-separated link profiles for the app visits: none, <N>mbit (N Mbit/s down, "
+        "40 ms per request; default none,20mbit)",
+    )
+    br.add_argument(
+        "--rounds", type=int, default=2, help="alternating rounds per wasm variant (default 2)"
+    )
     _json_argument(br)
 
 

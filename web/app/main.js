@@ -10,15 +10,18 @@
 //
 // The bootstrap runs only in a browser (importing this module in Node does nothing). For
 // end-to-end tests the page exposes
-//   window.tfclsApp = {ready, version, backend, clientId, queue, classifier, offlineReady}
+//   window.tfclsApp = {ready, version, backend, clientId, queue, classifier, offlineReady, warmedUp}
 // where `ready` resolves with {version, backend} once the model has loaded and predicted
 // (and rejects if it cannot load); `classifier` is the loaded tfcls.js Classifier;
 // `offlineReady` (set when `ready` resolves) resolves true once the service worker holds
-// the app shell and every file of the bundle, so an offline reload will work.
+// the app shell and every file of the bundle, so an offline reload will work; `warmedUp`
+// (set then too) resolves once the idle-time warm-up predictions have run. While the model
+// loads the page is usable: typing is kept (and predicted once the model is there) and the
+// status line reads "Loading model… N%" as the weights download.
 
 import { FeedbackQueue, uuid } from "./feedback-queue.js";
-import { getClientId, loadModel } from "./model.js";
-import { keepModelOffline, registerServiceWorker } from "./offline.js";
+import { getClientId, loadModel, warmUpWhenIdle } from "./model.js";
+import { cachingFetch, keepModelOffline, registerServiceWorker } from "./offline.js";
 import { decide } from "../sdk/tfcls.js";
 import { createPredictor, feedbackPayload, initialState, statusParts, thresholdsFor, verdictFor } from "./state.js";
 import { View } from "./view.js";
@@ -49,6 +52,7 @@ class TaskPage {
       queue: null,
       classifier: null,
       offlineReady: Promise.resolve(false),
+      warmedUp: Promise.resolve(),
     };
     globalThis.tfclsApp = this.app;
     this.queue = new FeedbackQueue({
@@ -82,6 +86,7 @@ class TaskPage {
       queued,
       loading: state.loading,
       failed: state.failed,
+      progress: state.progress,
     });
     this.view.renderStatus(parts, { online, queued });
   }
@@ -222,18 +227,26 @@ class TaskPage {
     this.flush();
     const tf = globalThis.tf;
     if (!tf) throw new Error("TensorFlow.js did not load");
+    const fetch = globalThis.fetch.bind(globalThis);
+    const bundleFetch = cachingFetch(fetch); // the worker must not download it again
     const { clf, info } = await loadModel({
       tf,
       storage: this.storage,
       clientId: this.state.clientId,
-      fetch: globalThis.fetch.bind(globalThis),
+      fetch,
+      bundleFetch,
       onCandidate: (candidate) => {
         this.state.info = candidate;
+        this.state.progress = null;
+        this.renderStatus();
+      },
+      onProgress: (fraction) => {
+        this.state.progress = fraction;
         this.renderStatus();
       },
     });
     this.state.clf = clf;
-    this.app.offlineReady = keepModelOffline(this.registration, info);
+    this.app.offlineReady = keepModelOffline(this.registration, info, undefined, { settled: bundleFetch.settled });
     return clf;
   }
 
@@ -243,6 +256,7 @@ class TaskPage {
     this.view.setLabels(clf.labels);
     this.renderStatus();
     this.onInput(); // predict what was typed while loading (or show the empty state)
+    this.app.warmedUp = warmUpWhenIdle(clf); // the other input lengths, when the page is idle
     return { version: clf.version, backend: clf.backend };
   }
 

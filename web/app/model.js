@@ -1,7 +1,9 @@
 // model.js: which model this page loads, and on which TF.js backend (no DOM; tested in Node
 // by web/test/model.test.js). The client id (kept in localStorage, so the server's A/B split
 // is stable), GET /api/model with the last model that loaded as the offline fallback, and
-// TF.js's start-up: wasm files from /vendor, no wasm threads, a backend that hangs skipped.
+// TF.js's start-up: wasm files from /vendor, no wasm threads, a backend that hangs skipped;
+// the model warmed up with realistic titles (one before it is reported loaded, the others
+// while the page is idle), so the first keystroke is not the slow prediction.
 
 import { BACKENDS, chooseBackend, configureWasm, loadClassifier } from "../sdk/tfcls.js";
 import { uuid } from "./feedback-queue.js";
@@ -10,6 +12,14 @@ export const CLIENT_ID_KEY = "tfcls.client_id";
 export const MODEL_INFO_KEY = "tfcls.model";
 export const WASM_PATH = "/vendor/tfjs-backend-wasm/dist/";
 export const BACKEND_TIMEOUT_MS = 20000; // a backend that has not started by then is skipped
+// Warm-up inputs of the lengths people type (a first prediction of a new length is slow):
+// the first runs before the model is reported loaded, the others when the page is idle.
+export const WARM_UP_TEXTS = [
+  ["Fix the login redirect bug on the settings page", ""],
+  ["Standup", ""],
+  ["Interview five users about the export feature", "Ask how they share reports with their team and what is missing today"],
+];
+export const IDLE_TIMEOUT_MS = 2000; // an idle warm-up runs by then even on a busy page
 
 function safeGet(storage, key) {
   try {
@@ -107,7 +117,9 @@ export function withTimeout(promise, ms, what = "operation", timers = globalThis
 /**
  * Prepare TF.js for this page: where the wasm files are, and no wasm threads. The threaded
  * build starts pthread workers that importScripts() a blob: URL, which the page's CSP
- * (script-src 'self') refuses, and the backend then never finishes starting.
+ * (script-src 'self') refuses, and the backend then never finishes starting; TF.js 4.22
+ * also caps its pool at navigator.hardwareConcurrency / 2, and 2 threads forced on 2 cores
+ * measured slower and erratic (`bench browser`). SIMD is used where the browser has it.
  */
 export function configureTf(tf) {
   configureWasm(tf, WASM_PATH);
@@ -126,13 +138,46 @@ export async function startBackend(tf, { backends = BACKENDS, ms = BACKEND_TIMEO
   throw new Error(`no TF.js backend could start (${failures.join("; ")})`);
 }
 
+/** `fn` when the page is idle (requestIdleCallback, else a timer); resolves with its result. */
+export function whenIdle(fn, { timers = globalThis, timeout = IDLE_TIMEOUT_MS } = {}) {
+  return new Promise((resolve, reject) => {
+    const run = () => Promise.resolve().then(fn).then(resolve, reject);
+    if (typeof timers.requestIdleCallback === "function") timers.requestIdleCallback(run, { timeout });
+    else timers.setTimeout(run, 0);
+  });
+}
+
+/** The warm-up predictions after the first, one per idle period; resolves when done. */
+export async function warmUpWhenIdle(clf, { texts = WARM_UP_TEXTS.slice(1), idle = whenIdle } = {}) {
+  for (const [title, description] of texts) {
+    try {
+      await idle(() => clf.classify(title, description));
+    } catch (err) {
+      console.warn("tfcls: warm-up prediction failed", err);
+      return;
+    }
+  }
+}
+
 /**
  * Start TF.js and load the first candidate model that works (GET /api/model's, then the
- * cached one), warmed up by one prediction so the first keystroke does not compile kernels.
- * `onCandidate(info)` is called before each try. Resolves {clf, info}; the one that loaded
- * is remembered in `storage`. Rejects with the last failure when none loads.
+ * cached one), warmed up by one prediction of a realistic title so the first keystroke does
+ * not compile kernels. `onCandidate(info)` is called before each try; `onProgress(fraction)`
+ * as the weights download; `bundleFetch` fetches the bundle's files (default: `fetch`).
+ * Resolves {clf, info}; the one that loaded is remembered in `storage`. Rejects with the
+ * last failure when none loads.
  */
-export async function loadModel({ tf, storage, clientId, fetch, onCandidate = () => {}, load = loadClassifier, start = startBackend }) {
+export async function loadModel({
+  tf,
+  storage,
+  clientId,
+  fetch,
+  bundleFetch = fetch,
+  onCandidate = () => {},
+  onProgress = () => {},
+  load = loadClassifier,
+  start = startBackend,
+}) {
   configureTf(tf);
   const [{ candidates, error }, backend] = await Promise.all([
     resolveModelInfo({ fetch, storage, clientId }),
@@ -143,8 +188,8 @@ export async function loadModel({ tf, storage, clientId, fetch, onCandidate = ()
   for (const info of candidates) {
     try {
       onCandidate(info);
-      const clf = await load(info.bundle_url, { tf, backends: [backend] });
-      await clf.classify("warm up"); // compile kernels now, not on the first keystroke
+      const clf = await load(info.bundle_url, { tf, backends: [backend], fetch: bundleFetch, onProgress });
+      await clf.classify(...WARM_UP_TEXTS[0]); // compile kernels now, not on the first keystroke
       rememberModelInfo(storage, info);
       return { clf, info };
     } catch (err) {

@@ -20,6 +20,7 @@ export function initialState(clientId) {
     clf: null, // the loaded tfcls Classifier
     info: null, // the GET /api/model answer it was loaded for
     loading: true,
+    progress: null, // 0..1 while the weights download
     failed: false,
     decision: decide(null), // what is shown
     busy: false, // a verdict is being taken
@@ -212,11 +213,18 @@ class Predictor {
   }
 }
 
+/** "Loading model… 42%" while the weights download (`progress`: 0..1, null: not yet known). */
+export function loadingText(progress = null) {
+  if (typeof progress !== "number" || !Number.isFinite(progress)) return "Loading model…";
+  const pct = Math.floor(Math.min(1, Math.max(0, progress)) * 100);
+  return `Loading model… ${pct}%`;
+}
+
 /** The status line's parts. */
-export function statusParts({ version = null, backend = null, online = true, queued = 0, loading = false, failed = false }) {
+export function statusParts({ version = null, backend = null, online = true, queued = 0, loading = false, failed = false, progress = null }) {
   let model;
   if (failed) model = "Model unavailable";
-  else if (loading || !version) model = "Loading model…";
+  else if (loading || !version) model = loadingText(progress);
   else model = `Model ${version}${backend ? ` · ${backend}` : ""}`;
   return { model, network: online ? "Online" : "Offline", queue: `${queued} queued` };
 }

@@ -199,7 +199,8 @@ export declare function loadClassifier(bundleUrl: string, options?: LoadOptions)
 export declare function chooseBackend(tf: TensorFlowLike, backends?: readonly BackendName[]): Promise<BackendName>;
 
 /**
- * Point the wasm backend at its .wasm files (a URL prefix ending in "/") and keep it
- * single-threaded (its threaded build needs blob: workers, which a strict CSP refuses).
+ * Point the wasm backend at its .wasm files (a URL prefix ending in "/"). `threads` > 0
+ * turns on its multi-threaded build with that many threads; 0 (default) keeps it
+ * single-threaded (the threaded build needs blob: scripts, which a strict CSP refuses).
  */
-export declare function configureWasm(tf: TensorFlowLike, wasmPath: string): void;
+export declare function configureWasm(tf: TensorFlowLike, wasmPath: string, options?: { threads?: number }): void;

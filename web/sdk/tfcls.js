@@ -83,14 +83,19 @@ async function fetchOk(fetchFn, url, what) {
 }
 
 /**
- * Point TF.js's wasm backend at its .wasm files and keep it single-threaded: the
- * multi-threaded build starts its workers from blob: URLs, which a Content-Security-Policy
- * without blob: in script-src refuses (the backend would then hang, not fail).
+ * Point TF.js's wasm backend at its .wasm files; `threads` > 0 turns on its multi-threaded
+ * build with that many threads (tf.wasm.setThreadsCount), 0 (the default) keeps it
+ * single-threaded. The threaded build starts its workers from blob: URLs and they
+ * importScripts() a blob:, which a Content-Security-Policy without blob: in script-src
+ * refuses (the backend would then hang, not fail); and TF.js 4.22 caps its thread pool at
+ * navigator.hardwareConcurrency / 2 (one thread on 2 cores). SIMD is used either way where
+ * the browser has it (the -simd.wasm binary).
  */
-export function configureWasm(tf, wasmPath) {
+export function configureWasm(tf, wasmPath, { threads = 0 } = {}) {
   tf.wasm?.setWasmPaths?.(wasmPath);
   try {
-    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", threads > 0);
+    if (threads > 0) tf.wasm?.setThreadsCount?.(threads);
   } catch {
     // an older TF.js without the flag: nothing to turn off
   }

@@ -15,7 +15,10 @@ import {
   rememberModelInfo,
   resolveModelInfo,
   startBackend,
+  WARM_UP_TEXTS,
   WASM_PATH,
+  warmUpWhenIdle,
+  whenIdle,
   withTimeout,
 } from "../app/model.js";
 
@@ -124,14 +127,20 @@ test("loadModel: the server's model on the backend that started, warmed up and r
   const loads = [];
   const seen = [];
   const clf = { classified: [], classify: async (t) => clf.classified.push(t) };
+  const bundleFetch = async () => null;
+  const onProgress = () => {};
   const { clf: loaded, info } = await loadModel({
     tf: fakeTf(),
     storage,
     clientId: "c",
     fetch: async () => ({ ok: true, json: async () => INFO }),
+    bundleFetch,
+    onProgress,
     onCandidate: (i) => seen.push(i.version),
     load: async (url, options) => {
       loads.push([url, options.backends]);
+      assert.equal(options.fetch, bundleFetch); // the bundle through the caching fetch
+      assert.equal(options.onProgress, onProgress);
       return clf;
     },
     start: async () => "cpu",
@@ -139,7 +148,9 @@ test("loadModel: the server's model on the backend that started, warmed up and r
   assert.equal(loaded, clf);
   assert.deepEqual(info, INFO);
   assert.deepEqual(loads, [["/models/v2/", ["cpu"]]]);
-  assert.deepEqual(clf.classified, ["warm up"]);
+  // warmed up with a realistic title (a short input warms less of the graph)
+  assert.deepEqual(clf.classified, [WARM_UP_TEXTS[0][0]]);
+  assert.ok(WARM_UP_TEXTS[0][0].split(" ").length >= 6);
   assert.deepEqual(seen, ["v2"]);
   assert.deepEqual(cachedModelInfo(storage), INFO);
 });
@@ -178,4 +189,49 @@ test("loadModel: a model that fails to load falls back to the cached one, else r
   } finally {
     console.warn = warn;
   }
+});
+
+test("warmUpWhenIdle: the other warm-up lengths, one per idle period, and it survives a failure", async () => {
+  const calls = [];
+  const clf = { classify: async (title, description) => calls.push([title, description]) };
+  let idles = 0;
+  const idle = (fn) => {
+    idles += 1;
+    return Promise.resolve().then(fn);
+  };
+  await warmUpWhenIdle(clf, { idle });
+  assert.deepEqual(calls, WARM_UP_TEXTS.slice(1));
+  assert.equal(idles, WARM_UP_TEXTS.length - 1);
+  const lengths = new Set(WARM_UP_TEXTS.map(([t, d]) => `${t} ${d}`.trim().split(/\s+/u).length));
+  assert.equal(lengths.size, WARM_UP_TEXTS.length); // different lengths
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    await warmUpWhenIdle({ classify: async () => Promise.reject(new Error("disposed")) }, { idle });
+  } finally {
+    console.warn = warn;
+  }
+});
+
+test("whenIdle: requestIdleCallback with a timeout where there is one, else a timer", async () => {
+  const asked = [];
+  const timers = { requestIdleCallback: (fn, options) => asked.push(options) && fn() };
+  assert.equal(await whenIdle(() => 7, { timers, timeout: 123 }), 7);
+  assert.deepEqual(asked, [{ timeout: 123 }]);
+  assert.equal(await whenIdle(() => 8, { timers: globalThis }), 8); // Node: setTimeout
+  await assert.rejects(whenIdle(() => Promise.reject(new Error("x")), { timers }), /x/);
+});
+
+test("configureWasm: threads only when asked for, with that many threads", async () => {
+  const { configureWasm } = await import("../sdk/tfcls.js");
+  const flags = {};
+  const counts = [];
+  const tf = {
+    wasm: { setWasmPaths() {}, setThreadsCount: (n) => counts.push(n) },
+    env: () => ({ set: (k, v) => (flags[k] = v) }),
+  };
+  configureWasm(tf, "/w/", { threads: 4 });
+  assert.deepEqual([flags, counts], [{ WASM_HAS_MULTITHREAD_SUPPORT: true }, [4]]);
+  configureWasm(tf, "/w/");
+  assert.deepEqual([flags, counts], [{ WASM_HAS_MULTITHREAD_SUPPORT: false }, [4]]);
 });

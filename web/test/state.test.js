@@ -15,6 +15,7 @@ import {
   initialState,
   matchLabel,
   statusParts,
+  loadingText,
   suggestionsToShow,
   thresholdsFor,
   truncate,
@@ -258,6 +259,13 @@ test("status line and delivery words", () => {
     queue: "0 queued",
   });
   assert.equal(statusParts({ loading: true }).model, "Loading model…");
+  // the weights' download: a whole percentage that never overshoots
+  assert.equal(statusParts({ loading: true, progress: 0 }).model, "Loading model… 0%");
+  assert.equal(statusParts({ loading: true, progress: 0.426 }).model, "Loading model… 42%");
+  assert.equal(statusParts({ loading: true, progress: 1.2 }).model, "Loading model… 100%");
+  assert.equal(statusParts({ loading: true, progress: Number.NaN }).model, "Loading model…");
+  assert.equal(statusParts({ version: "v2", progress: 0.5 }).model, "Model v2"); // loaded
+  assert.equal(loadingText(0.999), "Loading model… 99%");
   assert.equal(statusParts({ failed: true }).model, "Model unavailable");
   assert.equal(statusParts({ version: "v2", online: false, queued: 3 }).network, "Offline");
   assert.equal(statusParts({ version: "v2", online: false, queued: 3 }).queue, "3 queued");
@@ -267,7 +275,7 @@ test("status line and delivery words", () => {
 
 test("initial state: loading, nothing decided, the client id kept", () => {
   const s = initialState("cid");
-  assert.deepEqual(s, { clientId: "cid", clf: null, info: null, loading: true, failed: false, decision: decide(null), busy: false });
+  assert.deepEqual(s, { clientId: "cid", clf: null, info: null, loading: true, progress: null, failed: false, decision: decide(null), busy: false });
   assert.notEqual(initialState("cid"), s); // a fresh object each time
 });
 
