@@ -57,6 +57,15 @@ PACKAGED = (
 )
 
 
+def cache_root(override: str | os.PathLike | None = None) -> Path:
+    """The tfcls cache directory: ``override``, else ``$TFCLS_CACHE``, else ~/.cache/tfcls
+    (encoder modules, embedding caches, the vendored TF.js's compressed copies)."""
+    if override:
+        return Path(override).expanduser()
+    env = os.environ.get("TFCLS_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "tfcls"
+
+
 def datasets_dir() -> Path:
     """The public datasets (BANKING77, HWU64, GoEmotions): ``$TFCLS_DATASETS``, else the
     ``shared/datasets`` folder beside a checkout."""

@@ -197,6 +197,8 @@ def test_vendor_files_are_sent_precompressed_and_decode_to_the_same_bytes(
 
 
 def test_vendor_copies_are_written_once_and_never_per_request(tmp_path, monkeypatch):
+    import brotli
+
     from tfcls.bundle import compress
     from tfcls.serving.vendor import VendorCopies
 
@@ -208,12 +210,17 @@ def test_vendor_copies_are_written_once_and_never_per_request(tmp_path, monkeypa
     assert copies.prepare() == 2 and copies.prepare() == 0  # br + gzip, then nothing
     calls = []
     monkeypatch.setattr(compress, "encode", lambda *a: calls.append(a))
-    path, encoding = copies.pick("tfjs", src / "tf.es2017.min.js", {"br": 1.0, "gzip": 1.0})
-    assert encoding == "br" and path.parent == tmp_path / "cache" / "tfjs" and calls == []
-    assert copies.pick("tfjs", src / "notes.txt", {"gzip": 1.0}) == (src / "notes.txt", None)
+    js = src / "tf.es2017.min.js"
+    for encoding in ("br", "gzip"):
+        path = copies.copy_path("tfjs", js, encoding)
+        assert path.is_file() and path.parent == tmp_path / "cache" / "tfjs"
+        decode = brotli.decompress if encoding == "br" else gzip.decompress
+        assert decode(path.read_bytes()) == js.read_bytes()
+    assert calls == []
+    assert not copies.copy_path("tfjs", src / "notes.txt", "gzip").is_file()
     # a changed file (a new pin) is not answered by the old copy
-    (src / "tf.es2017.min.js").write_text("var tf = 2;" * 500)
-    assert copies.pick("tfjs", src / "tf.es2017.min.js", {"br": 1.0})[1] is None
+    js.write_text("var tf = 2;" * 500)
+    assert not copies.copy_path("tfjs", js, "br").is_file()
     assert copies.prepare() == 2
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tfcls.encoders.bert import BertConfig
 from tfcls.errors import TfclsError
+from tfcls.resources import cache_root
 
 # Bump when the generated modules change (port, signatures, tokenizer): the fingerprint
 # includes it, so old caches and embeddings are never mixed with new ones.
@@ -116,14 +117,6 @@ register(
 def registered_names() -> list[str]:
     """Canonical names of the registered encoders."""
     return sorted({spec.name for spec in REGISTRY.values()})
-
-
-def cache_root(override: str | os.PathLike | None = None) -> Path:
-    """The tfcls cache directory: ``override``, else ``$TFCLS_CACHE``, else ~/.cache/tfcls."""
-    if override:
-        return Path(override).expanduser()
-    env = os.environ.get("TFCLS_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "tfcls"
 
 
 def module_dir(spec: EncoderSpec, cache_dir: str | os.PathLike | None = None) -> Path:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, request, send_file
@@ -86,6 +87,25 @@ def web_file(rel: str) -> Response:
     return _file(path, "no-cache")
 
 
+def _precompressed(
+    path: Path, copy: Callable[[str], Path], cache: str, cors: bool = False
+) -> Response:
+    """``path`` sent as the first copy (``copy(encoding)``: written once, at export or app
+    start, never here) in an encoding the client accepts (q > 0, the server's order of
+    preference), else as it is; ``Vary: Accept-Encoding``, and the ETag names the file
+    sent, so each encoding has its own."""
+    sent, encoding = path, None
+    for name in ENCODINGS:
+        if request.accept_encodings[name] > 0 and copy(name).is_file():
+            sent, encoding = copy(name), name
+            break
+    resp = _file(sent, cache, cors=cors, mimetype=TYPES.get(path.suffix) or _guess(path))
+    resp.headers["Vary"] = "Accept-Encoding"
+    if encoding:
+        resp.headers["Content-Encoding"] = encoding
+    return resp
+
+
 @files.get("/vendor/<package>/dist/<path:rel>")
 def vendor_file(package: str, rel: str) -> Response:
     """A vendored TF.js file, from its precompressed copy (written at app start,
@@ -95,14 +115,11 @@ def vendor_file(package: str, rel: str) -> Response:
     path = _safe_join(VENDOR[package], rel)
     if not path.is_file():
         abort(404)
-    accepts = {e: request.accept_encodings[e] for e in ENCODINGS}
-    sent, encoding = current_app.extensions["tfcls_vendor"].pick(package, path, accepts)
+    copies = current_app.extensions["tfcls_vendor"]
     # pinned in package-lock.json; revalidated daily in case the pin moves
-    resp = _file(sent, "public, max-age=86400", mimetype=TYPES.get(path.suffix) or _guess(path))
-    resp.headers["Vary"] = "Accept-Encoding"
-    if encoding:
-        resp.headers["Content-Encoding"] = encoding
-    return resp
+    return _precompressed(
+        path, lambda encoding: copies.copy_path(package, path, encoding), "public, max-age=86400"
+    )
 
 
 @files.get("/models/current.json")
@@ -110,20 +127,10 @@ def current_pointer() -> Response:
     return _file(state().bundles.pointer, "no-cache", cors=True)
 
 
-def _precompressed(path: Path) -> tuple[Path, str | None]:
-    """The copy of ``path`` to send: its ``.br`` or ``.gz`` sibling (written at export) when
-    the client accepts that encoding (q > 0), else ``path`` itself."""
-    for encoding, suffix in ENCODINGS.items():
-        packed = path.with_name(path.name + suffix)
-        if request.accept_encodings[encoding] > 0 and packed.is_file():
-            return packed, encoding
-    return path, None
-
-
 @files.get("/models/<version>/<path:rel>")
 def bundle_file(version: str, rel: str) -> Response:
-    """A bundle file, precompressed where the client accepts it (never compressed here);
-    the ETag names the file sent, so each encoding has its own."""
+    """A bundle file, from its ``.br``/``.gz`` sibling (written at export) where the
+    client accepts one."""
     bundles = state().bundles
     parts = Path(rel).parts
     if bundles.metadata(version) is None or parts[0] == "saved_model":
@@ -133,9 +140,6 @@ def bundle_file(version: str, rel: str) -> Response:
     path = _safe_join(bundles.path(version), rel)
     if not path.is_file():
         abort(404)
-    sent, encoding = _precompressed(path)
-    resp = _file(sent, IMMUTABLE, cors=True, mimetype=TYPES.get(path.suffix) or _guess(path))
-    resp.headers["Vary"] = "Accept-Encoding"
-    if encoding:
-        resp.headers["Content-Encoding"] = encoding
-    return resp
+    return _precompressed(
+        path, lambda encoding: path.with_name(path.name + ENCODINGS[encoding]), IMMUTABLE, True
+    )

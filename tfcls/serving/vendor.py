@@ -5,7 +5,7 @@ vendored TF.js (``/vendor/…``: npm-installed, read-only in a wheel) gets its c
 when the app starts: ``<cache>/vendor/<package>/<name>.<key>.br`` (and ``.gz``), where the
 key is the source file's size and mtime, so a changed pin writes new copies and a copy never
 stands for bytes it was not made from. A request only ever picks an existing copy
-(:func:`VendorCopies.pick`); nothing is compressed per request.
+(:mod:`tfcls.serving.files`); nothing is compressed per request.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from tfcls import resources
 from tfcls.bundle.compress import ENCODINGS, encode
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,7 @@ class VendorCopies:
     @classmethod
     def default(cls, packages: dict[str, Path]) -> VendorCopies:
         """Copies kept under ``$TFCLS_CACHE/vendor`` (``~/.cache/tfcls/vendor``)."""
-        env = os.environ.get("TFCLS_CACHE")  # tfcls.encoders.registry.cache_root's rule
-        root = Path(env).expanduser() if env else Path.home() / ".cache" / "tfcls"
-        return cls(packages, root / "vendor")
+        return cls(packages, resources.cache_root() / "vendor")
 
     def sources(self) -> list[tuple[str, Path]]:
         """(package, file) of every vendored file that gets precompressed copies."""
@@ -72,18 +71,6 @@ class VendorCopies:
                     return written
                 written += 1
         return written
-
-    def pick(
-        self, package: str, source: Path, accepts: dict[str, float]
-    ) -> tuple[Path, str | None]:
-        """The file to send for ``source``: an existing copy in an encoding the client
-        accepts (q > 0), in the server's order of preference, else ``source`` itself."""
-        for encoding in ENCODINGS:
-            if accepts.get(encoding, 0) > 0:
-                copy = self.copy_path(package, source, encoding)
-                if copy.is_file():
-                    return copy, encoding
-        return source, None
 
 
 def _write_atomic(target: Path, data: bytes) -> None:

@@ -10,8 +10,6 @@ import { loadClassifier } from "../sdk/tfcls.js";
 import { joinTitleDescription } from "../sdk/text.js";
 import { fileFetch, tf } from "./node.mjs";
 
-const BATCH = 32;
-
 async function main() {
   const bundle = process.argv[2];
   if (!bundle) {
@@ -25,19 +23,13 @@ async function main() {
     const row = JSON.parse(line);
     texts.push(row.text ?? joinTitleDescription(row.title ?? "", row.description ?? ""));
   }
-  // batches of texts of similar token length (a batch is padded to its longest), written
-  // back in input order
-  const lengths = texts.map((t) => clf.tokenizer.encode(t).inputIds.length);
-  const order = texts.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b]);
-  const lines = new Array(texts.length);
-  for (let i = 0; i < order.length; i += BATCH) {
-    const idx = order.slice(i, i + BATCH);
-    const { probabilities, similarity } = await clf.predictTexts(idx.map((k) => texts[k]));
-    idx.forEach((k, j) => {
-      lines[k] = JSON.stringify({ probabilities: Array.from(probabilities[j]), similarity: similarity[j], backend: clf.backend });
-    });
+  // one text at a time: TF.js's wasm kernels take ~10x longer per text in batches of 8
+  // or 32 than alone (measured on 200 BANKING77 utterances: 18 vs 199 / 236 ms a text)
+  for (const text of texts) {
+    const { probabilities, similarity } = await clf.predictTexts([text]);
+    const row = { probabilities: Array.from(probabilities[0]), similarity: similarity[0], backend: clf.backend };
+    process.stdout.write(JSON.stringify(row) + "\n");
   }
-  if (lines.length) process.stdout.write(lines.join("\n") + "\n");
 }
 
 main().catch((err) => {
