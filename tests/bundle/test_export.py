@@ -60,7 +60,9 @@ def test_bundle_layout_metadata_and_current_pointer(tiny_run, cache_dir, tmp_pat
     for key, kind in METADATA_KEYS.items():
         assert isinstance(meta[key], kind), (key, meta[key])
     assert meta["version"] == version and meta["quantization"] == "float16"
-    assert meta["fidelity"]["texts"] == "test split"  # never trained on
+    # chosen on the validation split and the check set; the test split only recorded
+    assert meta["fidelity"]["texts"] == "val split"
+    assert meta["fidelity"]["node_tfjs_test"]["texts"] == "test split"
     assert meta["labels"] == sorted(json.loads((tiny_run / "label_map.json").read_text()))
     assert meta["tokenizer"]["inputs"] == ["input_word_ids", "input_mask"]
     assert meta["unknown"]["score"] == "nearest"
@@ -74,7 +76,7 @@ def test_bundle_layout_metadata_and_current_pointer(tiny_run, cache_dir, tmp_pat
     # the second text set: the run's own data by default, larger than the held-out split
     check = meta["fidelity"]["node_tfjs_check"]
     assert (
-        check["texts"].startswith("the run's data")
+        check["texts"].startswith("the run's train and val data")
         and check["n"] > meta["fidelity"]["node_tfjs"]["n"]
     )
     assert "accuracy" not in check  # labels are not used there

@@ -98,7 +98,9 @@ def test_int8_bundle_in_node_matches_float32(tiny_run, cache_dir, tmp_path, monk
     assert kinds["uint8"] == 1 + 6 * tiny_bert_config().num_hidden_layers
     assert "float32" not in kinds  # every other float weight is float16
     recorded = result.fidelity["node_tfjs"]
-    assert result.quantization == "int8" and fidelity_mod.acceptable(recorded)
+    # the tiny random-weight model sits at near-ties (3 labels, ~1/3 each), so its argmax
+    # agreement says little; the probabilities must still be close
+    assert result.quantization == "int8" and recorded["max_probability_diff"] < 0.05
     run = export_mod.Source(tiny_run)
     texts, y = run.validation_texts()
     ref_proba, ref_sim = run.keras_outputs(texts)

@@ -48,8 +48,8 @@ from tfcls.bundle.graph import NumericModel
 from tfcls.bundle.metadata import BundleMetadata, BundleSize
 from tfcls.bundle.quantize import EMBEDDINGS, per_channel_encoder, requantize
 from tfcls.bundle.registry import METADATA, Registry
+from tfcls.bundle.source import Source
 from tfcls.config import QUANTIZATIONS
-from tfcls.data.texts import read_texts
 from tfcls.errors import TfclsError
 from tfcls.training import runs
 
@@ -69,58 +69,6 @@ CONVERTER_FLAGS: dict[str, list[str]] = {
     "float16": ["--quantize_float16=*"],
     "none": [],
 }
-
-
-class Source:
-    """What the export needs from a finished run: its :class:`Predictor` (config, labels,
-    head, encoder, calibration, references, loaded the one way the run is loaded for
-    inference), its metrics and the tokenizer the browser mirrors."""
-
-    def __init__(self, run_dir: Path) -> None:
-        from tfcls.decision.predictor import Predictor
-        from tfcls.encoders.hub import BERT
-
-        self.predictor = Predictor(run_dir, purpose="export")
-        self.run = self.predictor.run
-        self.dir = self.run.dir
-        self.metrics = self.run.metrics()
-        handle = self.predictor.config.encoder.handle
-        if self.predictor.encoder.modules.kind != BERT:
-            raise TfclsError(
-                f"{handle}: a string-input encoder cannot run in TF.js "
-                "(its tokenizer ops are TensorFlow-only); export needs a BERT-style encoder"
-            )
-        self.spec = self.predictor.encoder.modules.tokenizer_spec()
-        if self.spec is None or self.spec.vocab_path is None:
-            raise TfclsError(f"{handle}: its preprocessor has no vocab.txt")
-
-    def held_out_split(self) -> str:
-        """The split fidelity is measured on: the test split, which the final model never
-        trained on (the validation part is training data since cross-fitting), else val."""
-        return "test" if len(self.run.splits()["test"]) else "val"
-
-    def validation_texts(self) -> tuple[list[str], np.ndarray]:
-        """The texts and labels of ``held_out_split``."""
-        dataset = self.run.dataset(1, "pass --texts FILE to measure fidelity on")
-        idx = self.run.splits()[self.held_out_split()]
-        return [dataset.examples[int(i)].text for i in idx], dataset.y[idx]
-
-    def check_texts(self, texts: str | Path | list[str] | None, n: int) -> TextSet:
-        """The gate's second text set: ``texts`` (a JSONL file with a 'text' field, or
-        the texts), default the run's own data (every split); at most ``n``, distinct."""
-        if texts is None:
-            dataset = self.run.dataset(1, "pass check texts to measure fidelity on")
-            name = f"the run's data ({self.run.dir})"
-            texts = list(dict.fromkeys(e.text for e in dataset.examples))[:n]
-        elif isinstance(texts, (str, Path)):
-            name, texts = str(texts), read_texts(Path(texts), n)
-        else:
-            name, texts = "given check texts", list(texts)[:n]
-        return TextSet(name, texts, self.keras_outputs(texts))
-
-    def keras_outputs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-        """Reference probabilities and similarity computed the training way (Keras head)."""
-        return self.predictor.text_scores(texts)
 
 
 @dataclass(frozen=True)
@@ -227,21 +175,22 @@ def export(
 ) -> ExportResult:
     """Export a run; return the new bundle's path and metadata.
 
-    Fidelity is measured on ``texts`` (default: the run's held-out split) and on a second,
-    larger set (:meth:`Source.check_texts`); ``quantize`` ``auto`` keeps the smallest
-    quantization that meets the bar on both; ``publish`` makes the new version current
-    (:class:`Registry`)."""
+    Fidelity is measured on ``texts`` (default: the run's validation split) and on a
+    second, larger set (:meth:`Source.check_texts`), the test split only recorded;
+    ``quantize`` ``auto`` keeps the smallest quantization that meets the bar on both;
+    ``publish`` makes the new version current (:class:`Registry`)."""
     if quantize != "auto" and quantize not in QUANTIZATIONS:
         raise TfclsError(f"--quantize must be auto or one of {', '.join(QUANTIZATIONS)}")
     run = Source(Path(run_dir))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _clean_stale_temp(out)
-    source = f"{run.held_out_split()} split" if texts is None else "given texts"
+    source = "val split" if texts is None else "given texts"
     if texts is None:
         texts, labels_y = run.validation_texts()
     held_out = TextSet(source, texts, run.keras_outputs(texts), np.asarray(labels_y))
-    sets = [held_out, run.check_texts(check_texts, check_n)]
+    test = run.test_set() if source == "val split" else None
+    sets = [held_out, run.check_texts(check_texts, check_n), *([test] if test else [])]
     t0 = time.perf_counter()
     build = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=out))
     try:
@@ -255,6 +204,7 @@ def export(
             "python_bundle": _python_fidelity(run, bundle, held_out, node_proba),
             "node_tfjs": tried[chosen]["fidelity"],
             "node_tfjs_check": tried[chosen]["check"],
+            "node_tfjs_test": tried[chosen].get("test"),
             "quantizations_tried": tried,
             "texts": source,
         }
@@ -327,9 +277,10 @@ def _convert_and_measure(
     tries: list[str],
     sets: list[TextSet],
 ) -> tuple[str, dict[str, Any], np.ndarray]:
-    """Convert with each quantization in turn, measure it in Node on the held-out set and
-    the check set, stop at the first acceptable on both (or the only one asked for):
-    (chosen, what each one tried gave, Node's probabilities on the held-out texts)."""
+    """Convert with each quantization in turn, measure it in Node on ``sets`` (the
+    held-out set and the check set decide; a third, the test split, is only recorded),
+    stop at the first acceptable on both (or the only one asked for): (chosen, what each
+    one tried gave, Node's probabilities on the held-out texts)."""
     tried: dict[str, Any] = {}
     similarity = run.predictor.references is not None
     for q in tries:
@@ -339,9 +290,11 @@ def _convert_and_measure(
             requantize(target, numeric[1], PER_CHANNEL_BITS[q])
         shutil.copy(run.spec.vocab_path, target / "vocab.txt")
         _write_metadata(target, run, q, {}, "pending")  # node_predict reads it
-        (f, held_out_proba), (check, _) = node_measure(target, sets, similarity)
+        (f, held_out_proba), (check, _), *test = node_measure(target, sets, similarity)
         ok = acceptable(f) and acceptable(check)
         tried[q] = {**bundle_sizes(target), "fidelity": f, "check": check, "acceptable": ok}
+        if test:
+            tried[q]["test"] = test[0][0]  # recorded, never deciding
         print(
             f"{q}: {tried[q]['bytes'] / 2**20:.1f} MiB ({tried[q]['gzip_bytes'] / 2**20:.1f} "
             f"MiB gzip), argmax agreement {f['argmax_agreement']:.4f} on {f['n']} held-out "

@@ -1,0 +1,76 @@
+"""What an export reads from a finished run: :class:`Source`.
+
+The run's :class:`~tfcls.decision.predictor.Predictor` (loaded the one way a run is loaded
+for inference), its tokenizer settings (which the browser mirrors), and the text sets the
+fidelity gate measures a bundle on, each with the Keras model's outputs as the reference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tfcls.bundle.fidelity import TextSet
+from tfcls.data.texts import read_texts
+from tfcls.errors import TfclsError
+
+
+class Source:
+    """What the export needs from a finished run: its :class:`Predictor` (config, labels,
+    head, encoder, calibration, references, loaded the one way the run is loaded for
+    inference), its metrics and the tokenizer the browser mirrors."""
+
+    def __init__(self, run_dir: Path) -> None:
+        from tfcls.decision.predictor import Predictor
+        from tfcls.encoders.hub import BERT
+
+        self.predictor = Predictor(run_dir, purpose="export")
+        self.run = self.predictor.run
+        self.dir = self.run.dir
+        self.metrics = self.run.metrics()
+        handle = self.predictor.config.encoder.handle
+        if self.predictor.encoder.modules.kind != BERT:
+            raise TfclsError(
+                f"{handle}: a string-input encoder cannot run in TF.js "
+                "(its tokenizer ops are TensorFlow-only); export needs a BERT-style encoder"
+            )
+        self.spec = self.predictor.encoder.modules.tokenizer_spec()
+        if self.spec is None or self.spec.vocab_path is None:
+            raise TfclsError(f"{handle}: its preprocessor has no vocab.txt")
+
+    def split_texts(self, split: str) -> tuple[list[str], np.ndarray]:
+        """The texts and labels of one of the run's splits (``train``/``val``/``test``)."""
+        dataset = self.run.dataset(1, "pass --texts FILE to measure fidelity on")
+        idx = self.run.splits()[split]
+        return [dataset.examples[int(i)].text for i in idx], dataset.y[idx]
+
+    def validation_texts(self) -> tuple[list[str], np.ndarray]:
+        """What the gate measures accuracy change on: the validation split (the bundle is
+        chosen there, never on the test split, which is only reported)."""
+        return self.split_texts("val")
+
+    def check_texts(self, texts: str | Path | list[str] | None, n: int) -> TextSet:
+        """The gate's second text set: ``texts`` (a JSONL file with a 'text' field, or
+        the texts), default the run's own data outside the test split; at most ``n``,
+        distinct."""
+        if texts is None:
+            dataset = self.run.dataset(1, "pass check texts to measure fidelity on")
+            test = {int(i) for i in self.run.splits()["test"]}
+            name = f"the run's train and val data ({self.run.dir})"
+            own = (e.text for i, e in enumerate(dataset.examples) if i not in test)
+            texts = list(dict.fromkeys(own))[:n]
+        elif isinstance(texts, (str, Path)):
+            name, texts = str(texts), read_texts(Path(texts), n)
+        else:
+            name, texts = "given check texts", list(texts)[:n]
+        return TextSet(name, texts, self.keras_outputs(texts))
+
+    def test_set(self) -> TextSet | None:
+        """The test split, measured and recorded beside the gate's sets, never choosing."""
+        texts, y = self.split_texts("test")
+        return TextSet("test split", texts, self.keras_outputs(texts), y) if texts else None
+
+    def keras_outputs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Reference probabilities and similarity computed the training way (Keras head)."""
+        return self.predictor.text_scores(texts)
