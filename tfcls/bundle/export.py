@@ -297,7 +297,7 @@ def _convert_and_measure(
             tried[q]["test"] = test[0][0]  # recorded, never deciding
         print(
             f"{q}: {tried[q]['bytes'] / 2**20:.1f} MiB ({tried[q]['gzip_bytes'] / 2**20:.1f} "
-            f"MiB gzip), argmax agreement {f['argmax_agreement']:.4f} on {f['n']} held-out "
+            f"MiB gzip), argmax agreement {f['argmax_agreement']:.4f} on {f['n']} {f['texts']} "
             f"texts, {check['argmax_agreement']:.4f} on {check['n']} check texts, accuracy "
             f"delta {100 * f['accuracy_delta']:+.2f} points",
             file=sys.stderr,
