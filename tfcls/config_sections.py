@@ -35,6 +35,9 @@ class EncoderConfig:
             raise ConfigError("encoder.handle must not be empty")
 
 
+TASKS = ("auto", "single_label", "multi_label")
+
+
 @dataclass
 class DataConfig:
     """Which dataset, and how it is split."""
@@ -43,8 +46,18 @@ class DataConfig:
     val_fraction: float = 0.15  # tuning/early stopping/calibration
     test_fraction: float = 0.15  # held out; reported, never trained or tuned on
     min_per_label: int = 3  # fewer examples of a label is an error naming it
+    # single_label (one label a text), multi_label (a set), or auto: multi_label when the
+    # label field holds lists (JSON/JSONL) — a CSV label column needs multi_label set
+    task: str = "auto"
+    label_delimiter: str = "|"  # multi_label CSV: labels within one cell
 
     def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ConfigError(f"data.task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        if not self.label_delimiter or self.label_delimiter.strip() != self.label_delimiter:
+            raise ConfigError(
+                f"data.label_delimiter must be a non-blank separator, got {self.label_delimiter!r}"
+            )
         for name in ("val_fraction", "test_fraction"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
@@ -63,10 +76,19 @@ class ModelConfig:
     batch_size: int = 32
     l2: float = 0.0
     label_smoothing: float = 0.0
+    # multi_label: binary cross-entropy, or focal (down-weights easy labels: rare labels)
+    loss: str = "binary_crossentropy"
+    focal_gamma: float = 2.0
 
     def __post_init__(self) -> None:
         if self.units < 1 or not 0.0 <= self.dropout < 1.0 or self.learning_rate <= 0:
             raise ConfigError("model: units ≥ 1, 0 ≤ dropout < 1 and learning_rate > 0 needed")
+        if self.loss not in ("binary_crossentropy", "focal"):
+            raise ConfigError(
+                f"model.loss must be binary_crossentropy or focal, got {self.loss!r}"
+            )
+        if not 0 <= self.focal_gamma < 10:
+            raise ConfigError(f"model.focal_gamma must be in [0, 10), got {self.focal_gamma}")
 
 
 TUNER_KINDS = ("random", "hyperband", "bayesian")
@@ -248,8 +270,16 @@ class DecisionConfig:
     # nearest: cosine similarity to the nearest training text (ships the embeddings)
     unknown_score: str = "max_softmax"
     known_recall: float = 0.95  # unknown threshold keeps this share of validation texts
+    # multi_label: each label's threshold maximises its F1 out of fold (f1), or is the
+    # lowest reaching target_precision there (precision)
+    label_thresholds: str = "f1"
 
     def __post_init__(self) -> None:
+        if self.label_thresholds not in ("f1", "precision"):
+            raise ConfigError(
+                "decision.label_thresholds must be f1 or precision, "
+                f"got {self.label_thresholds!r}"
+            )
         if self.unknown_score not in ("max_softmax", "nearest"):
             raise ConfigError(
                 f"decision.unknown_score must be max_softmax or nearest, got {self.unknown_score!r}"
