@@ -84,9 +84,7 @@ class ModelConfig:
         if self.units < 1 or not 0.0 <= self.dropout < 1.0 or self.learning_rate <= 0:
             raise ConfigError("model: units ≥ 1, 0 ≤ dropout < 1 and learning_rate > 0 needed")
         if self.loss not in ("binary_crossentropy", "focal"):
-            raise ConfigError(
-                f"model.loss must be binary_crossentropy or focal, got {self.loss!r}"
-            )
+            raise ConfigError(f"model.loss must be binary_crossentropy or focal, got {self.loss!r}")
         if not 0 <= self.focal_gamma < 10:
             raise ConfigError(f"model.focal_gamma must be in [0, 10), got {self.focal_gamma}")
 
@@ -277,8 +275,7 @@ class DecisionConfig:
     def __post_init__(self) -> None:
         if self.label_thresholds not in ("f1", "precision"):
             raise ConfigError(
-                "decision.label_thresholds must be f1 or precision, "
-                f"got {self.label_thresholds!r}"
+                f"decision.label_thresholds must be f1 or precision, got {self.label_thresholds!r}"
             )
         if self.unknown_score not in ("max_softmax", "nearest"):
             raise ConfigError(

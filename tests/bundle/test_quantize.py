@@ -101,6 +101,8 @@ def test_int8_bundle_in_node_matches_float32(tiny_run, cache_dir, tmp_path, monk
     # the tiny random-weight model sits at near-ties (3 labels, ~1/3 each), so its argmax
     # agreement says little; the probabilities must still be close
     assert result.quantization == "int8" and recorded["max_probability_diff"] < 0.05
+    # the server's Python run of the bundle dequantizes the uint8 weights as TF.js does
+    assert result.fidelity["python_bundle"]["max_probability_diff_vs_node"] < 1e-5
     run = export_mod.Source(tiny_run)
     texts, y = run.validation_texts()
     ref_proba, ref_sim = run.keras_outputs(texts)

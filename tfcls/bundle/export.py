@@ -97,7 +97,9 @@ class ExportResult:
 
     @property
     def fidelity(self) -> Mapping[str, Any]:
-        """``python_saved_model``, ``node_tfjs``, ``quantizations_tried`` and ``texts``."""
+        """``node_tfjs`` (validation split), ``node_tfjs_check`` (the check set),
+        ``node_tfjs_test`` (recorded only), ``python_bundle`` (the server's run of the
+        bundle), ``quantizations_tried`` and ``texts``."""
         return self.metadata.fidelity
 
     def to_dict(self) -> dict[str, Any]:

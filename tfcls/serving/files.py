@@ -133,7 +133,7 @@ def bundle_file(version: str, rel: str) -> Response:
     client accepts one."""
     bundles = state().bundles
     parts = Path(rel).parts
-    if bundles.metadata(version) is None or parts[0] == "saved_model":
+    if bundles.metadata(version) is None or parts[0] == "saved_model":  # pre-2026-12-03
         abort(404)
     if rel.endswith(tuple(ENCODINGS.values())):
         abort(404)  # the copies are reached through Accept-Encoding, not by name

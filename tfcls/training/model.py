@@ -216,10 +216,8 @@ def hparams_to_config(values: dict[str, Any], defaults: ModelConfig) -> ModelCon
         for k in ("units", "dropout", "learning_rate", "batch_size", "l2", "label_smoothing")
         if k in values
     }
-    merged = {**vars(defaults), **fields}
-    return ModelConfig(
-        **{k: (int(v) if k in ("units", "batch_size") else float(v)) for k, v in merged.items()}
-    )
+    typed = {k: (int(v) if k in ("units", "batch_size") else float(v)) for k, v in fields.items()}
+    return ModelConfig(**{**vars(defaults), **typed})
 
 
 def make_dataset(
