@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,12 +204,7 @@ def load_dataset(path: str | Path, min_per_label: int = 3, min_labels: int = 2) 
     """
     path = Path(path)
     name = str(path)
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        raise DataError(
-            f"{name}: unsupported file type {path.suffix or '(no extension)'!r}; "
-            f"use one of {', '.join(SUPPORTED_EXTENSIONS)}"
-        )
+    reader = _reader_for(path)
     if min_per_label < 1:
         raise DataError(f"min_per_label must be ≥ 1, got {min_per_label}")
     raw = _read_bytes(path)
@@ -223,6 +218,17 @@ def load_dataset(path: str | Path, min_per_label: int = 3, min_labels: int = 2) 
         labels=sorted(counts),
         report=report,
     )
+
+
+def _reader_for(path: Path) -> Callable[[str, str], Iterator[tuple[str, Any]]]:
+    """The reader for the file's extension; another extension is a DataError naming it."""
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise DataError(
+            f"{path}: unsupported file type {path.suffix or '(no extension)'!r}; "
+            f"use one of {', '.join(SUPPORTED_EXTENSIONS)}"
+        )
+    return reader
 
 
 def _read_bytes(path: Path) -> bytes:

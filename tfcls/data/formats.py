@@ -62,7 +62,9 @@ def decode(raw: bytes, name: str) -> str:
         ) from None
 
 
-def _read_json(text: str, name: str) -> Iterator[tuple[str, Any]]:
+def json_document(text: str, name: str) -> dict[str, Any]:
+    """The parsed top-level object of a ``.json`` training file, checked to hold a
+    ``"samples"`` list (other keys, such as ``metadata``, are left to the caller)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
@@ -77,8 +79,17 @@ def _read_json(text: str, name: str) -> Iterator[tuple[str, Any]]:
         raise DataError(f'{name}: no "samples" key ({expected}; keys: {", ".join(data)})')
     if not isinstance(data["samples"], list):
         raise DataError(f'{name}: "samples" must be a list, got {json_type(data["samples"])}')
+    return data
+
+
+def json_samples(data: dict[str, Any], name: str) -> Iterator[tuple[str, Any]]:
+    """The ``(place, sample)`` rows of a document from :func:`json_document`."""
     for i, item in enumerate(data["samples"]):
         yield f"{name}#samples[{i}]", item
+
+
+def _read_json(text: str, name: str) -> Iterator[tuple[str, Any]]:
+    return json_samples(json_document(text, name), name)
 
 
 def _read_jsonl(text: str, name: str) -> Iterator[tuple[str, Any]]:
@@ -91,7 +102,22 @@ def _read_jsonl(text: str, name: str) -> Iterator[tuple[str, Any]]:
             yield f"{name}:{lineno}", Bad(f"invalid JSON at column {err.colno} ({err.msg})")
 
 
-def _read_csv(text: str, name: str) -> Iterator[tuple[str, Any]]:
+def single_label_header(header: list[str]) -> str | None:
+    """Why a (lower-cased) CSV header does not fit the single-label schema, or None."""
+    if {"text", "label"} <= set(header) or {"title", "category"} <= set(header):
+        return None
+    return (
+        "the CSV header must name the columns text,label or title,description,category "
+        "(description optional)"
+    )
+
+
+def read_csv(
+    text: str, name: str, check_header: Callable[[list[str]], str | None] = single_label_header
+) -> Iterator[tuple[str, Any]]:
+    """CSV rows as dicts keyed by the lower-cased header; ``check_header`` says what the
+    header must name (the single-label columns unless told). Cells stay text, except
+    ``weight``/``confidence`` (see :func:`_csv_numbers`)."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     while True:
@@ -110,11 +136,9 @@ def _read_csv(text: str, name: str) -> Iterator[tuple[str, Any]]:
             dupes = sorted({h for h in header if header.count(h) > 1})
             if dupes:
                 raise DataError(f"{name}:{start}: repeated CSV column(s) {', '.join(dupes)}")
-            if not ({"text", "label"} <= set(header) or {"title", "category"} <= set(header)):
-                raise DataError(
-                    f"{name}:{start}: the CSV header must name the columns text,label or "
-                    f"title,description,category (description optional); found {','.join(row)}"
-                )
+            problem = check_header(header)
+            if problem:
+                raise DataError(f"{name}:{start}: {problem}; found {','.join(row)}")
             continue
         if len(row) != len(header):
             hint = "quote fields that contain commas" if len(row) > len(header) else "add them"
@@ -141,5 +165,5 @@ def _csv_numbers(row: dict[str, str]) -> dict[str, Any]:
 READERS: dict[str, Callable[[str, str], Iterator[tuple[str, Any]]]] = {
     ".json": _read_json,
     ".jsonl": _read_jsonl,
-    ".csv": _read_csv,
+    ".csv": read_csv,
 }
