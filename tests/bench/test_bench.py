@@ -274,3 +274,20 @@ def test_bench_feedback_stores_every_created_row(tiny_bundle):
     assert r["created_201"] == r["rows_stored"] == 40 and r["rows_lost"] == 0
     assert r["other_statuses"] == [] and r["throughput_per_s"] > 0
     assert 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p99"] <= r["latency_ms"]["max"]
+
+
+def test_bench_goemotions_on_a_small_slice(cache_dir, minilm, tmp_path):
+    """The multi-label protocol on slices of the official splits (thresholds on dev)."""
+    out = tmp_path / "go.json"
+    proc = run_bench(
+        cache_dir,
+        "goemotions",
+        *("--n-train", "400", "--n-eval", "200", "--trials", "1", "--json", str(out)),
+        *("--set", "tuner.epochs=5", "--set", "tuner.kind=random"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(out.read_text())
+    assert r["labels"] == 28 and r["texts"] == {"train": 400, "dev": 200, "test": 200}
+    assert set(r["dev_thresholds"]) == set(r["test"]["per_label"]) and len(r["trials"]) == 1
+    assert 0 <= r["test"]["macro_f1"] <= 1 and r["baseline_macro_f1"] == 0.46
+    assert proc.stdout.strip().splitlines()[-1].startswith("goemotions: test macro-F1 ")

@@ -67,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main_retrain(args)
     if args.benchmark == "quantization":
         return _main_quantization(args, config)
+    if args.benchmark == "goemotions":
+        return _main_goemotions(args, config)
     return _main_embed(args, config)
 
 
@@ -263,10 +265,6 @@ def _main_public(args: Any, config: Any) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(cli.run(main))
-
-
 def _main_quantization(args: Any, config: Any) -> int:
     from tfcls.bench.quantization import bench_quantization
 
@@ -286,3 +284,26 @@ def _main_quantization(args: Any, config: Any) -> int:
         + f" ({result['texts']} {result['text_source']} texts of {run_dir})"
     )
     return 0
+
+
+def _main_goemotions(args: Any, config: Any) -> int:
+    from tfcls.bench.goemotions import bench_goemotions
+
+    for name in ("n_train", "n_eval"):
+        if getattr(args, name) is not None and getattr(args, name) < 100:
+            raise TfclsError(f"--{name.replace('_', '-')} must be at least 100")
+    result = bench_goemotions(config, args.n_train, args.trials, args.n_eval)
+    _record(result, args, hide=("machine", "trials", "dev_thresholds"))
+    test, base = result["test"], result["baseline_macro_f1"]
+    verdict = "meets" if test["macro_f1"] >= base else "MISSES"
+    print(
+        f"goemotions: test macro-F1 {test['macro_f1']:.4f} ({verdict} the fine-tuned BERT-base "
+        f"baseline {base}), micro-F1 {test['micro_f1']:.4f}, fixed 0.5 threshold macro-F1 "
+        f"{result['test_fixed_0_5']['macro_f1']:.4f}; {result['texts']['train']} training, "
+        f"{result['texts']['test']} test texts"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))

@@ -27,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
     _feedback_arguments(sub)
     _retrain_arguments(sub)
     _quantization_arguments(sub)
+    _goemotions_arguments(sub)
     for command in sub.choices.values():
         cli.add_config_arguments(command, subcommand=True)
     return p
@@ -201,3 +202,16 @@ def _quantization_arguments(sub: Subparsers) -> None:
     )
     qz.add_argument("--n", type=int, default=2000, help="texts taken from --texts (default 2000)")
     _json_argument(qz)
+
+
+def _goemotions_arguments(sub: Subparsers) -> None:
+    go = sub.add_parser(
+        "goemotions",
+        help="multi-label: GoEmotions (28 labels), official splits, thresholds on dev",
+    )
+    go.add_argument("--n-train", type=int, help="training texts used (default: all 43,410)")
+    go.add_argument("--trials", type=int, help="tuner trials (default: tuner.max_trials)")
+    go.add_argument(
+        "--n-eval", type=int, help="dev and test texts used (default: all; quick runs only)"
+    )
+    _json_argument(go)

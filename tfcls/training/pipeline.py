@@ -7,8 +7,10 @@ reported); embed every text once (the embedding cache makes a second run nearly 
 run ``tfcls.training.crossfit`` on the rest (KerasTuner on the embeddings, encoder adaptation,
 out-of-fold predictions of every training text, the final model on all of them);
 calibrate and choose the thresholds out of fold; evaluate on the test split; save the
-head, the adapted encoder and the full string-input model. ``train.adapt.layers: 0``
-keeps the encoder frozen; ``resume=RUN_DIR`` continues an interrupted run, tuner included.
+head, the adapted encoder and the full string-input model. A multi-label dataset
+(``data.task``, or list-valued labels) goes to :mod:`tfcls.training.multilabel_run`.
+``train.adapt.layers: 0`` keeps the encoder frozen; ``resume=RUN_DIR`` continues an
+interrupted run, tuner included.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from tfcls.evaluation.metrics import classification_metrics
 from tfcls.training import crossfit, runs, steps, tuning
 from tfcls.training.head_fit import select_and_fit, set_seed
 from tfcls.training.model import full_model
+from tfcls.training.multilabel_run import is_multi_label, train_multilabel
 from tfcls.training.runs import Run
 
 
@@ -177,6 +180,8 @@ def train(
 
     start = time.perf_counter()
     config, resume, dev_mode = _settings(config, data, resume, dev_mode)
+    if resume is None and is_multi_label(config):
+        return train_multilabel(config, dev_mode, name)
     strategy = make_strategy(config.train.strategy)  # before any other TF work
     set_seed(config.train.seed)
     run_dir, dataset, splits = _prepare_run(config, resume, dev_mode, name)
@@ -213,7 +218,7 @@ def train(
     )
     timings = (embedded.seconds, fit_s, time.perf_counter() - start)
     _add_summaries(metrics, fitted, embedded.cache_stats, timings)
-    return _finish(run_dir, metrics)
+    return finish_run(run_dir, metrics)
 
 
 @dataclass(frozen=True)
@@ -311,7 +316,7 @@ def _save_and_score(
     metrics["calibration"] = {k: v for k, v in calib.items() if k != "reliability"}
 
 
-def _finish(run_dir: Path, metrics: dict[str, Any]) -> TrainResult:
+def finish_run(run_dir: Path, metrics: dict[str, Any]) -> TrainResult:
     """Write metrics.json, mark the run complete and the output folder's latest."""
     runs.write_json(run_dir / Run.METRICS, metrics)
     runs.update_json(

@@ -177,11 +177,17 @@ class Run:
         return self.dir / name
 
     def finished(self, what: str) -> Run:
-        """This run, or an error saying it is not a finished run (``what`` needs one)."""
+        """This run, or an error saying it is not a finished run (``what`` needs one) or
+        that ``what`` does not take a multi-label run yet."""
         if not self.path(self.HEAD).is_file():
             raise TfclsError(
                 f"{self.dir}: no {self.HEAD}; {what} needs a finished run directory of "
                 "`python -m tfcls.train`"
+            )
+        if self.info().get("task") == "multi_label":
+            raise TfclsError(
+                f"{self.dir}: a multi-label run; {what} takes single-label runs only so far "
+                "(its metrics are in metrics.json, its decision in calibration.json)"
             )
         return self
 
