@@ -27,7 +27,7 @@ from pg import PostgresServer, server_fixture
 
 from tfcls.config import StorageConfig
 from tfcls.feedback import store as store_mod
-from tfcls.feedback.schema import ACTIONS, FIELDS
+from tfcls.feedback.schema import ACTIONS, FIELDS, ROW_FIELDS
 from tfcls.feedback.store import SCHEMA_VERSION, FeedbackStore, StoreError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,8 +103,9 @@ def test_round_trip_and_stats(store: FeedbackStore):
     stored = store.rows()
     assert [r["id"] for r in stored] == ids
     for got, want, result in zip(stored, ROWS, results, strict=True):
-        assert set(got) == {"id", "created_at", *FIELDS}
+        assert set(got) == {"id", "created_at", *ROW_FIELDS}
         assert {k: got[k] for k in FIELDS} == want
+        assert got["chosen_labels"] is None and got["predicted_labels"] is None
         assert got["created_at"] == result["created_at"]
 
     assert store.count() == 6
@@ -125,6 +126,45 @@ def test_round_trip_and_stats(store: FeedbackStore):
         "by_chosen_label": {"bug": 2, "planning": 1, "meeting": 1, "research": 1},
         "schema_version": SCHEMA_VERSION,
     }
+
+
+MULTI = row(
+    title="Crash on the settings button",
+    predicted_label="bug",
+    chosen_label=None,
+    action="corrected",
+    chosen_labels=["bug", "ui"],
+    predicted_labels=["bug"],
+)
+
+
+def test_label_sets_round_trip_and_stats_count_single_labels_only(store: FeedbackStore):
+    rows_in = [
+        MULTI,
+        {**MULTI, "action": "accepted", "chosen_labels": ["bug"]},
+        {**MULTI, "action": "rejected", "chosen_labels": None, "predicted_labels": []},
+        {**MULTI, "chosen_labels": ["café ☕", 'a "quoted" [label]'], "predicted_labels": []},
+        row(),  # a single-label verdict beside them
+    ]
+    store.add_many(rows_in)
+    got = store.rows()
+    assert [r["chosen_labels"] for r in got] == [r.get("chosen_labels") for r in rows_in]
+    assert [r["predicted_labels"] for r in got] == [r.get("predicted_labels") for r in rows_in]
+    stats = store.stats()
+    assert stats["total"] == 5 and stats["by_chosen_label"] == {"bug": 1}
+    assert stats["by_action"] == {"accepted": 2, "rejected": 1, "corrected": 2, "new_category": 0}
+
+
+def test_label_sets_are_json_text_in_the_database(new_url):
+    """Plain TEXT holding a JSON list: any SQL client (or a later tfcls) can read it."""
+    url = new_url()
+    with FeedbackStore.from_url(url) as s:
+        s.add(MULTI)
+    engine = _engine(url)
+    with engine.connect() as conn:
+        cells = conn.exec_driver_sql("SELECT chosen_labels, predicted_labels FROM feedback").one()
+    engine.dispose()
+    assert tuple(cells) == ('["bug", "ui"]', '["bug"]')
 
 
 def test_empty_store(store: FeedbackStore):
@@ -231,11 +271,11 @@ def test_v1_database_is_migrated_keeping_rows(new_url):
     engine.dispose()
 
     new = FeedbackStore.from_url(url)
-    assert new.schema_version() == SCHEMA_VERSION == 2
-    assert _applied(url) == [1, 2]
-    assert [(r["id"], r["title"]) for r in new.rows()] == [
-        (added[0]["id"], "Fix login redirect"),
-        (added[1]["id"], "second"),
+    assert new.schema_version() == SCHEMA_VERSION == 3
+    assert _applied(url) == [1, 2, 3]
+    assert [(r["id"], r["title"], r["chosen_labels"]) for r in new.rows()] == [
+        (added[0]["id"], "Fix login redirect", None),
+        (added[1]["id"], "second", None),
     ]
     engine = _engine(url)
     indexes = {ix["name"]: ix["column_names"] for ix in sa.inspect(engine).get_indexes("feedback")}
@@ -245,6 +285,20 @@ def test_v1_database_is_migrated_keeping_rows(new_url):
         "ix_feedback_created_at": ["created_at"],
     }
     assert new.stats()["by_model_version"]["v0"]["total"] == 1
+    new.close()
+
+
+def test_v2_database_gets_label_sets_and_old_rows_read_null(new_url):
+    url = new_url()
+    old = store_mod._connect(url, source="test", upto=2)
+    old.add(row(title="before v3"))
+    old.close()
+    new = FeedbackStore.from_url(url)
+    assert _applied(url) == [1, 2, 3]
+    new.add(MULTI)
+    before, after = new.rows()
+    assert before["chosen_labels"] is None and before["predicted_labels"] is None
+    assert after["chosen_labels"] == ["bug", "ui"] and after["predicted_labels"] == ["bug"]
     new.close()
 
 
@@ -282,7 +336,7 @@ def test_open_twice_is_idempotent(new_url):
     third = FeedbackStore.from_url(url)
     assert third.count() == 2
     assert third.schema_version() == SCHEMA_VERSION
-    assert _applied(url) == [1, 2]
+    assert _applied(url) == [1, 2, 3]
     third.close()
 
 
@@ -305,7 +359,7 @@ def test_concurrent_openers_apply_each_migration_once(new_url):
     for t in threads:
         t.join()
     assert errors == []
-    assert _applied(url) == [1, 2]
+    assert _applied(url) == [1, 2, 3]
     for s in stores:
         assert s.schema_version() == SCHEMA_VERSION
         s.close()
@@ -365,7 +419,7 @@ def test_4_processes_x_100_adds_on_one_sqlite_file(tmp_path: Path):
     assert sorted(i for ids in results for i in ids) == [r["id"] for r in rows]
     pairs = Counter((r["client_id"], r["title"]) for r in rows)
     assert set(pairs) == {(f"proc-{w}", f"seq {i}") for w in range(4) for i in range(100)}
-    assert _applied(url) == [1, 2]
+    assert _applied(url) == [1, 2, 3]
 
 
 CHILD = """
@@ -593,6 +647,8 @@ valid_rows = st.fixed_dictionaries(
         "action": st.sampled_from(ACTIONS),
         "model_version": text,
         "client_id": text,
+        "chosen_labels": st.none() | st.lists(text.filter(str.strip), min_size=1, unique=True),
+        "predicted_labels": st.none() | st.lists(text.filter(str.strip), unique=True),
     }
 )
 

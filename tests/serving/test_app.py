@@ -292,6 +292,71 @@ def test_feedback_reports_every_bad_field_at_once(served):
     assert {"title", "action", "model_version", "client_id"} <= set(resp.json["errors"])
 
 
+@pytest.fixture()
+def served_multi(served):
+    """The served app with its bundle's metadata.json turned multi-label (the contract's
+    fields: task, per-label thresholds, no single threshold or unknown rule)."""
+    app, client, version, exported = served
+    path = exported / version / "metadata.json"
+    meta = json.loads(path.read_text())
+    n = len(meta["labels"])
+    meta.update(task="multi_label", thresholds=[0.5] * n, threshold=None, unknown=None)
+    path.write_text(json.dumps(meta))
+    return app, client, version, meta["labels"]
+
+
+def multi(version: str, names: list[str], **changes):
+    """A multi-label verdict: the person added names[1] to the model's [names[0]]."""
+    row = good(version, predicted_label=names[0], chosen_label=None, action="corrected")
+    row.update(labels=names[:2], predicted_labels=names[:1])
+    row.update(changes)
+    return row
+
+
+def test_multi_label_model_info_and_feedback_sets_are_stored(served_multi):
+    app, client, version, labels = served_multi
+    info = client.get("/api/model").json
+    assert info["task"] == "multi_label" and info["thresholds"] == [0.5] * len(labels)
+    assert info["threshold"] is None and info["unknown_threshold"] is None
+    assert client.post("/api/feedback", json=multi(version, labels)).status_code == 201
+    accepted = multi(version, labels, action="accepted", labels=labels[:1])
+    assert client.post("/api/feedback", json=accepted).status_code == 201
+    rejected = multi(version, labels, action="rejected", labels=None, predicted_labels=[])
+    assert client.post("/api/feedback", json=rejected).status_code == 201
+    rows = app.extensions["tfcls"].store.rows()
+    assert [r["chosen_labels"] for r in rows] == [labels[:2], labels[:1], None]
+    assert [r["predicted_labels"] for r in rows] == [labels[:1], labels[:1], []]
+    assert all(r["chosen_label"] is None for r in rows)
+    stats = client.get("/api/feedback/stats").json
+    assert stats["total"] == 3 and stats["by_chosen_label"] == {}
+
+
+def test_multi_label_bad_sets_are_named_at_once(served_multi):
+    app, client, version, labels = served_multi
+    body = multi(version, labels, labels=[labels[0], labels[0]], predicted_labels="x")
+    resp = client.post("/api/feedback", json={**body, "title": ""})
+    assert resp.status_code == 400
+    errors = resp.json["errors"]
+    assert set(errors) == {"labels", "predicted_labels", "title"}
+    assert "must not repeat a label" in errors["labels"]
+    # a single-label verdict on a multi-label model names the missing sets
+    single = client.post("/api/feedback", json=good(version, chosen_label=None))
+    assert single.status_code == 400
+    assert {"labels", "predicted_labels"} <= set(single.json["errors"])
+    assert app.extensions["tfcls"].store.count() == 0
+
+
+def test_label_sets_are_refused_for_a_single_label_model(served):
+    app, client, version, _ = served
+    body = good(version, chosen_label=None, labels=["alarm_set"], predicted_labels=[])
+    resp = client.post("/api/feedback", json=body)
+    assert resp.status_code == 400
+    assert resp.json["errors"]["labels"] == (
+        f"only for a multi-label model; {version} is single-label"
+    )
+    assert app.extensions["tfcls"].store.count() == 0
+
+
 def test_feedback_transport_errors(served):
     _, client, version, _ = served
     assert client.post("/api/feedback", data="title=x").status_code == 415

@@ -9,6 +9,7 @@ lock; URLs are parsed and masked here so every message names the database the sa
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import threading
 import weakref
@@ -32,6 +33,29 @@ class StoreError(TfclsError):
 
 
 # --- schema -------------------------------------------------------------------------------
+
+
+class LabelSet(sa.types.TypeDecorator):
+    """A list of labels kept as JSON text (``["bug", "ui"]``; NULL: no set), so SQLite and
+    PostgreSQL store it alike and a query reads it back as a Python list."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else json.dumps(list(value), ensure_ascii=False)
+
+    def process_result_value(self, value: Any, dialect: Any) -> list[str] | None:
+        if value is None:
+            return None
+        try:
+            labels = json.loads(value)
+        except ValueError:
+            labels = None
+        if not isinstance(labels, list):
+            raise StoreError(f"a stored label set is not a JSON list: {value[:80]!r}")
+        return labels
+
 
 _meta = sa.MetaData()
 
@@ -57,6 +81,8 @@ feedback = sa.Table(
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("model_version", sa.Text, nullable=False),
     sa.Column("client_id", sa.Text, nullable=False),
+    sa.Column("chosen_labels", LabelSet, nullable=True),
+    sa.Column("predicted_labels", LabelSet, nullable=True),
     sqlite_autoincrement=True,
 )
 
@@ -95,11 +121,19 @@ def _v2_index_version_and_time(conn: Connection) -> None:
     sa.Index("ix_feedback_created_at", table.c.created_at).create(conn)
 
 
+def _v3_label_sets(conn: Connection) -> None:
+    """Version 3: multi-label verdicts' label sets, as JSON text (NULL on older rows and
+    on single-label verdicts). ``ADD COLUMN`` keeps every row and works on both backends."""
+    for column in ("chosen_labels", "predicted_labels"):
+        conn.exec_driver_sql(f"ALTER TABLE feedback ADD COLUMN {column} TEXT NULL")
+
+
 # Applied in order: MIGRATIONS[i] takes a database from version i to version i + 1.
 # Append only; never edit or reorder a migration that has been released.
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _v1_create_feedback,
     _v2_index_version_and_time,
+    _v3_label_sets,
 )
 SCHEMA_VERSION: int = len(MIGRATIONS)
 

@@ -16,7 +16,7 @@ applies the missing ones, one transaction each, under a lock (SQLite: ``BEGIN
 IMMEDIATE``; PostgreSQL: a transaction-level advisory lock), so concurrent openers never
 apply one twice. A database newer than this code is refused ("upgrade tfcls").
 
-``feedback`` (schema version 2)::
+``feedback`` (schema version 3)::
 
     id               INTEGER PRIMARY KEY (autoincrement; SQLite AUTOINCREMENT: never reused)
     created_at       TEXT NOT NULL   ISO-8601 UTC, e.g. 2026-01-31T12:00:00.123456+00:00
@@ -28,11 +28,15 @@ apply one twice. A database newer than this code is refused ("upgrade tfcls").
     action           TEXT NOT NULL   one of ACTIONS
     model_version    TEXT NOT NULL   indexed (v2)
     client_id        TEXT NOT NULL
+    chosen_labels    TEXT NULL       v3: a multi-label verdict's chosen labels, JSON list
+    predicted_labels TEXT NULL       v3: the labels the model selected, JSON list (may be [])
     -- index on created_at (v2)
 
 Text fields may hold any Unicode except NUL (PostgreSQL cannot store it) and lone
 surrogates (not encodable); :meth:`FeedbackStore.add` refuses those with an error naming
-the field instead of storing something else.
+the field instead of storing something else. Label sets are read back as lists (None on
+single-label rows and on rows stored before version 3); :meth:`FeedbackStore.stats`
+counts single-label chosen labels only.
 """
 
 from __future__ import annotations
@@ -65,11 +69,11 @@ from tfcls.feedback.database import (
     schema_migrations,
     sqlite_write_lock,
 )
-from tfcls.feedback.schema import ACTIONS, check_row
+from tfcls.feedback.schema import ACTIONS, LABEL_SET_FIELDS, check_row
 
 
 def _check_row(row: Any, where: str) -> dict[str, Any]:
-    """The row's values in FIELDS order, or StoreError naming the offending field
+    """The row's values in ROW_FIELDS order, or StoreError naming the offending field
     (the rules are :func:`tfcls.feedback.schema.check_row`)."""
     checked, problem = check_row(row)
     if checked is None:
@@ -129,6 +133,12 @@ class FeedbackStore:
         ]
         if not values:
             return []
+        if all(v[name] is None for v in values for name in LABEL_SET_FIELDS):
+            # single-label rows leave the label-set columns to their default (NULL), so
+            # the insert is the same as before schema version 3 had them
+            values = [
+                {k: v for k, v in value.items() if k not in LABEL_SET_FIELDS} for value in values
+            ]
         with self._write("store feedback") as conn:
             created_at = now()  # inside the write lock: SQLite ids and times agree
             for value in values:

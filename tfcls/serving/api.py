@@ -33,25 +33,36 @@ def _metadata(version: str) -> BundleMetadata:
     return meta
 
 
+def _is_multi_label(meta: BundleMetadata | None) -> bool:
+    """A multi-label bundle (metadata.json ``task``; a bundle without one is single-label)."""
+    return meta is not None and getattr(meta, "task", "single_label") == "multi_label"
+
+
 @api.get("/api/model")
 def model_info() -> Any:
     version = _served_version(request.args.get("client_id"))
     meta = _metadata(version)
-    return jsonify(
-        version=version,
-        bundle_url=f"/models/{version}/",
-        labels=list(meta.labels),
-        threshold=meta.threshold,
-        unknown_threshold=meta.unknown and meta.unknown.threshold,
-        unknown_score=meta.unknown and meta.unknown.score,
-    )
+    info = {
+        "version": version,
+        "bundle_url": f"/models/{version}/",
+        "labels": list(meta.labels),
+        "threshold": meta.threshold,
+        "unknown_threshold": meta.unknown and meta.unknown.threshold,
+        "unknown_score": meta.unknown and meta.unknown.score,
+    }
+    if _is_multi_label(meta):  # single-label answers keep exactly their old shape
+        info.update(task="multi_label", thresholds=list(meta.thresholds or ()))
+    return jsonify(info)
 
 
 @api.post("/api/feedback")
 def feedback() -> Any:
     s = state()
     row, errors = validate_request(
-        json_body(), lambda v: s.bundles.metadata(v) is not None, s.config.serving.max_field_chars
+        json_body(),
+        lambda v: s.bundles.metadata(v) is not None,
+        s.config.serving.max_field_chars,
+        multi_label=lambda v: _is_multi_label(s.bundles.metadata(v)),
     )
     if errors:
         return jsonify(errors=errors), 400

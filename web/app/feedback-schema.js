@@ -2,5 +2,7 @@
 // do not edit (tests/feedback/test_schema.py fails when it is stale).
 
 export const FIELDS = Object.freeze(["title", "description", "predicted_label", "confidence", "chosen_label", "action", "model_version", "client_id"]);
+export const LABEL_FIELDS = Object.freeze(["labels", "predicted_labels"]);
 export const ACTIONS = Object.freeze(["accepted", "rejected", "corrected", "new_category"]);
 export const NEEDS_CHOSEN_LABEL = Object.freeze(["corrected", "new_category"]);
+export const MAX_LABELS = 50;
