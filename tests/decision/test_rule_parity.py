@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tfcls.decision.label_rule import decide_labels
 from tfcls.decision.rule import UnknownRule, decide
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,3 +168,68 @@ def test_python_and_js_decide_alike() -> None:
         assert js["server"]["suggestions"] == server["predictions"], case
         modes.update({js["own"]["mode"], js["server"]["mode"]})
     assert modes == {"auto", "suggest", "unknown"}  # the cases reach every verdict
+
+
+# --- multi-label: classifyLabels + decide ≡ tfcls.decision.label_rule.decide_labels --------
+
+JS_LABELS_RUNNER = """
+import { classifyOutputs, decide } from %(sdk)s;
+let input = "";
+for await (const chunk of process.stdin) input += chunk;
+const answers = JSON.parse(input).map((c) => {
+  const rule = { task: "multi_label", thresholds: c.thresholds };
+  const r = classifyOutputs(c.proba, c.labels, rule);
+  const d = decide({ ...r, text: "x" }, { count: c.k });
+  return { predictions: r.predictions, labels: r.labels, autoSelect: r.autoSelect,
+           mode: d.mode, selected: d.selected, suggestions: d.suggestions };
+});
+console.log(JSON.stringify(answers));
+"""
+
+
+def _label_case(rng: random.Random) -> dict[str, Any]:
+    n = rng.randint(1, len(LABELS))
+
+    def pick() -> float:
+        return rng.choice(VALUES) if rng.random() < 0.6 else rng.random()
+
+    return {
+        "labels": LABELS[:n],
+        "proba": [pick() for _ in range(n)],
+        "thresholds": [pick() for _ in range(n)],
+        "k": rng.choice([None, 1, 2, 3, 5]),
+    }
+
+
+def test_python_and_js_select_label_sets_alike() -> None:
+    rng = random.Random(14)
+    edges = [  # ties keep label order; a probability exactly at its threshold is selected
+        {"labels": LABELS[:3], "proba": [0.5, 0.5, 0.5], "thresholds": [0.5, 0.6, 0.5], "k": 3},
+        {"labels": LABELS[:2], "proba": [0.0, 1.0], "thresholds": [0.0, 1.0], "k": None},
+        {"labels": LABELS[:2], "proba": [0.1, 0.2], "thresholds": [0.9, 0.9], "k": 1},
+    ]
+    cases = edges + [_label_case(rng) for _ in range(400)]
+    script = JS_LABELS_RUNNER % {"sdk": json.dumps(SDK.as_uri())}
+    done = subprocess.run(
+        [str(NODE), "--input-type=module", "-e", script],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    sizes = set()
+    for case, js in zip(cases, json.loads(done.stdout), strict=True):
+        py = decide_labels(case["proba"], case["labels"], case["thresholds"], case["k"])
+        assert js["predictions"] == py["predictions"], case
+        assert js["labels"] == js["selected"] == py["labels"], case
+        assert js["suggestions"] == py["suggestions"], case
+        assert js["autoSelect"] == py["auto_select"] and js["mode"] == "multi", case
+        sizes.add(min(len(py["labels"]), 2))
+    assert sizes == {0, 1, 2}  # the cases select none, one and several labels
+
+
+def test_decide_labels_refuses_misaligned_inputs() -> None:
+    with pytest.raises(ValueError, match="one per label"):
+        decide_labels([0.5], ["a", "b"], [0.5, 0.5])

@@ -38,6 +38,11 @@ export interface TensorFlowLike {
 export interface BundleMetadata {
   labels: string[];
   version: string;
+  /** "multi_label": one independent probability per label, each with its own threshold
+   * (missing: "single_label"). */
+  task?: "single_label" | "multi_label";
+  /** Multi-label: each label's threshold on its calibrated probability, aligned with `labels`. */
+  thresholds?: number[] | null;
   /** Auto-select the top label when its probability is at least this (null: never). */
   threshold?: number | null;
   unknown?: {
@@ -61,7 +66,7 @@ export interface Prediction {
   probability: number;
 }
 
-export interface Classification {
+export interface SingleLabelClassification {
   /** Every label, most probable first. */
   predictions: Prediction[];
   /** The top label may be chosen for the user (not unknown, top probability ≥ threshold). */
@@ -74,7 +79,27 @@ export interface Classification {
   similarity: number;
   /** The cleaned, joined text the model saw. */
   text: string;
+  multiLabel?: false;
 }
+
+/** A multi-label bundle's classify() result. */
+export interface MultiLabelClassification {
+  /** Every label with its own probability (they need not sum to 1), most probable first. */
+  predictions: Prediction[];
+  /** The labels at or above their own threshold, most probable first (may be empty). */
+  labels: string[];
+  multiLabel: true;
+  /** At least one label is selected. */
+  autoSelect: boolean;
+  /** Multi-label bundles have no unknown rule: always false. */
+  unknown: false;
+  unknownValue: null;
+  /** The bundle's similarity output (zeros for multi-label bundles). */
+  similarity: number | null;
+  text: string;
+}
+
+export type Classification = SingleLabelClassification | MultiLabelClassification;
 
 /** The bundle's decision rule as classifyOutputs() takes it (metadata.json's fields). */
 export interface DecisionRule {
@@ -84,17 +109,26 @@ export interface DecisionRule {
   unknown?: BundleMetadata["unknown"];
   /** Similarity to the nearest training text (the unknown score when score is "nearest"). */
   similarity?: number | null;
+  /** "multi_label": judge with `thresholds` (classifyLabels()). */
+  task?: "single_label" | "multi_label" | null;
+  /** Multi-label: one threshold per label, aligned with the labels. */
+  thresholds?: readonly number[] | null;
 }
 
 /** A classify() result without the text: what classifyOutputs() returns. */
-export type OutputsClassification = Omit<Classification, "text" | "unknownValue" | "similarity"> & {
-  /** The score compared with the unknown threshold; null when "nearest" has no similarity. */
-  unknownValue: number | null;
-  similarity: number | null;
-};
+export type OutputsClassification =
+  | (Omit<SingleLabelClassification, "text" | "unknownValue" | "similarity"> & {
+      /** The score compared with the unknown threshold; null when "nearest" has no similarity. */
+      unknownValue: number | null;
+      similarity: number | null;
+    })
+  | Omit<MultiLabelClassification, "text">;
 
 /** What decide() returns: what a client shows and may select for one text. */
-export interface Decision {
+export type Decision = SingleLabelDecision | MultiLabelDecision;
+
+/** decide() on a single-label result. */
+export interface SingleLabelDecision {
   /**
    * "empty": no text or no predictions; "auto": `selected` is chosen for the user;
    * "suggest": below the threshold, the user picks; "unknown": fits no category.
@@ -109,6 +143,18 @@ export interface Decision {
   unknown: boolean;
 }
 
+/** decide() on a multi-label result (`multiLabel: true`). */
+export interface MultiLabelDecision {
+  mode: "multi";
+  /** The most probable label. */
+  top: Prediction;
+  /** The labels chosen for the user: at or above their thresholds, most probable first. */
+  selected: string[];
+  /** The `count` most probable labels not selected. */
+  suggestions: Prediction[];
+  unknown: false;
+}
+
 export interface DecideOptions {
   /** Overrides the result's autoSelect (null: keep it). */
   threshold?: number | null;
@@ -116,6 +162,9 @@ export interface DecideOptions {
   unknownThreshold?: number | null;
   /** How many suggestions (default SUGGESTIONS; null: every prediction). */
   count?: number | null;
+  /** Multi-label: label → threshold, re-selecting from the predictions (a label it does
+   * not name is never selected); null keeps the result's `labels`. */
+  thresholds?: Readonly<Record<string, number>> | null;
 }
 
 /** What decide() reads of a result: a Classification or anything shaped like one. */
@@ -125,6 +174,10 @@ export interface DecidableResult {
   autoSelect?: boolean;
   unknown?: boolean;
   text?: string;
+  /** A multi-label result: decide() answers a MultiLabelDecision. */
+  multiLabel?: boolean;
+  /** Multi-label: the labels at or above their thresholds. */
+  labels?: string[];
 }
 
 /** How many suggestions decide() gives by default. */
@@ -136,6 +189,17 @@ export declare const SUGGESTIONS: number;
  * probability ≥ threshold; a null threshold keeps the result's own decision.
  */
 export declare function decide(result: DecidableResult | null | undefined, options?: DecideOptions): Decision;
+
+/**
+ * A multi-label bundle's raw outputs (probabilities in label order) judged by its
+ * per-label thresholds (aligned with `labels`): throws when their counts differ.
+ */
+export declare function classifyLabels(
+  probabilities: ArrayLike<number>,
+  labels: readonly string[],
+  thresholds: readonly number[],
+  options?: { similarity?: number | null },
+): Omit<MultiLabelClassification, "text">;
 
 /** One text's raw outputs (probabilities in label order) judged by a bundle's rule. */
 export declare function classifyOutputs(
@@ -169,6 +233,11 @@ export declare class Classifier {
   readonly threshold: number | null;
   readonly unknownThreshold: number | null;
   readonly unknownScore: "max_softmax" | "nearest";
+  /** metadata.json's task ("single_label" when it names none). */
+  readonly task: "single_label" | "multi_label";
+  readonly multiLabel: boolean;
+  /** Multi-label: each label's threshold, aligned with `labels` (null: single-label). */
+  readonly thresholds: number[] | null;
   /** The model's output tensor names: [probabilities, similarity]. */
   readonly outputNames: [string, string];
   /** Raw outputs for texts already cleaned and joined. */

@@ -8,6 +8,12 @@
 //   // → {predictions, autoSelect, unknown, unknownValue, similarity, text}
 //   decide(r, {threshold, unknownThreshold})   // → {mode, top, selected, suggestions, unknown}
 //
+// A multi-label bundle (metadata.json `task: "multi_label"`, one threshold per label in
+// `thresholds`) outputs one independent calibrated probability per label: classify() then
+// also returns `labels` (every label at or above its own threshold, most probable first)
+// and `multiLabel: true`, and decide() answers {mode: "multi", selected: [labels], ...}
+// (tfcls/decision/label_rule.py `decide_labels` is its Python twin).
+//
 // TensorFlow.js is not imported here: pass it as `options.tf` or load it first with a
 // <script> tag (globalThis.tf), so any frontend or Node can supply its own copy. Text is
 // cleaned and joined exactly as in Python (./text.js), then tokenized with the bundle's
@@ -33,6 +39,8 @@ export const SUGGESTIONS = 3;
  *   {mode: "auto", selected, top, ...}      confident: `selected` is chosen for the user
  *   {mode: "suggest", top, suggestions}     below the threshold: the user picks
  *   {mode: "unknown", top, suggestions}     unlike every category: lead with a new one
+ *   {mode: "multi", selected: [...], ...}   a multi-label result (`multiLabel`): see
+ *                                           decideLabels(); `thresholds` applies there
  * plus `unknown` (a boolean). The text is unknown when `unknownValue` is below
  * `unknownThreshold`; it is auto-selected when it is not unknown and the top probability
  * reaches `threshold`. A threshold left null keeps the decision `result` already carries
@@ -40,11 +48,12 @@ export const SUGGESTIONS = 3;
  * none carried: never), so a server's thresholds can override the bundle's.
  * `suggestions` is the top `count` predictions (all of them when `count` is null).
  */
-export function decide(result, { threshold = null, unknownThreshold = null, count = SUGGESTIONS } = {}) {
+export function decide(result, { threshold = null, unknownThreshold = null, count = SUGGESTIONS, thresholds = null } = {}) {
   const predictions = result?.predictions ?? [];
   if (!result || predictions.length === 0 || result.text === "") {
     return { mode: "empty", top: null, selected: null, suggestions: [], unknown: false };
   }
+  if (result.multiLabel) return decideLabels(result, { thresholds, count });
   const top = predictions[0];
   const unknown =
     unknownThreshold !== null && typeof result.unknownValue === "number"
@@ -58,12 +67,63 @@ export function decide(result, { threshold = null, unknownThreshold = null, coun
 }
 
 /**
+ * decide() for a multi-label result (`multiLabel`, `labels` the labels at or above their
+ * thresholds): {mode: "multi", top, selected: the labels chosen for the user (most probable
+ * first; may be empty), suggestions: the `count` most probable labels not selected,
+ * unknown: false}. `thresholds` (label → threshold, e.g. a server's) re-selects from the
+ * predictions, a label it does not name is never selected; null keeps `result.labels`.
+ */
+function decideLabels(result, { thresholds = null, count = SUGGESTIONS } = {}) {
+  const { predictions } = result;
+  const chosen =
+    thresholds !== null
+      ? predictions.filter(({ label, probability }) => Object.hasOwn(thresholds, label) && probability >= thresholds[label]).map((p) => p.label)
+      : [...(result.labels ?? [])];
+  const others = predictions.filter((p) => !chosen.includes(p.label));
+  const shown = count === null ? others : others.slice(0, count);
+  const top = predictions[0];
+  return {
+    mode: "multi",
+    top: { label: top.label, probability: top.probability },
+    selected: chosen,
+    suggestions: shown.map(({ label, probability }) => ({ label, probability })),
+    unknown: false,
+  };
+}
+
+/**
+ * A multi-label bundle's outputs judged by its per-label `thresholds` (aligned with
+ * `labels`): every label with its probability, most probable first (ties keep label order),
+ * and `labels`, those at or above their own threshold, in the same order. No unknown rule:
+ * a text that fits no label simply selects none.
+ */
+export function classifyLabels(probabilities, labels, thresholds, { similarity = null } = {}) {
+  if (!thresholds || thresholds.length !== labels.length) {
+    throw new Error(`tfcls: a multi-label bundle needs one threshold per label (${labels.length})`);
+  }
+  const predictions = Array.from(probabilities, (probability, i) => ({ label: labels[i], probability, i }))
+    .sort((a, b) => b.probability - a.probability);
+  const chosen = predictions.filter(({ probability, i }) => probability >= thresholds[i]).map((p) => p.label);
+  return {
+    predictions: predictions.map(({ label, probability }) => ({ label, probability })),
+    labels: chosen,
+    multiLabel: true,
+    autoSelect: chosen.length > 0,
+    unknown: false,
+    unknownValue: null,
+    similarity,
+  };
+}
+
+/**
  * One text's outputs judged by a bundle's rule (the shape of metadata.json: `threshold`,
  * `unknown: {score, threshold}`): every label with its probability, most probable first
  * (ties keep label order), the unknown score (`similarity` for score "nearest", else the
- * top probability) and decide()'s verdicts. classify() is this plus the model.
+ * top probability) and decide()'s verdicts. classify() is this plus the model. With
+ * `task: "multi_label"` it is classifyLabels() with `thresholds`.
  */
-export function classifyOutputs(probabilities, labels, { threshold = null, unknown = null, similarity = null } = {}) {
+export function classifyOutputs(probabilities, labels, { threshold = null, unknown = null, similarity = null, task = null, thresholds = null } = {}) {
+  if (task === "multi_label") return classifyLabels(probabilities, labels, thresholds, { similarity });
   const predictions = Array.from(probabilities, (probability, i) => ({ label: labels[i], probability }))
     .sort((a, b) => b.probability - a.probability);
   const score = unknown?.score ?? "max_softmax";
@@ -129,6 +189,13 @@ export class Classifier {
     this.unknownThreshold = metadata.unknown?.threshold ?? null;
     // what is compared with unknownThreshold: the top probability, or the similarity
     this.unknownScore = metadata.unknown?.score ?? "max_softmax";
+    // "multi_label": independent per-label probabilities, each with its own threshold
+    this.task = metadata.task ?? "single_label";
+    this.multiLabel = this.task === "multi_label";
+    this.thresholds = this.multiLabel ? [...metadata.thresholds] : null;
+    if (this.multiLabel && this.thresholds.length !== this.labels.length) {
+      throw new Error(`tfcls: metadata.json has ${this.thresholds.length} thresholds for ${this.labels.length} labels`);
+    }
     const outputs = model.modelSignature?.outputs ?? {};
     this.outputNames = ["probabilities", "similarity"].map((key) => {
       if (!outputs[key]) throw new Error(`tfcls: the bundle's model has no '${key}' output`);
@@ -158,12 +225,14 @@ export class Classifier {
     }
   }
 
-  /** Every label with its calibrated probability, most probable first. */
+  /** Every label with its calibrated probability, most probable first (multi-label: each
+   * label's own probability; they need not sum to 1). */
   async predict(title, description = "") {
     return (await this.classify(title, description)).predictions;
   }
 
-  /** Predictions plus the decisions the client makes with them. */
+  /** Predictions plus the decisions the client makes with them (a multi-label bundle's:
+   * classifyLabels()'s, with `labels` above their thresholds). */
   async classify(title, description = "") {
     const text = joinTitleDescription(title ?? "", description ?? "");
     const { probabilities, similarity } = await this.predictTexts([text]);
@@ -171,6 +240,8 @@ export class Classifier {
       threshold: this.threshold,
       unknown: { score: this.unknownScore, threshold: this.unknownThreshold },
       similarity: similarity[0],
+      task: this.task,
+      thresholds: this.thresholds,
     };
     return { ...classifyOutputs(probabilities[0], this.labels, rule), text };
   }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { classifyOutputs, decide, SUGGESTIONS } from "../tfcls.js";
+import { classifyLabels, classifyOutputs, decide, SUGGESTIONS } from "../tfcls.js";
 import { result } from "./results.js";
 
 test("decide: auto-selected above the threshold", () => {
@@ -94,4 +94,54 @@ test("classifyOutputs: sorted predictions (ties in label order) and the bundle's
   // the result feeds decide() unchanged: its decisions are kept
   assert.equal(decide(far).mode, "unknown");
   assert.equal(decide(near).mode, "auto");
+});
+
+// --- multi-label ------------------------------------------------------------------------------
+
+test("classifyLabels: per-label thresholds, most probable first, ties in label order", () => {
+  const r = classifyLabels([0.5, 0.2, 0.5, 0.9], ["a", "b", "c", "d"], [0.5, 0.1, 0.6, 0.95]);
+  assert.deepEqual(
+    r.predictions.map((p) => p.label),
+    ["d", "a", "c", "b"],
+  );
+  assert.deepEqual(r.labels, ["a", "b"]); // d 0.9 < 0.95, c 0.5 < 0.6; a at its threshold
+  assert.equal(r.multiLabel, true);
+  assert.equal(r.autoSelect, true);
+  assert.equal(r.unknown, false);
+  assert.throws(() => classifyLabels([0.5], ["a", "b"], [0.5]), /one threshold per label/);
+  // classifyOutputs dispatches on the task
+  assert.deepEqual(classifyOutputs([0.5, 0.2], ["a", "b"], { task: "multi_label", thresholds: [0.5, 0.5] }).labels, ["a"]);
+});
+
+test("decide: a multi-label result selects its labels and suggests the others", () => {
+  const r = { ...classifyLabels([0.9, 0.1, 0.6, 0.3, 0.2], ["a", "b", "c", "d", "e"], [0.5, 0.5, 0.5, 0.5, 0.5]), text: "x" };
+  const d = decide(r);
+  assert.equal(d.mode, "multi");
+  assert.deepEqual(d.selected, ["a", "c"]);
+  assert.deepEqual(d.top, { label: "a", probability: 0.9 });
+  assert.deepEqual(
+    d.suggestions.map((s) => s.label),
+    ["d", "e", "b"],
+  );
+  assert.equal(d.unknown, false);
+  assert.deepEqual(
+    decide(r, { count: 1 }).suggestions.map((s) => s.label),
+    ["d"],
+  );
+  assert.equal(decide(r, { count: null }).suggestions.length, 3);
+  // single-label thresholds do not apply; label thresholds (a server's) re-select
+  assert.deepEqual(decide(r, { threshold: 0.99, unknownThreshold: 0.99 }).selected, ["a", "c"]);
+  assert.deepEqual(decide(r, { thresholds: { a: 0.95, c: 0.6, d: 0.3, constructor: 0 } }).selected, ["c", "d"]);
+  assert.equal(decide({ ...r, text: "" }).mode, "empty");
+});
+
+test("decide: a multi-label result with nothing above its threshold selects nothing", () => {
+  const r = { ...classifyLabels([0.1, 0.2], ["a", "b"], [0.5, 0.5]), text: "x" };
+  const d = decide(r);
+  assert.equal(d.mode, "multi");
+  assert.deepEqual(d.selected, []);
+  assert.deepEqual(
+    d.suggestions.map((s) => s.label),
+    ["b", "a"],
+  );
 });

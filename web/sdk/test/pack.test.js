@@ -156,7 +156,7 @@ test("installed from the tarball, the package imports by name and works", () => 
     "@tfcls/sdk/text": `${installed}text.js`,
   });
   assert.deepEqual(out.exports, {
-    sdk: ["BACKENDS", "Classifier", "SUGGESTIONS", "chooseBackend", "classifyOutputs", "configureWasm", "decide", "loadClassifier"],
+    sdk: ["BACKENDS", "Classifier", "SUGGESTIONS", "chooseBackend", "classifyLabels", "classifyOutputs", "configureWasm", "decide", "loadClassifier"],
     tokenizer: ["CONTINUATION", "MAX_CHARS_PER_WORD", "WordPieceTokenizer", "loadVocab", "normalizeText", "splitWords"],
     text: ["SENTENCE_END", "cleanText", "joinTitleDescription"],
   });

@@ -131,3 +131,50 @@ test("the default unknown score is the top probability", async () => {
   const legacy = { ...META, unknown: { threshold: 0.5 } }; // no score named: max_softmax
   assert.equal((await classifier([[0.3, 0.4, 0.3]], legacy).classify("fix")).unknown, true);
 });
+
+// --- multi-label bundles --------------------------------------------------------------------
+
+const MULTI = {
+  ...META,
+  labels: ["billing", "bug", "ui"],
+  task: "multi_label",
+  thresholds: [0.5, 0.4, 0.7],
+  threshold: null,
+  unknown: null,
+};
+
+test("a multi-label bundle returns the labels at or above their own thresholds", async () => {
+  const clf = classifier([[0.45, 0.9, 0.75]], MULTI);
+  assert.equal(clf.task, "multi_label");
+  assert.equal(clf.multiLabel, true);
+  assert.deepEqual(clf.thresholds, [0.5, 0.4, 0.7]);
+  const r = await clf.classify("crash on the button");
+  assert.deepEqual(
+    r.predictions.map((p) => p.label),
+    ["bug", "ui", "billing"],
+  );
+  // billing 0.45 < 0.5 is out; bug and ui are over their own thresholds
+  assert.deepEqual(r.labels, ["bug", "ui"]);
+  assert.equal(r.multiLabel, true);
+  assert.equal(r.autoSelect, true);
+  assert.equal(r.unknown, false);
+  assert.equal(r.unknownValue, null);
+  assert.equal(r.text, "crash on the button");
+  const none = await classifier([[0.1, 0.2, 0.3]], MULTI).classify("hello");
+  assert.deepEqual(none.labels, []);
+  assert.equal(none.autoSelect, false);
+});
+
+test("a single-label bundle has no task, thresholds or label set", async () => {
+  const clf = classifier([[0.02, 0.95, 0.03]]);
+  assert.equal(clf.task, "single_label");
+  assert.equal(clf.multiLabel, false);
+  assert.equal(clf.thresholds, null);
+  const r = await clf.classify("fix");
+  assert.equal(r.labels, undefined);
+  assert.equal(r.multiLabel, undefined);
+});
+
+test("a multi-label bundle without one threshold per label is refused", () => {
+  assert.throws(() => classifier([[0.1, 0.2, 0.3]], { ...MULTI, thresholds: [0.5] }), /1 thresholds for 3 labels/);
+});
