@@ -303,6 +303,65 @@ def tiny_bundle(tiny_run, cache_dir, tmp_path_factory):
     return out
 
 
+# --- multi-label: a tiny run and its bundle ------------------------------------------------
+
+TOPICS = {  # label → the words that mark it
+    "billing": ["invoice", "refund", "payment", "charge"],
+    "bug": ["crash", "error", "broken", "exception"],
+    "ui": ["button", "layout", "colour", "font"],
+}
+
+
+def write_label_sets(path: Path, n: int = 90, seed: int = 0) -> None:
+    """JSONL of ``n`` texts made of the words of one or two topics, labelled with them."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        labels = rng.sample(sorted(TOPICS), rng.choice([1, 1, 2]))
+        words = [rng.choice(TOPICS[label]) for label in labels for _ in range(2)]
+        rng.shuffle(words)
+        rows.append({"text": f"{' '.join(words)} ticket {i}", "labels": labels})
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def tiny_multilabel_run(tiny_pair, cache_dir, tmp_path_factory):
+    """A finished multi-label run (3 labels, 90 texts, detected from the list labels) on
+    the tiny BERT encoder, trained in process: its TrainResult."""
+    import tfcls
+
+    folder = tmp_path_factory.mktemp("ml")
+    data = folder / "tickets.jsonl"
+    write_label_sets(data)
+    config = tfcls.load_config(
+        None,
+        [
+            *TRAIN_OVERRIDES,
+            "tuner.max_trials=2",
+            f"train.output_dir={folder / 'runs'}",
+            f"encoder.handle={tiny_pair}",
+        ],
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TFCLS_CACHE", str(cache_dir))
+        return tfcls.train(config, data=data, name="ml")
+
+
+@pytest.fixture(scope="session")
+def tiny_multilabel_bundle(tiny_multilabel_run, cache_dir, tmp_path_factory):
+    """The tiny multi-label run exported (float16), published in its own folder (like
+    ``tiny_bundle``: exported/ with current.json)."""
+    from tfcls.bundle.export import export
+
+    out = tmp_path_factory.mktemp("exported-ml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TFCLS_CACHE", str(cache_dir))
+        export(tiny_multilabel_run.run_dir, out, "float16")
+    return out
+
+
 # --- real server processes (tests/serving/test_serve.py, tests/test_e2e.py) ---------------
 
 SERVE = [sys.executable, "-m", "tfcls.serve"]  # the development server

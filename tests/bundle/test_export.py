@@ -223,10 +223,10 @@ def test_not_a_run_and_string_input_encoders_are_refused(
 
 
 def test_fidelity_bar():
-    ok = {"accuracy_delta": -0.002, "argmax_agreement": 0.995}
+    ok = {"accuracy_delta": -0.002, "agreement": 0.995}
     assert fidelity_mod.acceptable(ok)
     assert not fidelity_mod.acceptable({**ok, "accuracy_delta": -0.0021})
-    assert not fidelity_mod.acceptable({**ok, "argmax_agreement": 0.994})
+    assert not fidelity_mod.acceptable({**ok, "agreement": 0.994})
 
 
 @pytest.mark.slow

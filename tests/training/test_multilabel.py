@@ -2,57 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import random
-
 import numpy as np
 import pytest
-from conftest import TRAIN_OVERRIDES
+from conftest import TOPICS, write_label_sets
 
 from tfcls.errors import TfclsError
 from tfcls.training import runs
 from tfcls.training.runs import Run
 
-TOPICS = {
-    "billing": ["invoice", "refund", "payment", "charge"],
-    "bug": ["crash", "error", "broken", "exception"],
-    "ui": ["button", "layout", "colour", "font"],
-}
-
-
-def _write(path, n: int = 90, seed: int = 0) -> None:
-    """Texts made of the words of one or two topics; their labels are those topics."""
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        labels = rng.sample(sorted(TOPICS), rng.choice([1, 1, 2]))
-        words = [rng.choice(TOPICS[label]) for label in labels for _ in range(2)]
-        rng.shuffle(words)
-        rows.append({"text": f"{' '.join(words)} ticket {i}", "labels": labels})
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-
 
 @pytest.fixture(scope="module")
-def multilabel_run(tiny_pair, cache_dir, tmp_path_factory):
-    import tfcls
-
-    folder = tmp_path_factory.mktemp("ml")
-    data = folder / "tickets.jsonl"
-    _write(data)
-    config = tfcls.load_config(
-        None,
-        [
-            *TRAIN_OVERRIDES,
-            "tuner.max_trials=2",
-            f"train.output_dir={folder / 'runs'}",
-            f"encoder.handle={tiny_pair}",
-        ],
-    )
-    assert config.data.task == "auto"  # detected from the list-valued labels
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TFCLS_CACHE", str(cache_dir))
-        result = tfcls.train(config, data=data, name="ml")
-    return result
+def multilabel_run(tiny_multilabel_run):
+    return tiny_multilabel_run
 
 
 def test_a_multi_label_run_records_its_decision_and_metrics(multilabel_run):
@@ -80,8 +41,8 @@ def test_a_multi_label_run_records_its_decision_and_metrics(multilabel_run):
 def test_single_label_commands_refuse_a_multi_label_run_by_name(multilabel_run):
     from tfcls.decision.predictor import Predictor
 
-    with pytest.raises(TfclsError, match="a multi-label run; export takes single-label runs"):
-        Predictor(multilabel_run.run_dir, purpose="export")
+    with pytest.raises(TfclsError, match="a multi-label run; prediction takes single-label runs"):
+        Predictor(multilabel_run.run_dir)
 
 
 def test_the_task_can_be_forced(tmp_path):
@@ -89,7 +50,7 @@ def test_the_task_can_be_forced(tmp_path):
     from tfcls.training.multilabel_run import is_multi_label
 
     data = tmp_path / "t.jsonl"
-    _write(data, n=12)
+    write_label_sets(data, n=12)
     config = tfcls.load_config(None, [f"data.path={data}"])
     assert is_multi_label(config)
     config.data.task = "single_label"

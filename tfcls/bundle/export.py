@@ -44,7 +44,6 @@ import tensorflow as tf
 from tfcls import console
 from tfcls.bundle.compress import download_files, encode, precompress
 from tfcls.bundle.fidelity import TextSet, acceptable, node_measure
-from tfcls.bundle.graph import NumericModel
 from tfcls.bundle.metadata import BundleMetadata, BundleSize
 from tfcls.bundle.quantize import EMBEDDINGS, per_channel_encoder, requantize
 from tfcls.bundle.registry import METADATA, Registry
@@ -190,7 +189,7 @@ def export(
     source = "val split" if texts is None else "given texts"
     if texts is None:
         texts, labels_y = run.validation_texts()
-    held_out = TextSet(source, texts, run.keras_outputs(texts), np.asarray(labels_y))
+    held_out = run.text_set(source, texts, np.asarray(labels_y))
     test = run.test_set() if source == "val split" else None
     sets = [held_out, run.check_texts(check_texts, check_n), *([test] if test else [])]
     t0 = time.perf_counter()
@@ -245,14 +244,9 @@ def _numeric_model(run: Source, build: Path) -> tuple[Path, dict[str, np.ndarray
     """The numeric SavedModel (what TF.js converts) and the unit-range matrices an
     ``int8`` bundle stores in 8 bits (None: the encoder is not a tfcls BERT, so no
     ``int8``)."""
-    p = run.predictor
-    per_channel = per_channel_encoder(p.encoder.modules.encoder)
-    numeric = NumericModel(
-        per_channel or p.encoder.modules.encoder,
-        p.head,
-        p.calibration.temperature,
-        p.references,
-    )
+    encoder = run.predictor.encoder.modules.encoder
+    per_channel = per_channel_encoder(encoder)
+    numeric = run.numeric_model(per_channel or encoder)
     numeric_dir = build / "numeric"
     tf.saved_model.save(numeric, str(numeric_dir), signatures={"serving_default": numeric.__call__})
     return numeric_dir, None if per_channel is None else per_channel.unit_range_matrices()
@@ -299,17 +293,17 @@ def _convert_and_measure(
             tried[q]["test"] = test[0][0]  # recorded, never deciding
         print(
             f"{q}: {tried[q]['bytes'] / 2**20:.1f} MiB ({tried[q]['gzip_bytes'] / 2**20:.1f} "
-            f"MiB gzip), argmax agreement {f['argmax_agreement']:.4f} on {f['n']} {f['texts']} "
-            f"texts, {check['argmax_agreement']:.4f} on {check['n']} check texts, accuracy "
-            f"delta {100 * f['accuracy_delta']:+.2f} points",
+            f"MiB gzip), agreement {f['agreement']:.4f} on {f['n']} {f['texts']} texts, "
+            f"{check['agreement']:.4f} on {check['n']} check texts, accuracy delta "
+            f"{100 * f['accuracy_delta']:+.2f} points",
             file=sys.stderr,
             flush=True,
         )
         if len(tries) == 1 or ok:
             return q, tried, held_out_proba
     raise TfclsError(
-        "no quantization met the fidelity bar (accuracy loss ≤ 0.2 points, argmax "
-        f"agreement ≥ 99.5% on both text sets): {json.dumps(tried)}"
+        "no quantization met the fidelity bar (accuracy loss ≤ 0.2 points, agreement "
+        f"≥ 99.5% on both text sets): {json.dumps(tried)}"
     )
 
 
@@ -322,21 +316,12 @@ def _write_metadata(
     **extra: Any,
 ) -> dict[str, Any]:
     data = runs.read_json(run.dir / "data.json")
-    p = run.predictor
-    unknown = p.calibration.record.get("unknown") or {}
+    p, test = run.predictor, run.metrics.get("test", {})
     meta = {
         "schema_version": SCHEMA_VERSION,
         "version": version,
         "labels": p.labels,
-        "threshold": p.calibration.threshold,
-        "temperature": p.calibration.temperature,
-        "unknown": {
-            "score": unknown.get("score"),  # max_softmax (top probability) or nearest
-            "threshold": unknown.get("threshold"),
-            "known_recall": unknown.get("known_recall"),
-        }
-        if unknown
-        else None,
+        **run.decision_metadata(),
         "tokenizer": {
             "vocab": "vocab.txt",
             "lower_case": run.spec.lower_case,
@@ -347,7 +332,7 @@ def _write_metadata(
         "encoder": {"handle": p.config.encoder.handle, "fingerprint": p.encoder.fingerprint},
         "training_data_sha256": data.get("sha256"),
         "run": str(run.dir),
-        "metrics": {k: run.metrics.get("test", {}).get(k) for k in ("n", "accuracy", "macro_f1")},
+        "metrics": {k: test.get(k) for k in ("n", "accuracy", "macro_f1", "micro_f1")},
         "quantization": quantization,
         "fidelity": fidelity_,
         "created_at": runs.now(),

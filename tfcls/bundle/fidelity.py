@@ -61,6 +61,7 @@ def fidelity(
         "max_probability_diff": float(np.abs(proba - ref_proba).max()),
         "argmax_agreement": float((proba.argmax(1) == ref_proba.argmax(1)).mean()),
     }
+    out["agreement"] = out["argmax_agreement"]
     if y is not None:
         out["accuracy"] = float((proba.argmax(1) == y).mean())
         out["reference_accuracy"] = float((ref_proba.argmax(1) == y).mean())
@@ -70,12 +71,34 @@ def fidelity(
     return out
 
 
+def label_set_fidelity(
+    proba: np.ndarray, ref_proba: np.ndarray, thresholds: np.ndarray, y: np.ndarray | None = None
+) -> dict[str, float]:
+    """:func:`fidelity` of a multi-label runtime: the share of texts whose label set (each
+    label at or above its threshold) is unchanged (``agreement``), of single label decisions
+    unchanged, and macro-F1 and its change where 0/1 targets ``y`` are given."""
+    from tfcls.evaluation.multilabel_metrics import macro_f1
+
+    sets, ref_sets = proba >= thresholds, ref_proba >= thresholds
+    out = {
+        "n": len(ref_proba),
+        "max_probability_diff": float(np.abs(proba - ref_proba).max()),
+        "agreement": float((sets == ref_sets).all(1).mean()),
+        "label_decision_agreement": float((sets == ref_sets).mean()),
+    }
+    if y is not None:
+        out["macro_f1"] = macro_f1(y, sets)
+        out["reference_macro_f1"] = macro_f1(y, ref_sets)
+        out["accuracy_delta"] = out["macro_f1"] - out["reference_macro_f1"]
+    return out
+
+
 def acceptable(f: dict[str, float]) -> bool:
-    """The --quantize auto bar: accuracy loss ≤ 0.2 points (where measured), argmax
-    agreement ≥ 99.5%."""
+    """The --quantize auto bar: accuracy (multi-label: macro-F1) loss ≤ 0.2 points where
+    measured, agreement (argmax, or the whole label set) ≥ 99.5%."""
     return (
         f.get("accuracy_delta", 0.0) >= -MAX_ACCURACY_DROP
-        and f["argmax_agreement"] >= MIN_ARGMAX_AGREEMENT
+        and f["agreement"] >= MIN_ARGMAX_AGREEMENT
     )
 
 
@@ -87,11 +110,17 @@ class TextSet:
     name: str
     texts: list[str]
     reference: tuple[np.ndarray, np.ndarray | None]
-    labels: np.ndarray | None = None
+    labels: np.ndarray | None = None  # class ids, or 0/1 label sets (multi-label)
+    thresholds: np.ndarray | None = None  # multi-label: each label's threshold
 
     def measure(self, proba: np.ndarray, sim: np.ndarray | None) -> dict[str, Any]:
-        """:func:`fidelity` of a runtime's outputs on these texts, naming the set."""
-        return {"texts": self.name, **fidelity(proba, sim, *self.reference, self.labels)}
+        """:func:`fidelity` (multi-label: :func:`label_set_fidelity`) of a runtime's
+        outputs on these texts, naming the set."""
+        if self.thresholds is not None:
+            f = label_set_fidelity(proba, self.reference[0], self.thresholds, self.labels)
+        else:
+            f = fidelity(proba, sim, *self.reference, self.labels)
+        return {"texts": self.name, **f}
 
 
 def node_measure(

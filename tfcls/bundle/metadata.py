@@ -52,6 +52,8 @@ class BundleMetadata:
     run: Path | None = None
     created_at: str | None = None
     record: Mapping[str, Any] = field(default_factory=dict)
+    task: str = "single_label"  # or multi_label: each label has its own threshold
+    thresholds: tuple[float, ...] | None = None  # multi_label: aligned with labels
 
     @property
     def threshold(self) -> float | None:
@@ -76,6 +78,18 @@ class BundleMetadata:
         get.value("unknown", dict)
         size = get.value("size", dict)
         run = get.value("run", str)
+        task = get.value("task", str) or "single_label"
+        thresholds = get.value("thresholds", list)
+        if task not in ("single_label", "multi_label"):
+            raise MetadataError(f"{source}: field 'task' must be single_label or multi_label")
+        if task == "multi_label" and (
+            thresholds is None
+            or len(thresholds) != len(labels)
+            or not all(isinstance(t, (int, float)) and 0 <= t <= 1 for t in thresholds)
+        ):
+            raise MetadataError(
+                f"{source}: field 'thresholds' must hold one number in [0, 1] per label"
+            )
         return cls(
             version=get.value("version", str, required=True),
             labels=tuple(labels),
@@ -88,6 +102,8 @@ class BundleMetadata:
             run=None if run is None else Path(run),
             created_at=get.value("created_at", str),
             record=record,
+            task=task,
+            thresholds=None if thresholds is None else tuple(float(t) for t in thresholds),
         )
 
     def require_run(self) -> Path:

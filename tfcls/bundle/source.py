@@ -8,6 +8,7 @@ fidelity gate measures a bundle on, each with the Keras model's outputs as the r
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,11 +23,17 @@ class Source:
     inference), its metrics and the tokenizer the browser mirrors."""
 
     def __init__(self, run_dir: Path) -> None:
+        from tfcls.decision.label_predictor import LabelSetPredictor
         from tfcls.decision.predictor import Predictor
         from tfcls.encoders.hub import BERT
+        from tfcls.training.runs import Run
 
-        self.predictor = Predictor(run_dir, purpose="export")
+        self.task = Run(run_dir).finished("export", multi_label=True).task()
+        multi = self.task == "multi_label"
+        self.predictor = (LabelSetPredictor if multi else Predictor)(run_dir, purpose="export")
         self.run = self.predictor.run
+        # multi-label: the text sets are judged by label sets at these thresholds
+        self.thresholds = self.predictor.decision.thresholds if multi else None
         self.dir = self.run.dir
         self.metrics = self.run.metrics()
         handle = self.predictor.config.encoder.handle
@@ -39,11 +46,53 @@ class Source:
         if self.spec is None or self.spec.vocab_path is None:
             raise TfclsError(f"{handle}: its preprocessor has no vocab.txt")
 
+    def _dataset(self, what_to_do: str) -> Any:
+        if self.task == "multi_label":
+            return self.run.label_sets(what_to_do)
+        return self.run.dataset(1, what_to_do)
+
     def split_texts(self, split: str) -> tuple[list[str], np.ndarray]:
-        """The texts and labels of one of the run's splits (``train``/``val``/``test``)."""
-        dataset = self.run.dataset(1, "pass --texts FILE to measure fidelity on")
+        """The texts and labels (class ids; multi-label: 0/1 label sets) of one of the
+        run's splits (``train``/``val``/``test``)."""
+        dataset = self._dataset("pass --texts FILE to measure fidelity on")
         idx = self.run.splits()[split]
-        return [dataset.examples[int(i)].text for i in idx], dataset.y[idx]
+        targets = dataset.Y if self.task == "multi_label" else dataset.y
+        return [dataset.examples[int(i)].text for i in idx], targets[idx]
+
+    def text_set(self, name: str, texts: list[str], labels: np.ndarray | None = None) -> TextSet:
+        """``texts`` with the Keras model's outputs on them, judged the run's way."""
+        return TextSet(name, texts, self.keras_outputs(texts), labels, self.thresholds)
+
+    def decision_metadata(self) -> dict[str, Any]:
+        """The decision rule as metadata.json states it for the browser: the auto-select
+        threshold, temperature and unknown rule; multi-label: ``task`` and one threshold a
+        label (on the bundle's calibrated probabilities)."""
+        p = self.predictor
+        if self.task == "multi_label":
+            thresholds = [float(t) for t in p.decision.thresholds]
+            none = {"threshold": None, "temperature": None, "unknown": None}
+            return {"task": "multi_label", "thresholds": thresholds, **none}
+        unknown = p.calibration.record.get("unknown") or {}
+        rule = {
+            "score": unknown.get("score"),  # max_softmax (top probability) or nearest
+            "threshold": unknown.get("threshold"),
+            "known_recall": unknown.get("known_recall"),
+        }
+        return {
+            "threshold": p.calibration.threshold,
+            "temperature": p.calibration.temperature,
+            "unknown": rule if unknown else None,
+        }
+
+    def numeric_model(self, encoder: Any) -> Any:
+        """The bundle's graph on ``encoder`` (the run's, or its per-channel copy): the head
+        plus the run's calibration (temperature, or per-label Platt scaling)."""
+        from tfcls.bundle.graph import NumericModel
+
+        p = self.predictor
+        if self.task == "multi_label":
+            return NumericModel(encoder, p.head, 1.0, None, (p.decision.a, p.decision.b))
+        return NumericModel(encoder, p.head, p.calibration.temperature, p.references)
 
     def validation_texts(self) -> tuple[list[str], np.ndarray]:
         """What the gate measures accuracy change on: the validation split (the bundle is
@@ -55,7 +104,7 @@ class Source:
         the texts), default the run's own data outside the test split; at most ``n``,
         distinct."""
         if texts is None:
-            dataset = self.run.dataset(1, "pass check texts to measure fidelity on")
+            dataset = self._dataset("pass check texts to measure fidelity on")
             test = {int(i) for i in self.run.splits()["test"]}
             name = f"the run's train and val data ({self.run.dir})"
             own = (e.text for i, e in enumerate(dataset.examples) if i not in test)
@@ -64,12 +113,12 @@ class Source:
             name, texts = str(texts), read_texts(Path(texts), n)
         else:
             name, texts = "given check texts", list(texts)[:n]
-        return TextSet(name, texts, self.keras_outputs(texts))
+        return self.text_set(name, texts)
 
     def test_set(self) -> TextSet | None:
         """The test split, measured and recorded beside the gate's sets, never choosing."""
         texts, y = self.split_texts("test")
-        return TextSet("test split", texts, self.keras_outputs(texts), y) if texts else None
+        return self.text_set("test split", texts, y) if texts else None
 
     def keras_outputs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         """Reference probabilities and similarity computed the training way (Keras head)."""

@@ -176,20 +176,35 @@ class Run:
     def path(self, name: str) -> Path:
         return self.dir / name
 
-    def finished(self, what: str) -> Run:
+    def finished(self, what: str, multi_label: bool = False) -> Run:
         """This run, or an error saying it is not a finished run (``what`` needs one) or
-        that ``what`` does not take a multi-label run yet."""
+        that ``what`` does not take a multi-label run (unless ``multi_label``)."""
         if not self.path(self.HEAD).is_file():
             raise TfclsError(
                 f"{self.dir}: no {self.HEAD}; {what} needs a finished run directory of "
                 "`python -m tfcls.train`"
             )
-        if self.info().get("task") == "multi_label":
+        if self.task() == "multi_label" and not multi_label:
             raise TfclsError(
                 f"{self.dir}: a multi-label run; {what} takes single-label runs only so far "
                 "(its metrics are in metrics.json, its decision in calibration.json)"
             )
         return self
+
+    def task(self) -> str:
+        """``single_label`` or ``multi_label`` (runs before multi-label say nothing)."""
+        return self.info().get("task", "single_label")
+
+    def label_sets(self, what_to_do: str) -> Any:
+        """The multi-label dataset the run was trained on (:func:`load_multilabel` with the
+        run's settings), refused if the file changed since."""
+        from tfcls.data.multilabel import load_multilabel
+
+        info, data = self.info(), self.config().data
+        dataset = load_multilabel(info["data_path"], data.min_per_label, data.label_delimiter)
+        if dataset.sha256 != info["data_sha256"]:
+            raise TfclsError(f"{info['data_path']}: changed since {self.dir} started; {what_to_do}")
+        return dataset
 
     def config(self) -> Config:
         from tfcls.config import load_config
