@@ -1,7 +1,9 @@
 // main.js: the task form's entry (index.html loads it after TF.js's UMD scripts). Predicts
 // a category on-device as the user types (the SDK, web/sdk/tfcls.js), lets the user accept,
 // correct, reject or add a category, and sends that verdict to POST /api/feedback through
-// a durable outbox that survives reloads and offline spells. It wires the parts together:
+// a durable outbox that survives reloads and offline spells. On a multi-label model the
+// labels the model selects are chips the user removes or adds to, and Accept sends the set.
+// It wires the parts together:
 //   state.js           what to show and what to send (pure; decide() is the SDK's)
 //   model.js           which model, on which TF.js backend
 //   view.js            the DOM: rendering and events
@@ -23,7 +25,24 @@ import { FeedbackQueue, uuid } from "./feedback-queue.js";
 import { getClientId, loadModel, warmUpWhenIdle } from "./model.js";
 import { cachingFetch, keepModelOffline, registerServiceWorker } from "./offline.js";
 import { decide } from "../sdk/tfcls.js";
-import { createPredictor, feedbackPayload, initialState, statusParts, thresholdsFor, verdictFor } from "./state.js";
+import {
+  addLabel,
+  chosenLabels,
+  createPredictor,
+  feedbackPayload,
+  initialState,
+  labelsToAdd,
+  labelVerdictFor,
+  matchLabel,
+  MAX_LABELS,
+  NO_EDITS,
+  normalizeLabel,
+  probabilityOf,
+  removeLabel,
+  statusParts,
+  thresholdsFor,
+  verdictFor,
+} from "./state.js";
 import { View } from "./view.js";
 
 export const FLUSH_EVERY_MS = 30000;
@@ -93,7 +112,44 @@ class TaskPage {
 
   render(decision) {
     this.state.decision = decision;
-    this.view.render(decision, { loaded: Boolean(this.state.clf), failed: this.state.failed });
+    const labelSet = decision.mode === "multi" ? this.labelSet(decision) : null;
+    this.view.render(decision, { loaded: Boolean(this.state.clf), failed: this.state.failed, labelSet });
+  }
+
+  /** The chips and "+ label" buttons for a multi-label decision and the user's edits. */
+  labelSet(decision) {
+    const known = this.state.clf?.labels ?? [];
+    const chosen = chosenLabels(decision, this.state.edits).map((label) => ({
+      label,
+      probability: probabilityOf(decision, label),
+      isNew: !known.includes(label),
+    }));
+    return { chosen, addable: labelsToAdd(decision, this.state.edits) };
+  }
+
+  /** Multi-label: a label added (a "+ label" button, or a typed name) or a chip removed. */
+  editLabels(kind, name) {
+    const { state, view } = this;
+    if (state.decision.mode !== "multi") return;
+    view.showError("");
+    if (kind === "remove") {
+      state.edits = removeLabel(state.edits, name);
+    } else {
+      const label = matchLabel(state.clf.labels, name) ?? normalizeLabel(name);
+      if (!label) {
+        view.showError("Type a label to add.");
+        view.focus("newCategoryName");
+        return;
+      }
+      const chosen = chosenLabels(state.decision, state.edits);
+      if (!chosen.includes(label) && chosen.length >= MAX_LABELS) {
+        view.showError(`At most ${MAX_LABELS} labels.`);
+        return;
+      }
+      state.edits = addLabel(state.edits, label);
+      view.clearLabelInput();
+    }
+    this.render(state.decision);
   }
 
   onQueueChange(event) {
@@ -109,6 +165,7 @@ class TaskPage {
     const { title, description } = this.view.input();
     if (!title.trim() && !description.trim()) {
       this.predictor.cancel();
+      this.state.edits = NO_EDITS; // no text, no task: the next one starts from the model's set
       this.render(decide(null));
       return;
     }
@@ -120,7 +177,8 @@ class TaskPage {
     if (!this.state.clf || this.state.busy) return;
     const result = await this.predictor.settle();
     const decision = decide(result, thresholdsFor(this.state));
-    if (decision.selected) {
+    const multi = decision.mode === "multi";
+    if (multi ? chosenLabels(decision, this.state.edits).length > 0 : decision.selected) {
       this.commit("accept");
     } else if (decision.mode !== "empty") {
       // nothing to accept: take the keyboard to the choices
@@ -156,7 +214,10 @@ class TaskPage {
     const { title, description } = view.input(); // the text that result is for
     const decision = decide(result, thresholdsFor(state));
     this.render(decision);
-    const verdict = verdictFor(decision, kind, { label, labels: state.clf.labels });
+    const verdict =
+      decision.mode === "multi"
+        ? labelVerdictFor(decision, kind, { chosen: chosenLabels(decision, state.edits), labels: state.clf.labels })
+        : verdictFor(decision, kind, { label, labels: state.clf.labels });
     if (!verdict) {
       if (kind === "new") {
         view.showError("Type a name for the new category.");
@@ -169,13 +230,16 @@ class TaskPage {
       description,
       decision,
       action: verdict.action,
-      chosenLabel: verdict.chosenLabel,
+      chosenLabel: verdict.chosenLabel ?? null,
+      labels: verdict.labels ?? null,
+      predictedLabels: verdict.predictedLabels ?? null,
       modelVersion: state.clf.version ?? state.info?.version,
       clientId: state.clientId,
     });
     // the form is ready for the next task at once; delivery goes on in the background
     view.clearForm();
     view.showError("");
+    state.edits = NO_EDITS;
     this.predictor.cancel();
     this.render(decide(null));
     view.focus("title");
@@ -185,7 +249,8 @@ class TaskPage {
   /** A task row for `payload`, then the outbox: the row tells how delivery stands. */
   async deliver(payload) {
     const { view } = this;
-    const row = view.addTask({ title: payload.title, chosenLabel: payload.chosen_label, action: payload.action });
+    const chosenLabel = payload.labels ? payload.labels.join(", ") : payload.chosen_label;
+    const row = view.addTask({ title: payload.title, chosenLabel, action: payload.action });
     const uid = uuid();
     this.tasks.set(uid, row);
     try {
@@ -277,8 +342,10 @@ function bootstrap() {
     enter: () => page.onEnter(),
     accept: () => page.commit("accept"),
     reject: () => page.commit("reject"),
-    newCategory: (name) => page.commit("new", { label: name }),
+    newCategory: (name) => (page.state.decision.mode === "multi" ? page.editLabels("add", name) : page.commit("new", { label: name })),
     pick: (label) => page.commit("pick", { label }),
+    add: (label) => page.editLabels("add", label),
+    remove: (label) => page.editLabels("remove", label),
   });
   page.watchConnectivity();
   page.registration = registerServiceWorker();

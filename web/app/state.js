@@ -3,15 +3,21 @@
 // thresholds to decide with, the verdict a gesture means, the POST /api/feedback body,
 // debounced predictions, and the words of the status line and task list. The decision
 // for a classify() result is the SDK's decide() (web/sdk/tfcls.js), not re-coded here.
+// On a multi-label model the user edits the label set decide() selected (chips): the
+// edits are kept as labels added and removed, so a new prediction while typing moves the
+// model's selection under them without losing what the user did.
 
 import { decide } from "../sdk/tfcls.js";
 // The feedback actions POST /api/feedback accepts: generated from the server's schema.
-import { ACTIONS } from "./feedback-schema.js";
+import { ACTIONS, MAX_LABELS } from "./feedback-schema.js";
 
 export const DEBOUNCE_MS = 150;
 export const MAX_TEXT = 2000; // the server's limit for title and description, in code points
 
-export { ACTIONS };
+export { ACTIONS, MAX_LABELS };
+
+/** No edits to the model's label set. */
+export const NO_EDITS = Object.freeze({ added: Object.freeze([]), removed: Object.freeze([]) });
 
 /** The page's state before anything has loaded. */
 export function initialState(clientId) {
@@ -23,8 +29,17 @@ export function initialState(clientId) {
     progress: null, // 0..1 while the weights download
     failed: false,
     decision: decide(null), // what is shown
+    edits: NO_EDITS, // multi-label: the user's changes to the selected label set
     busy: false, // a verdict is being taken
   };
+}
+
+/** A multi-label /api/model answer's per-label thresholds as label → threshold (else null). */
+export function labelThresholds(info) {
+  const { task, labels, thresholds } = info ?? {};
+  if (task !== "multi_label" || !Array.isArray(labels) || !Array.isArray(thresholds)) return null;
+  if (labels.length !== thresholds.length) return null;
+  return Object.fromEntries(labels.map((label, i) => [label, thresholds[i]]));
 }
 
 /** The thresholds to pass to decide(): the server's (/api/model) first, else the bundle's. */
@@ -32,7 +47,54 @@ export function thresholdsFor({ info = null, clf = null } = {}) {
   return {
     threshold: info?.threshold ?? clf?.threshold ?? null,
     unknownThreshold: info?.unknown_threshold ?? clf?.unknownThreshold ?? null,
+    thresholds: labelThresholds(info), // multi-label; null: the bundle's (classify()'s)
   };
+}
+
+// --- multi-label: the chosen label set --------------------------------------------------------
+
+/** The labels shown as chips: the model's selection less what the user removed, then what
+ * the user added (in the order added). */
+export function chosenLabels(decision, edits = NO_EDITS) {
+  const base = (decision?.mode === "multi" ? decision.selected : []).filter((l) => !edits.removed.includes(l));
+  return [...base, ...edits.added.filter((l) => !base.includes(l))];
+}
+
+/** `edits` with `label` added (no longer removed). */
+export function addLabel(edits, label) {
+  return {
+    added: [...edits.added.filter((l) => l !== label), label],
+    removed: edits.removed.filter((l) => l !== label),
+  };
+}
+
+/** `edits` with `label` removed (no longer added). */
+export function removeLabel(edits, label) {
+  return {
+    added: edits.added.filter((l) => l !== label),
+    removed: [...edits.removed.filter((l) => l !== label), label],
+  };
+}
+
+/** The "+ label" buttons: the model's labels the user removed (to put back), then the
+ * suggestions not chosen; each {label, probability}. */
+export function labelsToAdd(decision, edits = NO_EDITS) {
+  if (decision?.mode !== "multi") return [];
+  const chosen = chosenLabels(decision, edits);
+  const removed = decision.predictions.filter((p) => decision.selected.includes(p.label) && edits.removed.includes(p.label));
+  const shown = new Set(removed.map((p) => p.label));
+  return [...removed, ...decision.suggestions.filter((s) => !chosen.includes(s.label) && !shown.has(s.label))];
+}
+
+/** A label's probability in a multi-label decision (null: not one of the model's labels). */
+export function probabilityOf(decision, label) {
+  return decision?.predictions?.find((p) => p.label === label)?.probability ?? null;
+}
+
+/** "Development · 97%, Design · 61%": a multi-label decision's selection, in words. */
+export function formatSelection(decision) {
+  if (decision.selected.length === 0) return `No label is likely · top: ${formatPrediction(decision.top)}`;
+  return decision.selected.map((label) => formatPrediction({ label, probability: probabilityOf(decision, label) })).join(", ");
 }
 
 /** "97%"; never rounds a non-certain probability up to 100% or a non-zero one down to 0%. */
@@ -98,6 +160,24 @@ export function verdictFor(decision, kind, { label = null, labels = [] } = {}) {
   }
 }
 
+/**
+ * The feedback a gesture means on a multi-label model, or null when it means nothing yet:
+ *   accept   the chips (`chosen`, non-empty): the model's selection unchanged → accepted;
+ *            with a name that is not one of the model's `labels` → new_category; else corrected
+ *   reject   no label fits → rejected (no labels)
+ * Returns {action, labels, predictedLabels} (`predictedLabels`: what the model selected).
+ */
+export function labelVerdictFor(decision, kind, { chosen = [], labels = [] } = {}) {
+  if (decision?.mode !== "multi") return null;
+  const predictedLabels = [...decision.selected];
+  if (kind === "reject") return { action: "rejected", labels: null, predictedLabels };
+  if (kind !== "accept") throw new Error(`unknown label verdict kind ${kind}`);
+  if (chosen.length === 0) return null;
+  const same = chosen.length === predictedLabels.length && chosen.every((l) => predictedLabels.includes(l));
+  const action = same ? "accepted" : chosen.some((l) => !labels.includes(l)) ? "new_category" : "corrected";
+  return { action, labels: [...chosen], predictedLabels };
+}
+
 /** `text` cut to `max` code points (Python's len()), as the server counts. */
 export function truncate(text, max = MAX_TEXT) {
   const s = String(text ?? "");
@@ -110,21 +190,44 @@ function cleanField(text) {
   return truncate(String(text ?? "").replaceAll("\0", "").trim());
 }
 
-/** The POST /api/feedback body. */
-export function feedbackPayload({ title, description = "", decision = null, action, chosenLabel = null, modelVersion, clientId }) {
+/**
+ * The POST /api/feedback body. A multi-label verdict passes `predictedLabels` (the model's
+ * selection, maybe []) and `labels` (the chosen set; none when rejected): they are sent as
+ * `predicted_labels` and `labels`, and `chosen_label` is null.
+ */
+export function feedbackPayload({
+  title,
+  description = "",
+  decision = null,
+  action,
+  chosenLabel = null,
+  labels = null,
+  predictedLabels = null,
+  modelVersion,
+  clientId,
+}) {
   if (!ACTIONS.includes(action)) throw new Error(`unknown feedback action ${action}`);
   const confidence = decision?.top?.probability;
+  const multi = predictedLabels !== null;
+  const sets = multi ? { labels: action === "rejected" ? null : labelSet(labels), predicted_labels: labelSet(predictedLabels) } : {};
   return {
     title: cleanField(title),
     description: cleanField(description),
     predicted_label: decision?.top?.label ?? null,
     // float32 softmax can land a hair outside [0, 1]; the server wants 0 ≤ confidence ≤ 1
     confidence: typeof confidence === "number" && Number.isFinite(confidence) ? Math.min(1, Math.max(0, confidence)) : null,
-    chosen_label: action === "rejected" ? null : chosenLabel ?? null,
+    chosen_label: action === "rejected" || multi ? null : chosenLabel ?? null,
     action,
     model_version: String(modelVersion ?? ""),
     client_id: String(clientId ?? ""),
+    ...sets,
   };
+}
+
+/** A label set as the server takes it: cleaned, blank and repeated names dropped, at most MAX_LABELS. */
+function labelSet(labels) {
+  const names = (labels ?? []).map(cleanField).filter(Boolean);
+  return [...new Set(names)].slice(0, MAX_LABELS);
 }
 
 /**

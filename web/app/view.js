@@ -1,8 +1,10 @@
 // view.js: the task form's DOM (web/index.html): reads the inputs, renders the status line,
 // the prediction panel and the task list, and turns DOM events into calls of the handlers
 // main.js binds. No decisions are made here: they come from the SDK's decide() and state.js.
+// On a multi-label model the chosen labels are chips (each with a × button) and the other
+// labels "+ label" buttons; keyboard focus stays on a chip or button when one goes away.
 
-import { deliveryText, formatPercent, formatPrediction, suggestionsToShow } from "./state.js";
+import { deliveryText, formatPercent, formatPrediction, formatSelection, suggestionsToShow } from "./state.js";
 
 /** The page's elements, by id. */
 function elements(doc) {
@@ -26,6 +28,10 @@ function elements(doc) {
     newCategoryForm: $("new-category-form"),
     newCategoryLabel: $("new-category-label"),
     newCategoryName: $("new-category-name"),
+    newCategoryButton: $("new-category"),
+    labelsBlock: $("labels-block"),
+    chosenLabels: $("chosen-labels"),
+    labelsEmpty: $("labels-empty"),
     knownLabels: $("known-labels"),
     accept: $("accept"),
     reject: $("reject"),
@@ -55,6 +61,35 @@ function suggestionButton(doc, suggestion, onPick) {
   return button;
 }
 
+/** A chip for a chosen label: "bug 87%" and a × button (aria "Remove bug") calling onRemove. */
+function chip(doc, { label, probability, isNew }, onRemove) {
+  const li = doc.createElement("li");
+  li.className = isNew ? "chip chip-new" : "chip";
+  li.dataset.testid = "chip";
+  li.dataset.label = label;
+  li.append(span(doc, "chip-label", label));
+  li.append(" ", span(doc, "chip-probability", isNew ? "new" : formatPercent(probability)));
+  const remove = doc.createElement("button");
+  remove.type = "button";
+  remove.className = "chip-remove";
+  remove.dataset.testid = "chip-remove";
+  remove.setAttribute("aria-label", `Remove ${label}`);
+  remove.textContent = "×";
+  remove.addEventListener("click", () => onRemove(label));
+  li.append(remove);
+  return li;
+}
+
+/** A "+ label 42%" button (aria "Add label, 42%") calling onAdd(label). */
+function addButton(doc, { label, probability }, onAdd) {
+  const button = suggestionButton(doc, { label, probability }, onAdd);
+  button.className = "suggestion suggestion-add";
+  button.dataset.testid = "label-add";
+  button.prepend(span(doc, "suggestion-plus", "+"), " ");
+  button.setAttribute("aria-label", `Add ${label}, ${formatPercent(probability)}`);
+  return button;
+}
+
 /** A row of the task list: title, then "category · action · delivery". */
 function taskRow(doc, { title, chosenLabel, action }) {
   const li = doc.createElement("li");
@@ -74,7 +109,8 @@ export class View {
     this.doc = doc;
     this.ui = elements(doc);
     this.layout = null; // the choices layout last rendered ("unknown" puts new category first)
-    this.handlers = { pick() {} };
+    this.handlers = { pick() {}, add() {}, remove() {} };
+    this.multi = false; // the last render was of a multi-label decision
   }
 
   /** What the user has typed. */
@@ -86,6 +122,11 @@ export class View {
   clearForm() {
     this.ui.title.value = "";
     this.ui.description.value = "";
+    this.ui.newCategoryName.value = "";
+  }
+
+  /** Empty the label / new-category input (a label was added from it). */
+  clearLabelInput() {
     this.ui.newCategoryName.value = "";
   }
 
@@ -120,8 +161,18 @@ export class View {
     this.layout = layout;
   }
 
-  /** The prediction panel for `decision` (the SDK's decide()), once the model is loaded or failed. */
-  render(decision, { loaded, failed }) {
+  /**
+   * The prediction panel for `decision` (the SDK's decide()), once the model is loaded or
+   * failed. A multi-label decision also needs `labelSet`: {chosen: [{label, probability,
+   * isNew}], addable: [{label, probability}]} (state.js chosenLabels / labelsToAdd).
+   */
+  render(decision, { loaded, failed, labelSet = null }) {
+    this.multi = decision.mode === "multi";
+    this.renderLabels(decision, labelSet);
+    if (this.multi) {
+      this.renderMulti(decision, labelSet);
+      return;
+    }
     const { ui } = this;
     const { mode } = decision;
     const p = ui.prediction;
@@ -148,11 +199,62 @@ export class View {
     ui.accept.disabled = !decision.selected;
     ui.accept.textContent = decision.selected ? `Accept ${decision.selected}` : "Accept";
     ui.reject.disabled = !loaded || mode === "empty";
+    ui.newCategoryButton.textContent = "Add category";
+  }
+
+  /** The chips block: shown for a multi-label decision only. */
+  renderLabels(decision, labelSet) {
+    const { ui } = this;
+    const chosen = this.multi ? labelSet?.chosen ?? [] : [];
+    ui.labelsBlock.hidden = !this.multi;
+    ui.labelsEmpty.hidden = chosen.length > 0;
+    ui.chosenLabels.replaceChildren(...chosen.map((c) => chip(this.doc, c, (label) => this.removeLabel(label))));
+  }
+
+  /** A multi-label decision: the selection in words, "+ label" buttons, accept the set. */
+  renderMulti(decision, labelSet) {
+    const { ui } = this;
+    const chosen = labelSet?.chosen ?? [];
+    const p = ui.prediction;
+    p.dataset.state = "multi";
+    p.dataset.label = decision.top.label;
+    p.classList.toggle("is-auto", decision.selected.length > 0);
+    p.classList.toggle("is-unknown", false);
+    ui.autoBadge.hidden = decision.selected.length === 0;
+    ui.unknownNote.hidden = true;
+    ui.predictionText.textContent = formatSelection(decision);
+    ui.choices.hidden = false;
+    this.layoutChoices("multi");
+    const addable = labelSet?.addable ?? [];
+    ui.suggestionsBlock.hidden = addable.length === 0;
+    ui.suggestionsHeading.textContent = "Add a label";
+    ui.newCategoryLabel.textContent = "Add another label";
+    ui.newCategoryButton.textContent = "Add label";
+    ui.suggestions.replaceChildren(...addable.map((s) => addButton(this.doc, s, (label) => this.addLabel(label))));
+    ui.accept.disabled = chosen.length === 0;
+    ui.accept.textContent = chosen.length === 0 ? "Accept" : `Accept ${chosen.length} label${chosen.length === 1 ? "" : "s"}`;
+    ui.reject.disabled = false;
+  }
+
+  /** A chip's ×: remove it, then focus the chip now in its place (else the label input). */
+  removeLabel(label) {
+    const index = Array.from(this.ui.chosenLabels.children).findIndex((c) => c.dataset.label === label);
+    this.handlers.remove(label);
+    const chips = Array.from(this.ui.chosenLabels.children);
+    (chips[Math.min(index, chips.length - 1)]?.querySelector(".chip-remove") ?? this.ui.newCategoryName).focus();
+  }
+
+  /** A "+ label" button: add it, then focus the button now in its place (else the label input). */
+  addLabel(label) {
+    const index = Array.from(this.ui.suggestions.children).findIndex((b) => b.dataset.label === label);
+    this.handlers.add(label);
+    const buttons = Array.from(this.ui.suggestions.children);
+    (buttons[Math.min(index, buttons.length - 1)] ?? this.ui.newCategoryName).focus();
   }
 
   /** Keyboard users after Enter with nothing to accept: to the first choice. */
   focusChoices(mode) {
-    const first = mode === "unknown" ? this.ui.newCategoryName : this.ui.suggestions.querySelector("button");
+    const first = mode === "unknown" || mode === "multi" ? this.ui.newCategoryName : this.ui.suggestions.querySelector("button");
     (first ?? this.ui.newCategoryName).focus();
   }
 
@@ -184,7 +286,8 @@ export class View {
   /**
    * Call `handlers` on user gestures: input() on typing, enter() on Enter in the title
    * (not while composing, nor with Shift/Alt), accept(), reject(), newCategory(name),
-   * pick(label) on a suggestion.
+   * pick(label) on a suggestion; on a multi-label model add(label) for a "+ label" button,
+   * remove(label) for a chip's × (or Backspace in the empty label input: the last chip).
    */
   bind(handlers) {
     const { ui } = this;
@@ -201,6 +304,13 @@ export class View {
     ui.newCategoryForm.addEventListener("submit", (event) => {
       event.preventDefault();
       handlers.newCategory(ui.newCategoryName.value);
+    });
+    ui.newCategoryName.addEventListener("keydown", (event) => {
+      if (!this.multi || event.key !== "Backspace" || ui.newCategoryName.value !== "") return;
+      const last = Array.from(ui.chosenLabels.children).at(-1);
+      if (!last) return;
+      event.preventDefault();
+      handlers.remove(last.dataset.label);
     });
   }
 }

@@ -153,6 +153,8 @@ export interface MultiLabelDecision {
   /** The `count` most probable labels not selected. */
   suggestions: Prediction[];
   unknown: false;
+  /** Every label, most probable first (e.g. to show a chosen label's probability). */
+  predictions: Prediction[];
 }
 
 export interface DecideOptions {

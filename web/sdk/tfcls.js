@@ -70,7 +70,7 @@ export function decide(result, { threshold = null, unknownThreshold = null, coun
  * decide() for a multi-label result (`multiLabel`, `labels` the labels at or above their
  * thresholds): {mode: "multi", top, selected: the labels chosen for the user (most probable
  * first; may be empty), suggestions: the `count` most probable labels not selected,
- * unknown: false}. `thresholds` (label → threshold, e.g. a server's) re-selects from the
+ * unknown: false, predictions: every label (to show a chosen label's probability)}. `thresholds` (label → threshold, e.g. a server's) re-selects from the
  * predictions, a label it does not name is never selected; null keeps `result.labels`.
  */
 function decideLabels(result, { thresholds = null, count = SUGGESTIONS } = {}) {
@@ -88,6 +88,7 @@ function decideLabels(result, { thresholds = null, count = SUGGESTIONS } = {}) {
     selected: chosen,
     suggestions: shown.map(({ label, probability }) => ({ label, probability })),
     unknown: false,
+    predictions: predictions.map(({ label, probability }) => ({ label, probability })),
   };
 }
 

@@ -286,3 +286,25 @@ test("with a lock manager, passes run under one named lock", async () => {
   assert.equal((await queue.submit(payload("a"))).status, "sent");
   assert.deepEqual(names, [`${STORAGE_KEY}.flush`]);
 });
+
+test("a multi-label verdict's label sets survive the outbox offline, a reload and the replay", async () => {
+  const server = fakeServer();
+  const bodies = [];
+  const fetch = async (url, init) => {
+    bodies.push(JSON.parse(init.body));
+    return server.fetch(url, init);
+  };
+  const storage = new MemoryStorage();
+  const multi = { ...payload("Crash on pay"), chosen_label: null, action: "corrected", labels: ["bug", "billing"], predicted_labels: ["bug"] };
+  server.mode = "offline";
+  const first = new FeedbackQueue({ storage, fetch });
+  assert.equal((await first.submit(multi)).status, "queued");
+  assert.deepEqual(JSON.parse(storage.getItem(STORAGE_KEY))[0].payload.labels, ["bug", "billing"]);
+  server.mode = "online";
+  const reloaded = new FeedbackQueue({ storage, fetch }); // a new page over the same storage
+  assert.equal(await reloaded.flush(), 1);
+  const sent = bodies.at(-1);
+  assert.deepEqual(sent.labels, ["bug", "billing"]);
+  assert.deepEqual(sent.predicted_labels, ["bug"]);
+  assert.deepEqual(sent, multi);
+});

@@ -23,7 +23,7 @@ test("index.html: no inline script or style, every test id present, TF.js builds
   assert.doesNotMatch(html, /\sstyle=/u);
   assert.doesNotMatch(html, /<style/u);
   assert.doesNotMatch(html, /\son[a-z]+=/u); // no inline event handlers
-  for (const id of ["title", "description", "prediction", "accept", "new-category", "new-category-name", "reject", "task-list", "status"]) {
+  for (const id of ["title", "description", "prediction", "chosen-labels", "accept", "new-category", "new-category-name", "reject", "task-list", "status"]) {
     assert.match(html, new RegExp(`data-testid="${id}"`, "u"), id);
   }
   assert.match(html, /data-testid="prediction"[^>]*aria-live="polite"/u);

@@ -20,8 +20,17 @@ import {
   thresholdsFor,
   truncate,
   verdictFor,
+  NO_EDITS,
+  addLabel,
+  chosenLabels,
+  formatSelection,
+  labelsToAdd,
+  labelThresholds,
+  labelVerdictFor,
+  MAX_LABELS,
+  removeLabel,
 } from "../app/state.js";
-import { decide } from "../sdk/tfcls.js";
+import { classifyLabels, decide } from "../sdk/tfcls.js";
 import { result } from "../sdk/test/results.js";
 
 
@@ -275,19 +284,21 @@ test("status line and delivery words", () => {
 
 test("initial state: loading, nothing decided, the client id kept", () => {
   const s = initialState("cid");
-  assert.deepEqual(s, { clientId: "cid", clf: null, info: null, loading: true, progress: null, failed: false, decision: decide(null), busy: false });
+  assert.deepEqual(s, { clientId: "cid", clf: null, info: null, loading: true, progress: null, failed: false, decision: decide(null), edits: NO_EDITS, busy: false });
   assert.notEqual(initialState("cid"), s); // a fresh object each time
 });
 
 test("thresholdsFor: the server's answer first, else the bundle's, else none", () => {
   const clf = { threshold: 0.9, unknownThreshold: 0.2 };
-  assert.deepEqual(thresholdsFor({ clf }), { threshold: 0.9, unknownThreshold: 0.2 });
+  const none = { thresholds: null }; // single-label: no per-label thresholds
+  assert.deepEqual(thresholdsFor({ clf }), { threshold: 0.9, unknownThreshold: 0.2, ...none });
   assert.deepEqual(thresholdsFor({ info: { threshold: 0.97, unknown_threshold: 0.3 }, clf }), {
     threshold: 0.97,
     unknownThreshold: 0.3,
+    ...none,
   });
-  assert.deepEqual(thresholdsFor({ info: { threshold: null }, clf }), { threshold: 0.9, unknownThreshold: 0.2 });
-  assert.deepEqual(thresholdsFor(initialState("c")), { threshold: null, unknownThreshold: null });
+  assert.deepEqual(thresholdsFor({ info: { threshold: null }, clf }), { threshold: 0.9, unknownThreshold: 0.2, ...none });
+  assert.deepEqual(thresholdsFor(initialState("c")), { threshold: null, unknownThreshold: null, ...none });
 });
 
 test("deliveryText: a rejection names the server's complaints", () => {
@@ -301,4 +312,96 @@ test("deliveryText: a rejection names the server's complaints", () => {
 
 test("ACTIONS: the server's feedback actions", () => {
   assert.deepEqual(ACTIONS, ["accepted", "rejected", "corrected", "new_category"]);
+});
+
+// --- multi-label: the chosen set, its edits, its verdict and payload ------------------------
+
+const MULTI_LABELS = ["billing", "bug", "ui", "docs"];
+/** decide() on a multi-label result: bug 0.9 and ui 0.6 selected (thresholds 0.5). */
+const multiDecision = (probs = [0.3, 0.9, 0.6, 0.1]) =>
+  decide({ ...classifyLabels(probs, MULTI_LABELS, [0.5, 0.5, 0.5, 0.5]), text: "x" });
+
+test("labelThresholds and thresholdsFor on a multi-label /api/model answer", () => {
+  const info = { task: "multi_label", labels: ["a", "b"], thresholds: [0.4, 0.6] };
+  assert.deepEqual(labelThresholds(info), { a: 0.4, b: 0.6 });
+  assert.deepEqual(thresholdsFor({ info }).thresholds, { a: 0.4, b: 0.6 });
+  assert.equal(labelThresholds({ ...info, thresholds: [0.4] }), null); // misaligned: the bundle's
+  assert.equal(labelThresholds({ labels: ["a"], thresholds: [0.4] }), null); // not multi-label
+});
+
+test("chosenLabels: the model's selection, less what was removed, plus what was added", () => {
+  const d = multiDecision();
+  assert.deepEqual(chosenLabels(d), ["bug", "ui"]);
+  let edits = removeLabel(NO_EDITS, "bug");
+  edits = addLabel(edits, "docs");
+  edits = addLabel(edits, "Ops");
+  assert.deepEqual(chosenLabels(d, edits), ["ui", "docs", "Ops"]);
+  // the edits survive a new prediction: now billing is selected too
+  assert.deepEqual(chosenLabels(multiDecision([0.8, 0.9, 0.6, 0.1]), edits), ["billing", "ui", "docs", "Ops"]);
+  // adding back a removed label, removing an added one
+  assert.deepEqual(chosenLabels(d, removeLabel(addLabel(edits, "bug"), "Ops")), ["bug", "ui", "docs"]);
+  assert.deepEqual(chosenLabels(decide(null), edits), ["docs", "Ops"]);
+  assert.equal(NO_EDITS.added.length + NO_EDITS.removed.length, 0); // never mutated
+});
+
+test("labelsToAdd: removed model labels first, then suggestions not chosen", () => {
+  const d = multiDecision();
+  assert.deepEqual(
+    labelsToAdd(d).map((s) => s.label),
+    ["billing", "docs"],
+  );
+  const edits = addLabel(removeLabel(NO_EDITS, "bug"), "billing");
+  assert.deepEqual(labelsToAdd(d, edits), [
+    { label: "bug", probability: 0.9 },
+    { label: "docs", probability: 0.1 },
+  ]);
+  assert.deepEqual(labelsToAdd(decide(null)), []);
+});
+
+test("formatSelection: the selected labels with their probabilities", () => {
+  assert.equal(formatSelection(multiDecision()), "bug · 90%, ui · 60%");
+  assert.equal(formatSelection(multiDecision([0.3, 0.2, 0.1, 0.1])), "No label is likely · top: billing · 30%");
+});
+
+test("labelVerdictFor: unchanged → accepted, a new name → new_category, else corrected", () => {
+  const d = multiDecision();
+  const opts = (chosen) => ({ chosen, labels: MULTI_LABELS });
+  assert.deepEqual(labelVerdictFor(d, "accept", opts(["ui", "bug"])), {
+    action: "accepted",
+    labels: ["ui", "bug"],
+    predictedLabels: ["bug", "ui"],
+  });
+  assert.equal(labelVerdictFor(d, "accept", opts(["bug"])).action, "corrected");
+  assert.equal(labelVerdictFor(d, "accept", opts(["bug", "ui", "docs"])).action, "corrected");
+  assert.equal(labelVerdictFor(d, "accept", opts(["bug", "Ops"])).action, "new_category");
+  assert.equal(labelVerdictFor(d, "accept", opts([])), null); // nothing to accept
+  assert.deepEqual(labelVerdictFor(d, "reject", opts(["bug"])), { action: "rejected", labels: null, predictedLabels: ["bug", "ui"] });
+  assert.equal(labelVerdictFor(decide(null), "accept", opts(["bug"])), null);
+  assert.throws(() => labelVerdictFor(d, "pick", opts(["bug"])), /unknown label verdict kind/);
+});
+
+test("feedbackPayload: a multi-label verdict sends labels and predicted_labels, no chosen_label", () => {
+  const d = multiDecision();
+  const base = { title: " Crash ", decision: d, modelVersion: "v3", clientId: "c" };
+  const body = feedbackPayload({ ...base, action: "corrected", labels: ["bug", " docs ", "bug", ""], predictedLabels: ["bug", "ui"] });
+  assert.deepEqual(body, {
+    title: "Crash",
+    description: "",
+    predicted_label: "bug",
+    confidence: 0.9,
+    chosen_label: null,
+    action: "corrected",
+    model_version: "v3",
+    client_id: "c",
+    labels: ["bug", "docs"],
+    predicted_labels: ["bug", "ui"],
+  });
+  const rejected = feedbackPayload({ ...base, action: "rejected", labels: ["bug"], predictedLabels: [] });
+  assert.equal(rejected.labels, null);
+  assert.deepEqual(rejected.predicted_labels, []);
+  const many = Array.from({ length: MAX_LABELS + 5 }, (_, i) => `l${i}`);
+  assert.equal(feedbackPayload({ ...base, action: "corrected", labels: many, predictedLabels: [] }).labels.length, MAX_LABELS);
+  // single-label payloads have no label-set fields at all
+  const single = feedbackPayload({ ...base, decision: decide(result({ A: 0.9 })), action: "accepted", chosenLabel: "A" });
+  assert.equal("labels" in single || "predicted_labels" in single, false);
 });
