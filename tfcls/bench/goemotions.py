@@ -45,8 +45,7 @@ def _load(folder: Path, n_train: int | None, n_eval: int | None) -> dict[str, An
     # the official files repeat some texts with other label sets (raters disagree): every
     # row is kept, as the paper's baseline keeps them
     parts = {
-        s: load_multilabel(folder / f"{s}.jsonl", min_per_label=1, conflicts="keep")
-        for s in SPLITS
+        s: load_multilabel(folder / f"{s}.jsonl", min_per_label=1, conflicts="keep") for s in SPLITS
     }
     labels = parts["train"].labels
     for name, part in parts.items():
