@@ -283,6 +283,7 @@ def test_bench_goemotions_on_a_small_slice(cache_dir, minilm, tmp_path):
         cache_dir,
         "goemotions",
         *("--n-train", "400", "--n-eval", "200", "--trials", "1", "--json", str(out)),
+        *("--adapt-layers", "1", "--set", "train.adapt.epochs=2"),
         *("--set", "tuner.epochs=5", "--set", "tuner.kind=random"),
     )
     assert proc.returncode == 0, proc.stderr
@@ -290,4 +291,7 @@ def test_bench_goemotions_on_a_small_slice(cache_dir, minilm, tmp_path):
     assert r["labels"] == 28 and r["texts"] == {"train": 400, "dev": 200, "test": 200}
     assert set(r["dev_thresholds"]) == set(r["test"]["per_label"]) and len(r["trials"]) == 1
     assert 0 <= r["test"]["macro_f1"] <= 1 and r["baseline_macro_f1"] == 0.46
+    adapted = r["adaptation"]  # one layer fine-tuned, the epoch chosen on dev
+    assert adapted["layers"] == 1 and len(adapted["dev_macro_f1_per_epoch"]) == 2
+    assert adapted["epoch_chosen_on_dev"] in (1, 2)
     assert proc.stdout.strip().splitlines()[-1].startswith("goemotions: test macro-F1 ")

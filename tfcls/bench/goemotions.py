@@ -56,13 +56,55 @@ def _load(folder: Path, n_train: int | None, n_eval: int | None) -> dict[str, An
     return {"labels": labels, **{s: _sample(parts[s], limits[s]) for s in SPLITS}}
 
 
+def _adapt(
+    modules: Any,
+    head: Any,
+    texts: dict[str, list[str]],
+    y: dict[str, np.ndarray],
+    layers: int,
+    config: Config,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Adapt the top ``layers`` layers with the (warm) head on train; after each epoch
+    score dev; return the dev and test outputs of the best dev epoch and a report."""
+    from tfcls.training import multilabel as ml
+    from tfcls.training.adapt import Adapter, AdaptSettings, lower_states
+
+    a = config.train.adapt
+    lower = {s: lower_states(modules, texts[s], layers) for s in SPLITS}
+    settings = AdaptSettings(
+        a.epochs, a.learning_rate, a.batch_size, a.warmup, 0.0, config.train.seed
+    )
+    adapter = Adapter(lower["train"], head, settings)
+    rows = {s: np.arange(len(texts[s])) for s in SPLITS}
+    per_epoch: list[tuple[float, np.ndarray, np.ndarray]] = []
+
+    def score(epoch: int) -> None:
+        p_dev = adapter.predict(rows["dev"], lower["dev"]).astype(np.float64)
+        p_test = adapter.predict(rows["test"], lower["test"]).astype(np.float64)
+        per_epoch.append((ml.best_threshold_macro_f1(p_dev, y["dev"]), p_dev, p_test))
+        print(f"adaptation epoch {epoch + 1}: dev macro-F1 {per_epoch[-1][0]:.4f}", file=sys.stderr)
+
+    adapter.fit(rows["train"], y["train"], np.ones(len(rows["train"]), np.float32), on_epoch=score)
+    best = int(np.argmax([e[0] for e in per_epoch]))
+    report = {
+        "layers": layers,
+        "epochs_scheduled": a.epochs,
+        "epoch_chosen_on_dev": best + 1,
+        "dev_macro_f1_per_epoch": [round(e[0], 4) for e in per_epoch],
+    }
+    return per_epoch[best][1], per_epoch[best][2], report
+
+
 def bench_goemotions(
     config: Config,
     n_train: int | None = None,
     trials: int | None = None,
     n_eval: int | None = None,
+    adapt_layers: int = 0,
 ) -> dict[str, Any]:
-    """The protocol of the module doc; returns the figures (JSON-able)."""
+    """The protocol of the module doc; returns the figures (JSON-able). ``adapt_layers``
+    > 0 also fine-tunes the encoder's top layers with the head (:mod:`tfcls.training.
+    adapt`) on train, keeping the epoch with the best dev macro-F1."""
     from tfcls.decision.label_thresholds import choose
     from tfcls.encoders import load_encoder_from
     from tfcls.evaluation.multilabel_metrics import multilabel_metrics
@@ -87,6 +129,10 @@ def bench_goemotions(
         (x["train"], y["train"], data["train"].weights), (x["dev"], y["dev"]), hp, config
     )
     p_dev, p_test = ml.predict(head, x["dev"]), ml.predict(head, x["test"])
+    adapted = None
+    if adapt_layers:
+        texts = {s: data[s].texts for s in SPLITS}
+        p_dev, p_test, adapted = _adapt(enc.modules, head, texts, y, adapt_layers, config)
     decision = choose(
         p_dev, y["dev"], labels, config.decision.label_thresholds, config.decision.target_precision
     )
@@ -107,6 +153,7 @@ def bench_goemotions(
         },
         "epochs": kept,
         "tuner_epochs": epochs,
+        "adaptation": adapted,
         "trials": summary,
         "test": test,
         "test_fixed_0_5": {k: v for k, v in fixed.items() if k != "per_label"},

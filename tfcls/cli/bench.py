@@ -292,7 +292,7 @@ def _main_goemotions(args: Any, config: Any) -> int:
     for name in ("n_train", "n_eval"):
         if getattr(args, name) is not None and getattr(args, name) < 100:
             raise TfclsError(f"--{name.replace('_', '-')} must be at least 100")
-    result = bench_goemotions(config, args.n_train, args.trials, args.n_eval)
+    result = bench_goemotions(config, args.n_train, args.trials, args.n_eval, args.adapt_layers)
     _record(result, args, hide=("machine", "trials", "dev_thresholds"))
     test, base = result["test"], result["baseline_macro_f1"]
     verdict = "meets" if test["macro_f1"] >= base else "MISSES"

@@ -214,4 +214,10 @@ def _goemotions_arguments(sub: Subparsers) -> None:
     go.add_argument(
         "--n-eval", type=int, help="dev and test texts used (default: all; quick runs only)"
     )
+    go.add_argument(
+        "--adapt-layers",
+        type=int,
+        default=0,
+        help="also fine-tune the encoder's top N layers with the head (default 0: frozen)",
+    )
     _json_argument(go)

@@ -186,7 +186,8 @@ def _dataset(
     batch_size: int,
     seed: int,
 ) -> tf.data.Dataset:
-    """Shuffled training batches ((states, mask), one-hot targets, sample weights)."""
+    """Shuffled training batches ((states, mask), targets, sample weights): one-hot class
+    ids, or ``y`` itself when it already holds 0/1 label sets [n, labels] (multi-label)."""
     h = lower.cfg.hidden_size
     spec = (
         (tf.TensorSpec([None, None, h], tf.float32), tf.TensorSpec([None, None], tf.int32)),
@@ -194,7 +195,8 @@ def _dataset(
         tf.TensorSpec([None], tf.float32),
     )
     rng = np.random.default_rng(seed)
-    gen = _batches(lower, rows, one_hot(y, n_classes), w, batch_size, rng)
+    targets = y.astype(np.float32) if y.ndim == 2 else one_hot(y, n_classes)
+    gen = _batches(lower, rows, targets, w, batch_size, rng)
     n_batches = int(np.ceil(len(rows) / batch_size))
     data = tf.data.Dataset.from_generator(gen, output_signature=spec)
     return data.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2)
@@ -239,7 +241,8 @@ class Adapter:
         on_epoch: Callable[[int], None] | None = None,
         epochs: int | None = None,
     ) -> list[float]:
-        """Train on ``rows`` for ``epochs`` (default: all) of the scheduled epochs; call
+        """Train on ``rows`` (targets ``y``: class ids, or 0/1 label sets for a multi-label
+        head) for ``epochs`` (default: all) of the scheduled epochs; call
         ``on_epoch(epoch)`` after each. Returns the training loss per epoch."""
         s = self.settings
         steps = int(np.ceil(len(rows) / s.batch_size)) * s.epochs
@@ -247,10 +250,12 @@ class Adapter:
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0, max(steps - warm, 1), alpha=0.0, warmup_target=s.learning_rate, warmup_steps=warm
         )
-        self.model.compile(
-            optimizer=keras.optimizers.Adam(schedule),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=s.label_smoothing),
+        loss = (  # 0/1 label sets: a multi-label (sigmoid) head
+            keras.losses.BinaryCrossentropy()
+            if y.ndim == 2
+            else keras.losses.CategoricalCrossentropy(label_smoothing=s.label_smoothing)
         )
+        self.model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
         n_classes = self.head.output_shape[-1]
         data = _dataset(self.lower, rows, y, w, n_classes, s.batch_size, s.seed)
         losses = []
