@@ -1,0 +1,117 @@
+"""The web client on a multi-label model, end to end: a real server over a real multi-label
+bundle (``tiny_multilabel_bundle``), headless Chromium driven by Playwright. The labels the
+model selects show as chips; the user removes one with the keyboard, adds one from the
+"+ label" buttons and types a new one; Accept stores the chosen set beside the model's."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import SERVE, DevServer, child_env, free_port, serve_config, server_process
+
+from tfcls.bench.browser import CHROMIUM, CHROMIUM_ARGS
+from tfcls.feedback.store import FeedbackStore
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} missing: `make test` installs it via apt"
+)
+
+TITLE = "crash error on the button layout"  # words of the bundle's "bug" and "ui" topics
+
+
+@pytest.fixture()
+def multilabel_server(tiny_multilabel_bundle, tmp_path, cache_dir) -> Iterator[DevServer]:
+    """``python -m tfcls.serve`` over a copy of the multi-label bundle, a fresh SQLite store."""
+    exported = tmp_path / "exported"
+    shutil.copytree(tiny_multilabel_bundle, exported)
+    db = tmp_path / "fb.sqlite3"
+    port = free_port()
+    command = [*SERVE, "--port", str(port), "--config", str(serve_config(tmp_path, exported, db))]
+    with server_process(command, port, child_env(cache_dir)) as (base, proc):
+        yield DevServer(base, proc, db, exported)
+
+
+@pytest.fixture()
+def page(tmp_path):
+    """A fresh Chromium page; the test fails on any page error or console error."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        yield page
+        ctx.close()
+        assert not errors, errors
+
+
+def wait_for_rows(db: Path, n: int, timeout: float = 30) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if db.exists():
+            with FeedbackStore.from_url(f"sqlite:///{db}") as store:
+                rows = store.rows()
+            if len(rows) >= n:
+                return rows
+        time.sleep(0.2)
+    raise AssertionError(f"expected {n} feedback rows")
+
+
+def chips(page) -> list[str]:
+    return page.locator("[data-testid=chip]").evaluate_all("els => els.map(e => e.dataset.label)")
+
+
+def test_chips_remove_add_and_accept_store_the_chosen_set(multilabel_server, page):
+    base, db = multilabel_server.base, multilabel_server.db
+    page.goto(base + "/")
+    version = page.evaluate("window.tfclsApp.ready.then(() => window.tfclsApp.version)")
+    meta = json.loads((multilabel_server.exported / version / "metadata.json").read_text())
+    assert meta["task"] == "multi_label" and len(meta["thresholds"]) == len(meta["labels"])
+    assert page.evaluate("window.tfclsApp.classifier.multiLabel") is True
+
+    page.get_by_test_id("title").fill(TITLE)
+    page.locator("[data-testid=prediction][data-state=multi]").wait_for(timeout=30_000)
+    predicted = chips(page)  # what the model selected, most probable first
+    assert set(predicted) <= set(meta["labels"])
+    assert page.get_by_test_id("accept").is_enabled() == bool(predicted)
+
+    if predicted:  # remove the first chip with the keyboard: focus stays on the chips
+        remove = page.get_by_role("button", name=f"Remove {predicted[0]}")
+        remove.focus()
+        page.keyboard.press("Enter")
+        assert chips(page) == predicted[1:]
+        focused = page.evaluate("(e => e.className + '|' + e.id)(document.activeElement)")
+        assert focused in ("chip-remove|", "|new-category-name"), focused
+
+    # "+ label": the removed label first (to put back), then the most probable not chosen
+    add = page.get_by_test_id("label-add").first
+    added = add.get_attribute("data-label")
+    assert added in meta["labels"] and added not in chips(page)
+    assert add.get_attribute("aria-label").startswith(f"Add {added}, ")
+    add.click()
+    assert added in chips(page)
+
+    page.get_by_test_id("new-category-name").fill("urgent")  # a label the model does not know
+    page.keyboard.press("Enter")
+    new_chip = page.locator("[data-testid=chip][data-label=urgent]")
+    assert "chip-new" in new_chip.get_attribute("class")
+    chosen = chips(page)
+    assert chosen[-1] == "urgent" and len(chosen) == len(set(chosen))
+    assert page.get_by_test_id("accept").inner_text() == f"Accept {len(chosen)} labels"
+
+    page.get_by_test_id("accept").click()
+    (row,) = wait_for_rows(db, 1)
+    assert row["title"] == TITLE and row["model_version"] == version
+    assert row["chosen_labels"] == chosen and row["predicted_labels"] == predicted
+    assert row["action"] == "new_category" and row["chosen_label"] is None
+    page.get_by_test_id("task-list").filter(has_text="urgent").wait_for(timeout=10_000)
+    assert chips(page) == [] and page.get_by_test_id("title").input_value() == ""
