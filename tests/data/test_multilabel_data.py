@@ -20,9 +20,8 @@ from hypothesis import strategies as st
 from tfcls import resources
 from tfcls.data.dataset import load_dataset
 from tfcls.data.formats import DataError
+from tfcls.data.metadata_block import COUNT_KEYS, DISTRIBUTION_KEYS
 from tfcls.data.multilabel import (
-    COUNT_KEYS,
-    DISTRIBUTION_KEYS,
     LIST_FIELDS,
     LabelSetExample,
     load_multilabel,
