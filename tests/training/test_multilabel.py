@@ -32,6 +32,7 @@ def test_a_multi_label_run_records_its_decision_and_metrics(multilabel_run):
         assert set(m["per_label"]) == set(labels)
     assert metrics["oof"]["n"] + metrics["test"]["n"] == 90
     assert len(metrics["trials"]) == 2 and "test_fixed_0_5" in metrics
+    assert metrics["adapt_skipped"].startswith("train.adapt.layers=4: multi-label runs keep")
     head = run.head()
     assert head.output_shape[-1] == 3  # one sigmoid per label
     out = head.predict(np.zeros((2, head.input_shape[-1]), np.float32), verbose=0)

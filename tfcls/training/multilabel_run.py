@@ -105,6 +105,12 @@ def train_multilabel(config: Config, dev_mode: bool = False, name: str | None = 
     x = enc.embed(dataset.texts, batch_size=config.encoder.batch_size, progress=True)
     y, w = dataset.Y, dataset.weights
     metrics: dict[str, Any] = {"task": TASK, "labels": dataset.labels}
+    if config.train.adapt.layers:  # said, not silently dropped
+        metrics["adapt_skipped"] = (
+            f"train.adapt.layers={config.train.adapt.layers}: multi-label runs keep the "
+            "encoder frozen so far (bench goemotions --adapt-layers measures adaptation)"
+        )
+        print(f"note: {metrics['adapt_skipped']}", file=sys.stderr)
     trials = config.train.dev_mode_trials if dev_mode else config.tuner.max_trials
     _fit_and_score(run_dir, config, (x, y, w), splits, dataset.labels, trials, metrics)
     metrics["timings_s"] = {"total": round(time.perf_counter() - start, 1)}
