@@ -60,6 +60,17 @@ def test_feedback_becomes_examples():
     assert [e["last_id"] for e in examples] == sorted(e["last_id"] for e in examples)
 
 
+def test_multi_label_verdicts_are_set_aside_not_read_as_their_top_label():
+    rows = [
+        fb(1, "Fix bug", "accepted", predicted="Dev"),
+        {**fb(2, "Refund crash", "accepted", predicted="billing"), "chosen_labels": ["billing"]},
+        {**fb(3, "Font", "rejected"), "predicted_labels": ["ui"], "chosen_labels": None},
+    ]
+    examples, report = feedback_examples(rows)
+    assert [e["text"] for e in examples] == ["Fix bug"]
+    assert report["label_sets_ignored"] == 2 and report["ignored"] == 0
+
+
 def test_conflicts_between_clients_are_reported_majority_wins():
     rows = [
         fb(1, "Retro notes", "corrected", chosen="Meeting", client="a"),

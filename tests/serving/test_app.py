@@ -446,3 +446,38 @@ def test_a_relative_exported_folder_is_served(tiny_bundle, tmp_path, monkeypatch
     resp = app.test_client().get(f"/models/{version}/metadata.json")
     assert resp.status_code == 200 and resp.json["version"] == version
     app.extensions["tfcls"].store.close()
+
+
+def test_server_side_predictions_of_a_multi_label_bundle_are_label_sets(
+    tiny_multilabel_bundle, tmp_path, cache_dir, monkeypatch
+):
+    """A real multi-label bundle, run in Python by the server: each label at or above its
+    own threshold, the same sets the run's own predictor gives on these texts."""
+    from tfcls.bundle.registry import Registry
+    from tfcls.decision.label_predictor import LabelSetPredictor
+
+    monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    config = load_config(
+        overrides=[
+            f"serving.exported={tiny_multilabel_bundle}",
+            f"storage.path={tmp_path / 'fb.sqlite3'}",
+        ]
+    )
+    app = create_app(config)
+    texts = ["invoice refund payment", "crash error exception", "button layout font"]
+    resp = app.test_client().post("/api/predict", json={"texts": texts})
+    app.extensions["tfcls"].store.close()
+    assert resp.status_code == 200, resp.json
+    _, meta = Registry(tiny_multilabel_bundle).require_metadata()
+    threshold = dict(zip(meta.labels, meta.thresholds, strict=True))
+    for result in resp.json["results"]:
+        chosen = [
+            p["label"] for p in result["predictions"] if p["probability"] >= threshold[p["label"]]
+        ]
+        assert result["labels"] == chosen and result["auto_select"] == bool(chosen)
+    # float16 weights: every decision not within 0.01 of its threshold is the Keras run's
+    keras, _ = LabelSetPredictor(meta.run).text_scores(texts)
+    for row, result in zip(keras, resp.json["results"], strict=True):
+        for label, p, t in zip(meta.labels, row, meta.thresholds, strict=True):
+            if abs(p - t) > 0.01:
+                assert (label in result["labels"]) == (p >= t), (label, p, t)

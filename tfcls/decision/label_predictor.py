@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tfcls.decision.label_rule import decide_labels
 from tfcls.decision.label_thresholds import LabelDecision
 from tfcls.training.runs import Run, read_json
 
@@ -43,10 +44,8 @@ class LabelSetPredictor:
         return self.decision.calibrate(raw), None
 
     def predict_sets(self, texts: Sequence[str]) -> list[list[str]]:
-        """Each text's labels at or above their thresholds, most probable first."""
+        """Each text's labels at or above their thresholds, most probable first (the rule:
+        :func:`tfcls.decision.label_rule.decide_labels`)."""
         proba, _ = self.text_scores(texts)
-        out = []
-        for row in proba:
-            order = np.argsort(-row, kind="stable")
-            out.append([self.labels[j] for j in order if row[j] >= self.decision.thresholds[j]])
-        return out
+        t = self.decision.thresholds
+        return [decide_labels(row, self.labels, t)["labels"] for row in proba]

@@ -28,11 +28,22 @@ MIN_TRAIN_NEW_LABEL = 3  # examples a new label keeps for training (data.min_per
 
 def feedback_examples(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Feedback rows → deduplicated ``{text, label, last_id}`` examples, plus a report
-    (counts per action, ignored rejections, conflicts between clients)."""
-    report: dict[str, Any] = {"rows": len(rows), "by_action": Counter(), "ignored": 0}
+    (counts per action, ignored rejections, multi-label verdicts set aside, conflicts
+    between clients)."""
+    report: dict[str, Any] = {
+        "rows": len(rows),
+        "by_action": Counter(),
+        "ignored": 0,
+        "label_sets_ignored": 0,
+    }
     latest: dict[str, dict[str, tuple[int, str]]] = {}  # text → client → (id, label)
     for row in sorted(rows, key=lambda r: r["id"]):
         report["by_action"][row["action"]] += 1
+        if row.get("chosen_labels") is not None or row.get("predicted_labels") is not None:
+            # a verdict on a multi-label model: never one example of its top label
+            # (retraining from label sets is not built yet; counted, not dropped silently)
+            report["label_sets_ignored"] += 1
+            continue
         if row["action"] == "accepted":
             label = row.get("chosen_label") or row.get("predicted_label")
         elif row["action"] in ("corrected", "new_category"):

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from tfcls.bundle.ab import assign_version
 from tfcls.bundle.metadata import BundleMetadata
+from tfcls.decision.label_rule import decide_labels
 from tfcls.decision.rule import decide
 from tfcls.feedback.schema import validate_request
 from tfcls.serving.requests import json_body, predict_texts
@@ -35,7 +36,7 @@ def _metadata(version: str) -> BundleMetadata:
 
 def _is_multi_label(meta: BundleMetadata | None) -> bool:
     """A multi-label bundle (metadata.json ``task``; a bundle without one is single-label)."""
-    return meta is not None and getattr(meta, "task", "single_label") == "multi_label"
+    return meta is not None and meta.task == "multi_label"
 
 
 @api.get("/api/model")
@@ -86,10 +87,13 @@ def predict() -> Any:
     version = _served_version(body.get("client_id"))
     meta = _metadata(version)
     proba, sim = s.predictors.predict(version, texts)
-    results = [
-        decide(p, meta.labels, meta.threshold, similarity, meta.unknown)
-        for p, similarity in zip(proba, sim, strict=True)
-    ]
+    if _is_multi_label(meta):  # each label at or above its own threshold
+        results = [decide_labels(p, meta.labels, meta.thresholds) for p in proba]
+    else:
+        results = [
+            decide(p, meta.labels, meta.threshold, similarity, meta.unknown)
+            for p, similarity in zip(proba, sim, strict=True)
+        ]
     return jsonify(version=version, results=results)
 
 
