@@ -451,3 +451,50 @@ def dev_server(tiny_bundle: Path, tmp_path: Path, cache_dir: Path) -> Iterator[D
     command = [*SERVE, "--port", str(port), "--config", str(serve_config(tmp_path, exported, db))]
     with server_process(command, port, child_env(cache_dir)) as (base, proc):
         yield DevServer(base, proc, db, exported)
+
+
+# --- headless Chromium (tests/test_e2e.py, tests/test_e2e_multilabel.py) ------------------
+
+
+@pytest.fixture()
+def browser_page(tmp_path):
+    """(context, page, errors): a fresh Chromium profile's page; ``errors`` collects every
+    page error and console error (the tests assert it empty)."""
+    from playwright.sync_api import sync_playwright
+
+    from tfcls.bench.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        yield ctx, page, errors
+        ctx.close()
+
+
+def feedback_rows(db: Path) -> list[dict]:
+    """The rows of a SQLite feedback store (none before the file exists)."""
+    from tfcls.feedback.store import FeedbackStore
+
+    if not db.exists():
+        return []
+    store = FeedbackStore.from_url(f"sqlite:///{db}")
+    try:
+        return store.rows()
+    finally:
+        store.close()
+
+
+def wait_for_rows(db: Path, n: int, timeout: float = 30) -> list[dict]:
+    """The store's rows once there are at least ``n`` (an error after ``timeout`` s)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = feedback_rows(db)
+        if len(got) >= n:
+            return got
+        time.sleep(0.2)
+    raise AssertionError(f"expected {n} feedback rows, have {len(feedback_rows(db))}")

@@ -7,52 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import feedback_rows, wait_for_rows
 
-from tfcls.bench.browser import CHROMIUM, CHROMIUM_ARGS
-from tfcls.feedback.store import FeedbackStore
+from tfcls.bench.browser import CHROMIUM
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} missing: `make test` installs it via apt"
 )
-
-
-@pytest.fixture()
-def browser_page(tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        page = ctx.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on(
-            "console",
-            lambda m: errors.append(m.text) if m.type == "error" else None,
-        )
-        yield ctx, page, errors
-        ctx.close()
-
-
-def rows(db: Path) -> list[dict]:
-    if not db.exists():
-        return []
-    store = FeedbackStore.from_url(f"sqlite:///{db}")
-    try:
-        return store.rows()
-    finally:
-        store.close()
-
-
-def wait_for_rows(db: Path, n: int, timeout: float = 30) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = rows(db)
-        if len(got) >= n:
-            return got
-        time.sleep(0.2)
-    raise AssertionError(f"expected {n} feedback rows, have {len(rows(db))}")
 
 
 def open_app(page, base: str) -> dict:
@@ -104,7 +65,7 @@ def test_a_script_payload_renders_as_text(dev_server, browser_page):
     tasks = page.get_by_test_id("task-list")
     tasks.filter(has_text="<script>").wait_for(timeout=10_000)
     assert page.evaluate("window.pwned") is None
-    assert rows(db)[0]["title"] == payload  # stored as typed
+    assert feedback_rows(db)[0]["title"] == payload  # stored as typed
 
 
 def test_offline_predictions_and_queued_feedback_replay(dev_server, browser_page):
@@ -119,7 +80,7 @@ def test_offline_predictions_and_queued_feedback_replay(dev_server, browser_page
     accept(page)
     page.get_by_test_id("status").filter(has_text="queued").wait_for(timeout=10_000)
     time.sleep(1)
-    assert rows(db) == []  # nothing reached the server while offline
+    assert feedback_rows(db) == []  # nothing reached the server while offline
     ctx.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     (row,) = wait_for_rows(db, 1)

@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SERVE, DevServer, child_env, free_port, serve_config, server_process
+from conftest import (
+    SERVE,
+    DevServer,
+    child_env,
+    free_port,
+    serve_config,
+    server_process,
+    wait_for_rows,
+)
 
-from tfcls.bench.browser import CHROMIUM, CHROMIUM_ARGS
-from tfcls.feedback.store import FeedbackStore
+from tfcls.bench.browser import CHROMIUM
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} missing: `make test` installs it via apt"
@@ -37,33 +43,11 @@ def multilabel_server(tiny_multilabel_bundle, tmp_path, cache_dir) -> Iterator[D
 
 
 @pytest.fixture()
-def page(tmp_path):
+def page(browser_page):
     """A fresh Chromium page; the test fails on any page error or console error."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        page = ctx.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        yield page
-        ctx.close()
-        assert not errors, errors
-
-
-def wait_for_rows(db: Path, n: int, timeout: float = 30) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if db.exists():
-            with FeedbackStore.from_url(f"sqlite:///{db}") as store:
-                rows = store.rows()
-            if len(rows) >= n:
-                return rows
-        time.sleep(0.2)
-    raise AssertionError(f"expected {n} feedback rows")
+    _, page, errors = browser_page
+    yield page
+    assert not errors, errors
 
 
 def chips(page) -> list[str]:

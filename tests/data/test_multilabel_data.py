@@ -297,7 +297,7 @@ def test_label_counts_and_file_level_errors(tmp_path):
         for label in ("auth", "feature", "ui")
     ]
     one = write(tmp_path, "one.jsonl", jsonl([{"text": f"t{i}", "labels": ["a"]} for i in "12"]))
-    assert "only 1 label(s) ('a') in 2 examples; a classifier needs at least 2" in str(
+    assert "only one label ('a') in 2 examples; a classifier needs at least 2" in str(
         load_error(one)
     )
     assert len(load_multilabel(one, min_labels=1).labels) == 1

@@ -27,6 +27,7 @@ from tfcls.resources import datasets_dir
 
 BASELINE_MACRO_F1 = 0.46  # Demszky et al. 2020, BERT-base fine-tuned, thresholds on dev
 SPLITS = ("train", "dev", "test")
+HPARAMS = ("units", "dropout", "learning_rate", "l2", "batch_size", "loss")
 
 
 def _sample(part: Any, n: int | None) -> Any:
@@ -112,12 +113,8 @@ def bench_goemotions(
 
     t0 = time.perf_counter()
     data = _load(datasets_dir() / "goemotions", n_train, n_eval)
-    labels = data["labels"]
-    enc = load_encoder_from(config.encoder)
-    x = {
-        s: enc.embed(data[s].texts, batch_size=config.encoder.batch_size, progress=True)
-        for s in SPLITS
-    }
+    labels, enc = data["labels"], load_encoder_from(config.encoder)
+    x = {s: enc.embed(data[s].texts, config.encoder.batch_size, progress=True) for s in SPLITS}
     y = {s: data[s].Y for s in SPLITS}
     embed_s = time.perf_counter() - t0
     trials = trials or config.tuner.max_trials
@@ -147,10 +144,7 @@ def bench_goemotions(
         "labels": len(labels),
         "texts": {s: len(data[s].examples) for s in SPLITS},
         "conflicting_rows_kept": {s: len(data[s].conflicts) for s in SPLITS},
-        "hyperparameters": {
-            k: getattr(hp, k)
-            for k in ("units", "dropout", "learning_rate", "l2", "batch_size", "loss")
-        },
+        "hyperparameters": {k: getattr(hp, k) for k in HPARAMS},
         "epochs": kept,
         "tuner_epochs": epochs,
         "adaptation": adapted,

@@ -289,10 +289,21 @@ def _check_label_counts(
 ) -> Counter[str]:
     """Examples per label; raise when there are too few labels or a label is too small."""
     counts = Counter(e.label for e in examples)
+    check_label_counts(name, counts, len(examples), min_per_label, min_labels)
+    return counts
+
+
+def check_label_counts(
+    name: str, counts: Counter[str], n_examples: int, min_per_label: int, min_labels: int
+) -> None:
+    """Raise when ``counts`` (examples per label) has fewer than ``min_labels`` labels or
+    a label has fewer than ``min_per_label`` examples (single- and multi-label data)."""
     if len(counts) < min_labels:
+        found = ", ".join(map(repr, sorted(counts)))
+        few = "only one label" if len(counts) == 1 else f"only {len(counts)} label(s)"
         raise DataError(
-            f"{name}: only one label ({next(iter(counts))!r}) in {len(examples)} examples; "
-            "a classifier needs at least 2 labels"
+            f"{name}: {few} ({found}) in {n_examples} examples; "
+            f"a classifier needs at least {min_labels} labels"
         )
     small = [
         f"label {label!r} has {n} example(s), fewer than min_per_label={min_per_label}; "
@@ -302,4 +313,3 @@ def _check_label_counts(
     ]
     if small:
         raise _problems_error(name, small)
-    return counts

@@ -32,7 +32,14 @@ from typing import Any
 
 import numpy as np
 
-from tfcls.data.dataset import LoadReport, _problems_error, _read_bytes, _reader_for, _row_weight
+from tfcls.data.dataset import (
+    LoadReport,
+    _problems_error,
+    _read_bytes,
+    _reader_for,
+    _row_weight,
+    check_label_counts,
+)
 from tfcls.data.formats import (
     Bad,
     DataError,
@@ -342,7 +349,8 @@ def load_multilabel(
         raise _problems_error(name, problems)
     examples = [e for _, e in parsed if e is not None]
     kept, duplicates, conflicting = _deduplicate(name, examples, conflicts == "keep")
-    _check_label_counts(name, kept, min_per_label, min_labels)
+    counts = Counter(label for e in kept for label in e.labels)
+    check_label_counts(name, counts, len(kept), min_per_label, min_labels)
     return MultiLabelDataset(
         path=name,
         sha256=hashlib.sha256(raw).hexdigest(),
@@ -386,26 +394,6 @@ def _deduplicate(
     if problems:
         raise _problems_error(name, problems)
     return kept, duplicates, conflicts
-
-
-def _check_label_counts(
-    name: str, examples: list[LabelSetExample], min_per_label: int, min_labels: int
-) -> None:
-    """Raise when there are too few distinct labels or a label has too few examples."""
-    counts = Counter(label for e in examples for label in e.labels)
-    if len(counts) < min_labels:
-        raise DataError(
-            f"{name}: only {len(counts)} label(s) ({', '.join(map(repr, sorted(counts)))}) in "
-            f"{len(examples)} examples; a classifier needs at least {min_labels} labels"
-        )
-    small = [
-        f"label {label!r} has {n} example(s), fewer than min_per_label={min_per_label}; "
-        "add examples or remove the label"
-        for label, n in sorted(counts.items())
-        if n < min_per_label
-    ]
-    if small:
-        raise _problems_error(name, small)
 
 
 # --- the metadata block ---

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from tfcls.config import Config, dump_yaml, to_dict
+from tfcls.config import Config, to_dict
 from tfcls.training import runs
 from tfcls.training.runs import Run
 
@@ -53,44 +53,11 @@ def _splits(n: int, config: Config, dev_mode: bool) -> dict[str, np.ndarray]:
     return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
 
 
-def _record(run_dir: Path, config: Config, dataset: Any, splits: dict, dev_mode: bool) -> None:
-    """What the run starts from: config, splits, label map, data.json, run.json."""
-    dump_yaml(config, run_dir / Run.CONFIG)
-    runs.write_json(run_dir / Run.SPLITS, splits)
-    runs.write_json(run_dir / Run.LABEL_MAP, dataset.label_map())
-    data_path = str(Path(config.data.path).resolve())
-    runs.write_json(
-        run_dir / "data.json",
-        {
-            "path": data_path,
-            "sha256": dataset.sha256,
-            "task": TASK,
-            "examples": len(dataset.examples),
-            "labels": dataset.labels,
-            "counts": dataset.label_counts(),
-            "split_sizes": {k: len(v) for k, v in splits.items()},
-            "skipped_duplicates": dataset.report.duplicates,
-            "dev_mode": bool(dev_mode),
-        },
-    )
-    runs.write_json(
-        run_dir / Run.INFO,
-        {
-            "status": "running",
-            "task": TASK,
-            "started_at": runs.now(),
-            "data_path": data_path,
-            "data_sha256": dataset.sha256,
-            "dev_mode": bool(dev_mode),
-        },
-    )
-
-
 def train_multilabel(config: Config, dev_mode: bool = False, name: str | None = None) -> Any:
     """Train a multi-label run (the module doc); returns a :class:`TrainResult`."""
     from tfcls.data.multilabel import load_multilabel
     from tfcls.encoders import load_encoder_from
-    from tfcls.training.pipeline import finish_run
+    from tfcls.training.pipeline import finish_run, record_run
 
     start = time.perf_counter()
     dataset = load_multilabel(
@@ -99,7 +66,7 @@ def train_multilabel(config: Config, dev_mode: bool = False, name: str | None = 
     print(dataset.report.summary(), file=sys.stderr)
     splits = _splits(len(dataset.examples), config, dev_mode)
     run_dir = runs.new_run_dir(config.train.output_dir, dataset.sha256, name)
-    _record(run_dir, config, dataset, splits, dev_mode)
+    record_run(run_dir, config, dataset, splits, dev_mode, dataset.label_counts(), TASK)
     print(f"run directory: {run_dir}", file=sys.stderr)
     enc = load_encoder_from(config.encoder)
     x = enc.embed(dataset.texts, batch_size=config.encoder.batch_size, progress=True)

@@ -91,7 +91,8 @@ def _prepare_run(
             f"{name or runs.default_run_name(dataset.sha256)}-{os.environ['KERASTUNER_TUNER_ID']}"
         )
     run_dir = runs.new_run_dir(config.train.output_dir, dataset.sha256, name)
-    _record_run(run_dir, config, dataset, splits, dev_mode)
+    counts = {lab: int((dataset.y == i).sum()) for i, lab in enumerate(dataset.labels)}
+    record_run(run_dir, config, dataset, splits, dev_mode, counts)
     return run_dir, dataset, {k: np.asarray(v) for k, v in splits.items()}
 
 
@@ -115,14 +116,17 @@ def _choose_splits(
     return {"train": keep[train], "val": keep[val], "test": keep[test]}
 
 
-def _record_run(
+def record_run(
     run_dir: Path,
     config: Config,
-    dataset: data_mod.Dataset,
+    dataset: Any,
     splits: dict[str, np.ndarray],
     dev_mode: bool,
+    counts: dict[str, int],
+    task: str = "single_label",
 ) -> None:
-    """Write what a new run starts from: config, splits, label map, data.json, info.json."""
+    """Write what a new run starts from: config, splits, label map, data.json (``counts``:
+    examples per label), run.json (``task``: single_label or multi_label)."""
     dump_yaml(config, run_dir / Run.CONFIG)
     runs.write_json(run_dir / Run.SPLITS, splits)
     runs.write_json(run_dir / Run.LABEL_MAP, dataset.label_map())
@@ -132,9 +136,10 @@ def _record_run(
         {
             "path": data_path,
             "sha256": dataset.sha256,
+            "task": task,
             "examples": len(dataset.examples),
             "labels": dataset.labels,
-            "counts": {lab: int((dataset.y == i).sum()) for i, lab in enumerate(dataset.labels)},
+            "counts": counts,
             "split_sizes": {k: len(v) for k, v in splits.items()},
             "skipped_duplicates": dataset.report.duplicates,
             "dev_mode": bool(dev_mode),
@@ -145,6 +150,7 @@ def _record_run(
         run_dir / Run.INFO,
         {
             "status": "running",
+            "task": task,
             "started_at": runs.now(),
             "data_path": data_path,
             "data_sha256": dataset.sha256,
