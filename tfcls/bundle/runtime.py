@@ -3,13 +3,13 @@
 The server's ``/api/predict`` used to load a float32 SavedModel kept beside every bundle
 (~87 MB a version, more than the int8 bundle itself). :class:`BundleModel` instead reads
 the bundle's own ``model.json`` (the TF.js graph: a TensorFlow GraphDef whose constants
-were moved into the weight shards), puts the shards' weights back — dequantized by
-``tensorflowjs``' own reader, so int8 and float16 bundles compute exactly what TF.js
-computes — and imports the graph into TensorFlow. The tokenizer is the encoder's own
-:class:`tfcls.encoders.bert.BertPreprocessorModule`, built from the bundle's ``vocab.txt``
-and the settings in its ``metadata.json`` (the ones ``web/sdk/tokenizer.js`` follows), so
-a version needs nothing but what a browser downloads, and the server and the browsers
-agree on every text.
+were moved into the weight shards), reads the shards' weights, dequantized the way TF.js
+dequantizes them (:func:`read_weights`), and imports the graph into TensorFlow with the
+weights fed in as variables, so int8 and float16 bundles compute what TF.js computes. The
+tokenizer is the encoder's own :class:`tfcls.encoders.bert.BertPreprocessorModule`, built
+from the bundle's ``vocab.txt`` and the settings in its ``metadata.json`` (the ones
+``web/sdk/tokenizer.js`` follows), so a version needs nothing but what a browser
+downloads, and the server and the browsers agree on every text.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """What an export reads from a finished run: :class:`Source`.
 
-The run's :class:`~tfcls.decision.predictor.Predictor` (loaded the one way a run is loaded
-for inference), its tokenizer settings (which the browser mirrors), and the text sets the
-fidelity gate measures a bundle on, each with the Keras model's outputs as the reference.
+The run's :class:`~tfcls.decision.predictor.Predictor` (a multi-label run's
+:class:`~tfcls.decision.label_predictor.LabelSetPredictor`; loaded the one way a run is
+loaded for inference), its tokenizer settings (which the browser mirrors), the decision
+rule as the bundle states it, the graph to convert, and the text sets the fidelity gate
+measures a bundle on, each with the Keras model's outputs as the reference.
 """
 
 from __future__ import annotations
