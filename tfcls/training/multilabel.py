@@ -146,10 +146,13 @@ def tune(
 ) -> tuple[ModelConfig, int, list[dict[str, Any]]]:
     """KerasTuner over the head on embeddings: (best hyperparameters, the epochs its early
     stopping kept, every trial's summary)."""
+    from tfcls.training.tuning import tuner_class
+
     x, y = train
     hypermodel = MultiLabelHyperModel(y.shape[1], x.shape[1], config)
-    tuner_cls = kt.RandomSearch if config.tuner.kind == "random" else kt.BayesianOptimization
-    tuner = tuner_cls(
+    # random or bayesian (hyperband's brackets need epochs the score does not report)
+    kind = "random" if config.tuner.kind == "random" else "bayesian"
+    tuner = tuner_class(kind)(  # one line per trial on stderr, as single-label tuning
         hypermodel=hypermodel,
         objective=kt.Objective(OBJECTIVE, "max"),
         max_trials=max_trials,
@@ -158,17 +161,13 @@ def tune(
         project_name="multilabel_head",
         overwrite=True,
     )
-    tuner.search(x, y.astype(np.float32), validation_data=(val[0], val[1].astype(np.float32)))
-    trials = []
-    for trial in tuner.oracle.trials.values():
-        trials.append(
-            {"trial_id": trial.trial_id, "score": trial.score, **trial.hyperparameters.values}
-        )
-        print(
-            f"trial {len(trials)}/{max_trials}: macro-F1 {trial.score or 0:.4f}",
-            file=sys.stderr,
-            flush=True,
-        )
+    tuner.search(
+        x, y.astype(np.float32), validation_data=(val[0], val[1].astype(np.float32)), verbose=0
+    )
+    trials = [
+        {"trial_id": t.trial_id, "score": t.score, **t.hyperparameters.values}
+        for t in tuner.oracle.trials.values()
+    ]
     best = tuner.oracle.get_best_trials(1)[0]
     epochs = int(best.metrics.get_last_value("best_epoch"))
     return hypermodel.hp_config(best.hyperparameters), epochs, trials

@@ -44,7 +44,7 @@ def distributed_role() -> str:
     return "chief" if "chief" in os.environ["KERASTUNER_TUNER_ID"] else "worker"
 
 
-def _tuner_class(kind: str) -> type:
+def tuner_class(kind: str) -> type:
     base = {
         "random": kt.RandomSearch,
         "hyperband": kt.Hyperband,
@@ -109,10 +109,10 @@ def make_tuner(
     )
     if cfg.kind == "hyperband":
         # Hyperband sizes its own bracket from max_epochs; max_trials does not apply.
-        return _tuner_class("hyperband")(
+        return tuner_class("hyperband")(
             max_epochs=cfg.epochs, factor=3, hyperband_iterations=1, **common
         )
-    return _tuner_class(cfg.kind)(max_trials=max_trials, **common)
+    return tuner_class(cfg.kind)(max_trials=max_trials, **common)
 
 
 def trial_summary(tuner: kt.Tuner) -> list[dict[str, Any]]:
