@@ -441,16 +441,24 @@ class DevServer(NamedTuple):
     exported: Path
 
 
-@pytest.fixture()
-def dev_server(tiny_bundle: Path, tmp_path: Path, cache_dir: Path) -> Iterator[DevServer]:
-    """``python -m tfcls.serve`` over a copy of the tiny bundle, with a fresh SQLite store."""
+@contextlib.contextmanager
+def serve_copy(bundles: Path, tmp_path: Path, cache_dir: Path) -> Iterator[DevServer]:
+    """``python -m tfcls.serve`` over a copy of the ``bundles`` folder (exported/), with a
+    fresh SQLite store."""
     exported = tmp_path / "exported"
-    shutil.copytree(tiny_bundle, exported)
+    shutil.copytree(bundles, exported)
     db = tmp_path / "fb.sqlite3"
     port = free_port()
     command = [*SERVE, "--port", str(port), "--config", str(serve_config(tmp_path, exported, db))]
     with server_process(command, port, child_env(cache_dir)) as (base, proc):
         yield DevServer(base, proc, db, exported)
+
+
+@pytest.fixture()
+def dev_server(tiny_bundle: Path, tmp_path: Path, cache_dir: Path) -> Iterator[DevServer]:
+    """The development server over a copy of the tiny bundle (:func:`serve_copy`)."""
+    with serve_copy(tiny_bundle, tmp_path, cache_dir) as server:
+        yield server
 
 
 # --- headless Chromium (tests/test_e2e.py, tests/test_e2e_multilabel.py) ------------------

@@ -6,18 +6,13 @@ model selects show as chips; the user removes one with the keyboard, adds one fr
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import (
-    SERVE,
     DevServer,
-    child_env,
-    free_port,
-    serve_config,
-    server_process,
+    serve_copy,
     wait_for_rows,
 )
 
@@ -32,14 +27,9 @@ TITLE = "crash error on the button layout"  # words of the bundle's "bug" and "u
 
 @pytest.fixture()
 def multilabel_server(tiny_multilabel_bundle, tmp_path, cache_dir) -> Iterator[DevServer]:
-    """``python -m tfcls.serve`` over a copy of the multi-label bundle, a fresh SQLite store."""
-    exported = tmp_path / "exported"
-    shutil.copytree(tiny_multilabel_bundle, exported)
-    db = tmp_path / "fb.sqlite3"
-    port = free_port()
-    command = [*SERVE, "--port", str(port), "--config", str(serve_config(tmp_path, exported, db))]
-    with server_process(command, port, child_env(cache_dir)) as (base, proc):
-        yield DevServer(base, proc, db, exported)
+    """The development server over a copy of the multi-label bundle (``serve_copy``)."""
+    with serve_copy(tiny_multilabel_bundle, tmp_path, cache_dir) as server:
+        yield server
 
 
 @pytest.fixture()

@@ -128,8 +128,9 @@ def _expected_mode(verdict: dict[str, Any]) -> str:
     return "unknown" if verdict["unknown"] else "auto" if verdict["auto_select"] else "suggest"
 
 
-def _run_node(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    script = JS_RUNNER % {"sdk": json.dumps(SDK.as_uri())}
+def _run_node(cases: list[dict[str, Any]], runner: str = JS_RUNNER) -> list[dict[str, Any]]:
+    """The SDK's answers to ``cases``, from ``runner`` (a Node script reading them on stdin)."""
+    script = runner % {"sdk": json.dumps(SDK.as_uri())}
     done = subprocess.run(
         [str(NODE), "--input-type=module", "-e", script],
         input=json.dumps(cases),
@@ -209,18 +210,8 @@ def test_python_and_js_select_label_sets_alike() -> None:
         {"labels": LABELS[:2], "proba": [0.1, 0.2], "thresholds": [0.9, 0.9], "k": 1},
     ]
     cases = edges + [_label_case(rng) for _ in range(400)]
-    script = JS_LABELS_RUNNER % {"sdk": json.dumps(SDK.as_uri())}
-    done = subprocess.run(
-        [str(NODE), "--input-type=module", "-e", script],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
     sizes = set()
-    for case, js in zip(cases, json.loads(done.stdout), strict=True):
+    for case, js in zip(cases, _run_node(cases, JS_LABELS_RUNNER), strict=True):
         py = decide_labels(case["proba"], case["labels"], case["thresholds"], case["k"])
         assert js["predictions"] == py["predictions"], case
         assert js["labels"] == js["selected"] == py["labels"], case
