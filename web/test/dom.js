@@ -2,6 +2,7 @@
 // of index.html that have an id, and just enough of Element for view.js. The real browser
 // run is the Playwright tests (tests/test_e2e.py, tests/test_e2e_multilabel.py).
 
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
 export class Element {
@@ -109,3 +110,11 @@ export function pageDocument() {
   return doc;
 }
 
+/** Resolves once `check()` is true (polled every 10 ms for up to 2 s); fails naming `what`. */
+export async function until(check, what) {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { MemoryStorage } from "../app/feedback-queue.js";
-import { pageDocument } from "./dom.js";
+import { pageDocument, until } from "./dom.js";
 
 const VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "crash", "button", "invoice", "hello"];
 const LABELS = ["billing", "bug", "ui"];
@@ -64,13 +64,6 @@ let doc;
 let app;
 const saved = {};
 const el = (id) => doc.getElementById(id);
-const until = async (check, what) => {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-};
 const type = (id, text) => {
   el(id).value = text;
   el(id).dispatch("input");
