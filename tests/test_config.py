@@ -197,3 +197,27 @@ def test_flat_attributes_still_work_with_a_warning():
         assert config.train.contrastive_iterations == 20
     with pytest.raises(AttributeError):
         config.train.adapt_layer  # noqa: B018
+
+
+@pytest.mark.parametrize(("old", "new"), [(False, "none"), (True, "inverse")])
+def test_class_weights_true_false_read_as_their_kinds(old, new, tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"train:\n  class_weights: {str(old).lower()}\n", encoding="utf-8")
+    assert load_config(path).train.class_weights == new
+    assert (
+        load_config(overrides=[f"train.class_weights={str(old).lower()}"]).train.class_weights
+        == new
+    )
+
+
+def test_old_loss_name_still_loads_and_bad_sections_name_their_key():
+    assert load_config(overrides=["model.loss=binary_crossentropy"]).model.loss == "crossentropy"
+    for override, key in [
+        ("train.class_weights=balanced", "train.class_weights"),
+        ("train.class_balance_beta=1", "train.class_balance_beta"),
+        ("data.augment.operations=[synonym, shout]", "data.augment.operations"),
+        ("data.augment.rate=0", "data.augment.rate"),
+        ("tracking.mlflow.enabled=maybe", "tracking.mlflow.enabled"),
+    ]:
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            load_config(overrides=[override])

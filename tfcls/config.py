@@ -25,6 +25,7 @@ from tfcls.config_sections import (
     STRATEGIES,
     TUNER_KINDS,
     AdaptConfig,
+    AugmentConfig,
     Config,
     ConfigError,
     ContrastiveConfig,
@@ -32,10 +33,12 @@ from tfcls.config_sections import (
     DecisionConfig,
     EncoderConfig,
     ExportConfig,
+    MlflowConfig,
     ModelConfig,
     RetrainConfig,
     ServingConfig,
     StorageConfig,
+    TrackingConfig,
     TrainConfig,
     TunerConfig,
     flat_key_warning,
@@ -48,6 +51,7 @@ __all__ = [
     "STRATEGIES",
     "TUNER_KINDS",
     "AdaptConfig",
+    "AugmentConfig",
     "Config",
     "ConfigError",
     "ContrastiveConfig",
@@ -55,10 +59,12 @@ __all__ = [
     "DecisionConfig",
     "EncoderConfig",
     "ExportConfig",
+    "MlflowConfig",
     "ModelConfig",
     "RetrainConfig",
     "ServingConfig",
     "StorageConfig",
+    "TrackingConfig",
     "TrainConfig",
     "TunerConfig",
     "dump_yaml",
@@ -208,7 +214,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 def _migrate(values: dict[str, Any], source: str) -> dict[str, Any]:
     """One layer of values (a file, or one ``--set``) with the flat ``train.adapt_*`` and
-    ``train.contrastive*`` keys moved into their sections, each with a deprecation warning.
+    ``train.contrastive*`` keys moved into their sections, each with a deprecation warning,
+    and ``train.class_weights: true/false`` read as ``inverse``/``none``.
 
     Layers are migrated before they are merged, so ``--set train.adapt_layers=5`` still
     overrides a file's ``train.adapt.layers``. A layer giving both spellings is an error.
@@ -217,6 +224,8 @@ def _migrate(values: dict[str, Any], source: str) -> dict[str, Any]:
     if not isinstance(train, dict):
         return values
     train = dict(train)
+    if isinstance(train.get("class_weights"), bool):  # false/true before there were kinds
+        train["class_weights"] = "inverse" if train["class_weights"] else "none"
     flat = [k for k in train if k in FLAT_TRAIN_KEYS]
     if isinstance(train.get("contrastive"), dict):
         flat.remove("contrastive")  # the section itself, not the old switch

@@ -114,7 +114,7 @@ def select_and_fit(
     Returns (head, hyperparameters, trial summary, training history); a distributed-search
     worker returns (None, None, the trials it ran, {}) since the chief fits the head.
     """
-    class_w = class_weights(y_train, n_classes) if config.train.class_weights else None
+    class_w = class_weights(y_train, n_classes) if config.train.class_weights != "none" else None
     data = (x_train, y_train, x_val, y_val)
     hp, summary = _choose_hparams(
         data, n_classes, config, work_dir, trials, resume, class_w, strategy

@@ -1,0 +1,116 @@
+"""The configuration's sections for what follows training: ``export``, ``storage``,
+``serving`` and ``retrain``.
+
+Part of ``tfcls.config_sections``' tree (re-exported by ``tfcls.config``); each section's
+``__post_init__`` checks its values, so a bad value fails at load with the key named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tfcls.config_errors import ConfigError
+
+# bundle weight quantizations, smallest first (tfcls.bundle.export; auto tries them in order,
+# but for per-tensor uint8). int8: per-channel 8-bit; int8e6: the same with the embedding table
+# on 6-bit levels (tfcls.bundle.quantize)
+QUANTIZATIONS = ("int8e6", "int8", "uint8", "float16", "none")
+
+
+@dataclass
+class StorageConfig:
+    """Where feedback from the web client is kept."""
+
+    path: str = "var/feedback.sqlite3"  # SQLite file (WAL, synchronous=FULL); folder created
+    url: str | None = None  # a database URL instead, e.g. postgresql+psycopg://u@host/db
+
+
+@dataclass
+class ServingConfig:
+    """``python -m tfcls.serve``: what is served and the limits of its API."""
+
+    exported: str = "exported"  # bundles; exported/current.json names the served version
+    host: str = "127.0.0.1"
+    port: int = 5000
+    max_predict_texts: int = 256  # POST /api/predict
+    max_field_chars: int = 2000  # each text field of POST /api/feedback
+    max_request_bytes: int = 65536  # larger bodies get 413
+    # A/B test: version → traffic share (summing to 1); empty = everyone gets current.
+    ab: dict[str, float] = field(default_factory=dict)
+    # exported versions kept on disk; publishing deletes the oldest beyond it, never the
+    # current one, the rollback target or an A/B version (tfcls.bundle.registry.prune)
+    keep_versions: int = 5
+
+    def __post_init__(self) -> None:
+        if self.keep_versions < 1:
+            raise ConfigError(f"serving.keep_versions must be ≥ 1, got {self.keep_versions}")
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"serving.port must be in 1..65535, got {self.port}")
+        for name in ("max_predict_texts", "max_field_chars", "max_request_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"serving.{name} must be ≥ 1, got {getattr(self, name)}")
+        if self.ab:
+            if any(share < 0 for share in self.ab.values()):
+                raise ConfigError(f"serving.ab: shares must be ≥ 0, got {self.ab}")
+            if abs(sum(self.ab.values()) - 1.0) > 1e-6:
+                raise ConfigError(
+                    f"serving.ab: shares must sum to 1, got {sum(self.ab.values())} ({self.ab})"
+                )
+
+
+@dataclass
+class ExportConfig:
+    """``python -m tfcls.export``: the fidelity gate's second, larger text set.
+
+    Every candidate bundle is run in Node on the held-out split and on these texts; auto
+    keeps the smallest whose argmax agreement with float32 is ≥ 99.5% on both."""
+
+    check_texts: str | None = None  # JSONL with a 'text' field; None: the run's own texts
+    check_n: int = 2000  # texts taken from it (seeded, distinct)
+
+    def __post_init__(self) -> None:
+        if self.check_n < 1:
+            raise ConfigError(f"export.check_n must be ≥ 1, got {self.check_n}")
+
+
+@dataclass
+class RetrainConfig:
+    """``python -m tfcls.retrain``: feedback → training data, and the promotion gate."""
+
+    min_examples_new_label: int = 5  # a new category becomes a label at this many examples
+    recent_holdout: float = 0.2  # newest share of feedback examples held out, never trained on
+    tolerance: float = 0.01  # promote unless a holdout's accuracy drops by more than this
+    tune: bool = False  # search the head again (slow); default: the current run's hyperparameters
+    quantize: str = "auto"  # export setting for a promoted candidate
+    # sample weights of the candidate's data (tfcls.retrain's docstring says how)
+    feedback_weight: float = 3.0  # a human verdict counts this many base examples
+    balance_labels: bool = True  # lift each label's total weight to the median base label's
+    max_weight: float = 20.0  # boosting stops here: one example cannot dominate
+    # the gate also refuses a candidate that has not learned the feedback holdout
+    min_holdout_to_judge: int = 5  # recent-feedback texts needed to judge its accuracy
+    min_feedback_accuracy: float = 0.5  # refuse below this on a judgeable feedback holdout
+    adapt_encoder: bool = False  # true: adapt the encoder again if the current run did
+
+    def __post_init__(self) -> None:
+        if self.min_examples_new_label < 1:
+            raise ConfigError("retrain.min_examples_new_label must be ≥ 1")
+        for name in ("feedback_weight", "max_weight"):
+            if not 0 < getattr(self, name) < float("inf"):
+                raise ConfigError(f"retrain.{name} must be > 0, got {getattr(self, name)}")
+        if self.min_holdout_to_judge < 1:
+            raise ConfigError("retrain.min_holdout_to_judge must be ≥ 1")
+        if not 0 <= self.min_feedback_accuracy <= 1:
+            raise ConfigError(
+                f"retrain.min_feedback_accuracy must be in [0, 1], got {self.min_feedback_accuracy}"
+            )
+        if not 0 <= self.recent_holdout < 1:
+            raise ConfigError(
+                f"retrain.recent_holdout must be in [0, 1), got {self.recent_holdout}"
+            )
+        if not 0 <= self.tolerance < 1:
+            raise ConfigError(f"retrain.tolerance must be in [0, 1), got {self.tolerance}")
+        if self.quantize not in ("auto", *QUANTIZATIONS):
+            raise ConfigError(
+                f"retrain.quantize must be auto or one of {', '.join(QUANTIZATIONS)}, "
+                f"got {self.quantize!r}"
+            )
