@@ -65,35 +65,29 @@ def _adapt(
     layers: int,
     config: Config,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """Adapt the top ``layers`` layers with the (warm) head on train; after each epoch
-    score dev; return the dev and test outputs of the best dev epoch and a report."""
-    from tfcls.training import multilabel as ml
-    from tfcls.training.adapt import Adapter, AdaptSettings, lower_states
+    """Adapt the top ``layers`` layers with the (warm) head on train
+    (:func:`tfcls.training.multilabel_adapt.adapt_scored`, what multi-label ``tfcls.train``
+    runs per fold); score dev after each epoch; return the dev and test outputs of the best
+    dev epoch and a report."""
+    from tfcls.training.adapt import AdaptSettings, lower_states
+    from tfcls.training.multilabel_adapt import adapt_scored, best_epoch
 
-    a = config.train.adapt
     lower = {s: lower_states(modules, texts[s], layers) for s in SPLITS}
-    settings = AdaptSettings(
-        a.epochs, a.learning_rate, a.batch_size, a.warmup, 0.0, config.train.seed
-    )
-    adapter = Adapter(lower["train"], head, settings)
     rows = {s: np.arange(len(texts[s])) for s in SPLITS}
-    per_epoch: list[tuple[float, np.ndarray, np.ndarray]] = []
-
-    def score(epoch: int) -> None:
-        p_dev = adapter.predict(rows["dev"], lower["dev"]).astype(np.float64)
-        p_test = adapter.predict(rows["test"], lower["test"]).astype(np.float64)
-        per_epoch.append((ml.best_threshold_macro_f1(p_dev, y["dev"]), p_dev, p_test))
-        print(f"adaptation epoch {epoch + 1}: dev macro-F1 {per_epoch[-1][0]:.4f}", file=sys.stderr)
-
-    adapter.fit(rows["train"], y["train"], np.ones(len(rows["train"]), np.float32), on_epoch=score)
-    best = int(np.argmax([e[0] for e in per_epoch]))
+    train = (rows["train"], y["train"], np.ones(len(rows["train"]), np.float32))
+    targets = {s: (lower[s], rows[s]) for s in ("dev", "test")}
+    settings = AdaptSettings.of(config.train.adapt, config.train.seed)
+    _, per_epoch = adapt_scored(lower["train"], head, train, settings, targets)
+    best, scores = best_epoch([e["dev"] for e in per_epoch], y["dev"])
+    for epoch, score in enumerate(scores, 1):
+        print(f"adaptation epoch {epoch}: dev macro-F1 {score:.4f}", file=sys.stderr)
     report = {
         "layers": layers,
-        "epochs_scheduled": a.epochs,
+        "epochs_scheduled": config.train.adapt.epochs,
         "epoch_chosen_on_dev": best + 1,
-        "dev_macro_f1_per_epoch": [round(e[0], 4) for e in per_epoch],
+        "dev_macro_f1_per_epoch": scores,
     }
-    return per_epoch[best][1], per_epoch[best][2], report
+    return per_epoch[best]["dev"], per_epoch[best]["test"], report
 
 
 def bench_goemotions(
@@ -105,7 +99,7 @@ def bench_goemotions(
 ) -> dict[str, Any]:
     """The protocol of the module doc; returns the figures (JSON-able). ``adapt_layers``
     > 0 also fine-tunes the encoder's top layers with the head (:mod:`tfcls.training.
-    adapt`) on train, keeping the epoch with the best dev macro-F1."""
+    multilabel_adapt`) on train, keeping the epoch with the best dev macro-F1."""
     from tfcls.decision.label_thresholds import choose
     from tfcls.encoders import load_encoder_from
     from tfcls.evaluation.multilabel_metrics import multilabel_metrics

@@ -20,6 +20,7 @@ built-in BERT encoder (``tfcls.encoders.bert``), whose weights it can read.
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,6 +203,31 @@ def _dataset(
     return data.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2)
 
 
+def adaptable_lower(
+    modules: HubModules | None, texts: list[str], layers: int, report: dict[str, Any]
+) -> LowerStates | None:
+    """The frozen lower states for adapting ``layers`` layers, or None: no adaptation asked
+    for, or an encoder that cannot be adapted (then the encoder stays frozen, said on
+    stderr and in ``report["adapt_skipped"]``, rather than failing a run on a foreign TF
+    Hub encoder). More layers than the encoder has adapt all of them
+    (``report["adapt_clamped"]``): the default (4) names MiniLM's top layers."""
+    if layers == 0:
+        return None
+    reason = not_adaptable(modules)
+    if reason is not None:
+        report["adapt_skipped"] = f"{reason}: the encoder stays frozen (train.adapt.layers)"
+        print(f"note: {report['adapt_skipped']}", file=sys.stderr)
+        return None
+    depth = encoder_depth(modules)
+    if layers > depth:
+        report["adapt_clamped"] = (
+            f"train.adapt.layers={layers} exceeds the encoder's {depth} layers: all {depth} adapted"
+        )
+        print(f"note: {report['adapt_clamped']}", file=sys.stderr)
+        layers = depth
+    return lower_states(modules, texts, layers)
+
+
 @dataclass
 class AdaptSettings:
     """How one adaptation runs (from ``train.adapt`` and the head's hyperparameters)."""
@@ -212,6 +238,13 @@ class AdaptSettings:
     warmup: float  # share of steps with a linear warm-up
     label_smoothing: float
     seed: int
+
+    @classmethod
+    def of(cls, adapt: Any, seed: int, label_smoothing: float = 0.0) -> AdaptSettings:
+        """From ``train.adapt`` (an AdaptConfig), a seed and the head's label smoothing
+        (0 for a sigmoid multi-label head)."""
+        a = adapt
+        return cls(a.epochs, a.learning_rate, a.batch_size, a.warmup, label_smoothing, seed)
 
 
 class Adapter:

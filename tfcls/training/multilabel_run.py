@@ -6,26 +6,35 @@ the sigmoid head on the embeddings (:mod:`tfcls.training.multilabel`, macro-F1 o
 validation part); predict every training text out of fold with the tuned head
 (``train.crossfit_folds`` folds); fit each label's Platt scaling and threshold on those
 predictions (:mod:`tfcls.decision.label_thresholds`); fit the final head on train + val;
-score the test split. The encoder stays frozen (adaptation is single-label only).
+score the test split.
+
+With ``train.adapt.layers`` > 0 (and a tfcls-built BERT encoder) the encoder's top layers
+are adapted with the head (:mod:`tfcls.training.multilabel_adapt`): every fold adapts its
+own encoder copy, so the out-of-fold outputs the thresholds and Platt scaling are chosen on
+come from models that never saw those texts' labels; the epoch count with the best
+out-of-fold macro-F1 trains the final model on train + val, whose adapted encoder is saved
+in ``<run>/encoder/`` and named by the run's ``config.yaml`` (``run.json`` keeps the
+``base_encoder``), as single-label runs do; the export reads it from there.
 
 The run directory holds what a single-label run holds where it applies: ``config.yaml``,
 ``splits.json``, ``label_map.json``, ``data.json``, ``run.json`` (``task: multi_label``),
-``head.keras`` (raw sigmoid outputs), ``calibration.json`` (``{"task": "multi_label",
-"labels": {label: {a, b, threshold}}}``), ``metrics.json`` (out-of-fold and test metrics,
-trials). Export, prediction and evaluation of multi-label runs are not built yet; they
-refuse such a run with an error naming it.
+``head.keras`` (raw sigmoid outputs), ``best_hparams.json`` (what ``tfcls.retrain`` reuses),
+``calibration.json`` (``{"task": "multi_label", "labels": {label: {a, b, threshold}}}``),
+``metrics.json`` (out-of-fold and test metrics, trials, ``adapt``), ``encoder/`` when
+adapted.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tfcls.config import Config, to_dict
+from tfcls.config import Config, ModelConfig, to_dict
 from tfcls.training import runs
 from tfcls.training.runs import Run
 
@@ -72,33 +81,88 @@ def train_multilabel(config: Config, dev_mode: bool = False, name: str | None = 
     x = enc.embed(dataset.texts, batch_size=config.encoder.batch_size, progress=True)
     y, w = dataset.Y, dataset.weights
     metrics: dict[str, Any] = {"task": TASK, "labels": dataset.labels}
-    if config.train.adapt.layers:  # said, not silently dropped
-        metrics["adapt_skipped"] = (
-            f"train.adapt.layers={config.train.adapt.layers}: multi-label runs keep the "
-            "encoder frozen so far (bench goemotions --adapt-layers measures adaptation)"
-        )
-        print(f"note: {metrics['adapt_skipped']}", file=sys.stderr)
     trials = config.train.dev_mode_trials if dev_mode else config.tuner.max_trials
-    _fit_and_score(run_dir, config, (x, y, w), splits, dataset.labels, trials, metrics)
+    model = _Model(run_dir, config, enc, dataset.texts)
+    _fit_and_score(model, (x, y, w), splits, dataset.labels, trials, metrics)
     metrics["timings_s"] = {"total": round(time.perf_counter() - start, 1)}
     return finish_run(run_dir, metrics)
 
 
+@dataclass
+class _Model:
+    """What fitting needs beside the arrays: the run, its config, its encoder, all texts."""
+
+    run_dir: Path
+    config: Config
+    encoder: Any
+    texts: list[str]
+    adapted: bool = False  # the encoder is the run's adapted one (saved in encoder/)
+
+    def fit(
+        self,
+        data: tuple[np.ndarray, np.ndarray, np.ndarray],
+        rows: np.ndarray,
+        hp: ModelConfig,
+        epochs: int,
+        metrics: dict[str, Any],
+    ) -> tuple[np.ndarray, Any]:
+        """Out-of-fold raw outputs of ``rows`` and the final head trained on them: frozen,
+        or with the encoder's top layers adapted (then saved in the run and made its
+        encoder; ``metrics["adapt"]`` says how, ``adapt_skipped`` why not)."""
+        from tfcls.training import multilabel as ml
+        from tfcls.training.adapt import adaptable_lower
+
+        x, y, w = (a[rows] for a in data)
+        c = self.config
+        texts = [self.texts[i] for i in rows]
+        lower = adaptable_lower(self.encoder.modules, texts, c.train.adapt.layers, metrics)
+        if lower is None:
+            oof = ml.out_of_fold(x, y, w, hp, c, c.train.crossfit_folds, epochs)
+            return oof, ml.fit_multilabel_head((x, y, w), None, hp, c, epochs)[0]
+        from tfcls.training.multilabel_adapt import adapt_final, adapt_out_of_fold
+
+        oof, metrics["adapt"] = adapt_out_of_fold(lower, (x, y, w), hp, c, epochs)
+        adapter = adapt_final(lower, (x, y, w), hp, c, epochs, metrics["adapt"]["epochs_chosen"])
+        self._adopt(adapter)
+        return oof, adapter.head
+
+    def _adopt(self, adapter: Any) -> None:
+        """Save the adapted encoder in the run and make it the run's encoder (config.yaml;
+        run.json keeps the one it started from, which retraining adapts again)."""
+        from tfcls.encoders import load_encoder_from
+        from tfcls.training.adapt import save_encoder
+        from tfcls.training.pipeline import _use_encoder
+
+        c = self.config
+        base = {"handle": c.encoder.handle, "preprocessor": c.encoder.preprocessor}
+        saved = save_encoder(adapter, self.encoder.modules, self.run_dir / Run.ENCODER)
+        _use_encoder(c, self.run_dir, str(saved))
+        runs.update_json(self.run_dir / Run.INFO, base_encoder=base)
+        self.encoder, self.adapted = load_encoder_from(c.encoder), True
+
+    def embed(self, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Embeddings of ``rows`` by the run's (final) encoder: ``x`` unless adapted."""
+        if not self.adapted:
+            return x[rows]
+        texts = [self.texts[i] for i in rows]
+        return self.encoder.embed(texts, batch_size=self.config.encoder.batch_size)
+
+
 def _fit_and_score(
-    run_dir: Path,
-    config: Config,
+    model: _Model,
     data: tuple[np.ndarray, np.ndarray, np.ndarray],
     splits: dict[str, np.ndarray],
     labels: list[str],
     trials: int,
     metrics: dict[str, Any],
 ) -> None:
-    """Tune, choose the decision out of fold, fit the final head, score; write the head,
-    calibration.json and the metrics into ``metrics``."""
+    """Tune, choose the decision out of fold, fit the final model, score; write the head,
+    best_hparams.json, calibration.json and the metrics into ``metrics``."""
     from tfcls.decision.label_thresholds import choose
     from tfcls.evaluation.multilabel_metrics import multilabel_metrics
     from tfcls.training import multilabel as ml
 
+    run_dir, config = model.run_dir, model.config
     x, y, w = data
     tr, va, te = splits["train"], splits["val"], splits["test"]
     if config.tuner.enabled and len(va):
@@ -110,8 +174,9 @@ def _fit_and_score(
         hp, epochs = config.model, config.train.epochs
         if len(va):
             _, epochs = ml.fit_multilabel_head((x[tr], y[tr], w[tr]), (x[va], y[va]), hp, config)
+    runs.write_json(run_dir / Run.BEST_HPARAMS, to_dict(hp))
     fit = np.sort(np.concatenate([tr, va]))
-    oof = ml.out_of_fold(x[fit], y[fit], w[fit], hp, config, config.train.crossfit_folds, epochs)
+    oof, head = model.fit(data, fit, hp, epochs, metrics)
     decision = choose(
         oof,
         y[fit],
@@ -121,7 +186,6 @@ def _fit_and_score(
         weights=w[fit],
         calibrate=config.decision.calibrate,
     )
-    head, _ = ml.fit_multilabel_head((x[fit], y[fit], w[fit]), None, hp, config, epochs)
     head.save(run_dir / Run.HEAD)
     runs.write_json(run_dir / Run.CALIBRATION, {"task": TASK, "labels": decision.to_dict()})
     metrics["hyperparameters"] = to_dict(hp)
@@ -130,7 +194,7 @@ def _fit_and_score(
         y[fit], decision.predict(oof), decision.calibrate(oof), labels
     )
     if len(te):
-        raw = ml.predict(head, x[te])
+        raw = ml.predict(head, model.embed(te, x))
         metrics["test"] = multilabel_metrics(
             y[te], decision.predict(raw), decision.calibrate(raw), labels
         )
