@@ -26,36 +26,65 @@ from tfcls.training.runs import Run
 MIN_TRAIN_NEW_LABEL = 3  # examples a new label keeps for training (data.min_per_label)
 
 
-def feedback_examples(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Feedback rows → deduplicated ``{text, label, last_id}`` examples, plus a report
-    (counts per action, ignored rejections, multi-label verdicts set aside, conflicts
-    between clients)."""
+def labels_of(item: dict[str, Any]) -> tuple[str, ...]:
+    """The labels of an example, holdout item or training row: its ``labels`` (a
+    multi-label set) or its one ``label``."""
+    return tuple(item["labels"]) if "labels" in item else (item["label"],)
+
+
+def _verdict_labels(row: dict[str, Any], multi_label: bool) -> tuple[Any, str | None]:
+    """(the label, or for ``multi_label`` the sorted label set, that a feedback row gives
+    its text; or None and the report counter the row goes to instead). Accepted verdicts
+    confirm what was shown (the chosen labels, else the predicted ones); corrected and new
+    verdicts give the chosen ones; rejected verdicts only when the person chose some."""
+    has_sets = row.get("chosen_labels") is not None or row.get("predicted_labels") is not None
+    if has_sets != multi_label:  # a verdict on the other kind of model: counted, not read
+        return None, "label_sets_ignored" if has_sets else "single_labels_ignored"
+    suffix = "_labels" if multi_label else "_label"
+    chosen = row.get("chosen" + suffix)
+    if row["action"] == "accepted" and chosen is None:
+        chosen = row.get("predicted" + suffix)
+    if multi_label:
+        labels = tuple(sorted({lab.strip() for lab in chosen or () if lab and lab.strip()}))
+        return (labels, None) if labels else (None, "ignored")
+    if not chosen or not chosen.strip():
+        return None, "ignored"
+    return chosen.strip(), None
+
+
+def _shown(key: Any) -> str:
+    """A vote's key as the report shows it: the label, or a set's labels joined by |."""
+    return key if isinstance(key, str) else "|".join(key)
+
+
+def feedback_examples(
+    rows: list[dict[str, Any]], multi_label: bool = False
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Feedback rows → deduplicated ``{text, label, last_id}`` examples (``multi_label``:
+    ``{text, labels, last_id}``, a verdict's whole label set), plus a report (counts per
+    action, ignored rows, verdicts on the other kind of model set aside, conflicts between
+    clients). A set is one vote: clients who chose different sets disagree."""
     report: dict[str, Any] = {
         "rows": len(rows),
         "by_action": Counter(),
         "ignored": 0,
         "label_sets_ignored": 0,
     }
-    latest: dict[str, dict[str, tuple[int, str]]] = {}  # text → client → (id, label)
+    if multi_label:
+        report["single_labels_ignored"] = 0
+    latest: dict[str, dict[str, tuple[int, Any]]] = {}  # text → client → (id, label or set)
     for row in sorted(rows, key=lambda r: r["id"]):
         report["by_action"][row["action"]] += 1
-        if row.get("chosen_labels") is not None or row.get("predicted_labels") is not None:
-            # a verdict on a multi-label model: never one example of its top label
-            # (retraining from label sets is not built yet; counted, not dropped silently)
-            report["label_sets_ignored"] += 1
-            continue
-        if row["action"] == "accepted":
-            label = row.get("chosen_label") or row.get("predicted_label")
-        elif row["action"] in ("corrected", "new_category"):
-            label = row.get("chosen_label")
-        else:  # rejected: a label only if the person chose one
-            label = row.get("chosen_label")
+        label, set_aside = _verdict_labels(row, multi_label)
         text = join_title_description(row["title"], row.get("description") or "")
-        if not label or not label.strip() or not text:
-            report["ignored"] += 1
+        if set_aside is None and not text:
+            set_aside = "ignored"
+        if set_aside is not None:
+            report[set_aside] += 1
             continue
-        latest.setdefault(text, {})[row["client_id"]] = (row["id"], label.strip())
+        latest.setdefault(text, {})[row["client_id"]] = (row["id"], label)
     examples, conflicts = [], []
+    field = "labels" if multi_label else "label"
     for text, by_client in latest.items():
         votes = Counter(label for _, label in by_client.values())
         last_id, last_label = max(by_client.values())
@@ -63,8 +92,10 @@ def feedback_examples(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
         winners = {label for label, n in votes.items() if n == top}
         label = last_label if last_label in winners else sorted(winners)[0]
         if len(votes) > 1:
-            conflicts.append({"text": text, "votes": dict(votes), "chosen": label})
-        examples.append({"text": text, "label": label, "last_id": last_id})
+            shown = {_shown(k): n for k, n in votes.items()}
+            conflicts.append({"text": text, "votes": shown, "chosen": _shown(label)})
+        value = list(label) if multi_label else label
+        examples.append({"text": text, field: value, "last_id": last_id})
     examples.sort(key=lambda e: e["last_id"])
     report["by_action"] = dict(report["by_action"])
     report["examples"] = len(examples)
@@ -77,10 +108,12 @@ def split_recent(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(train, holdout) of examples sorted by last verdict, both kept in that order: the
     newest ``share`` of the examples of known labels, plus of each of ``new_labels`` its
-    newest ``ceil(share · n)`` examples while ``MIN_TRAIN_NEW_LABEL`` stay for training."""
+    newest ``ceil(share · n)`` examples while ``MIN_TRAIN_NEW_LABEL`` stay for training
+    (a label set holding new labels counts as an example of the first of them)."""
     groups: dict[str | None, list[int]] = defaultdict(list)
-    for i, e in enumerate(examples):
-        groups[e["label"] if e["label"] in new_labels else None].append(i)
+    for i, e in enumerate(examples):  # a set with new labels goes with the first of them
+        new = sorted(set(labels_of(e)) & set(new_labels))
+        groups[new[0] if new else None].append(i)
     held: set[int] = set()
     for label, index in groups.items():
         if label is None:
@@ -95,35 +128,41 @@ def split_recent(
 def example_weights(
     rows: list[dict[str, Any]], rules: RetrainConfig
 ) -> tuple[list[float], dict[str, Any]]:
-    """Sample weights of training rows (``label``, ``origin`` "base" or "feedback",
-    ``base_weight``) and, for the decision record, how they came about per label.
+    """Sample weights of training rows (``label`` or a ``labels`` set, ``origin`` "base" or
+    "feedback", ``base_weight``) and, for the decision record, how they came about per label.
 
     raw = base_weight, × feedback_weight for feedback. With balance_labels, a label whose
     raw total is below the floor (the median over labels of the base rows' total) is scaled
     up to it; a boosted weight stops at max_weight (a raw weight above it stays as it is).
+    A row of several labels (multi-label) takes the largest boost among them, so that each
+    of its labels gets at least its own.
     """
-    labels = np.array([r["label"] for r in rows], dtype=object)
+    member = _label_members(rows)
     fb = np.array([r["origin"] == "feedback" for r in rows], dtype=bool)
     own = np.array([r["base_weight"] for r in rows], dtype=np.float64)
     raw = np.where(fb, own * rules.feedback_weight, own)
-    names = sorted(set(labels))
-    base_totals = [own[(labels == lab) & ~fb].sum() for lab in names if (~fb[labels == lab]).any()]
+    base_totals = [own[m & ~fb].sum() for m in member.values() if (m & ~fb).any()]
     floor = float(np.median(base_totals)) if base_totals else 0.0
-    weights, per_label = raw.copy(), {}
-    for lab in names:
-        m = labels == lab
-        boost = max(1.0, floor / raw[m].sum()) if rules.balance_labels else 1.0
-        weights[m] = np.minimum(raw[m] * boost, np.maximum(raw[m], rules.max_weight))
+    boosts = {
+        lab: max(1.0, floor / raw[m].sum()) if rules.balance_labels else 1.0
+        for lab, m in member.items()
+    }
+    boost = np.ones(len(rows))
+    for lab, m in member.items():
+        boost[m] = np.maximum(boost[m], boosts[lab])
+    weights = np.minimum(raw * boost, np.maximum(raw, rules.max_weight))
+    per_label = {}
+    for lab, m in member.items():
         per_label[lab] = {
             "examples": int(m.sum()),
             "feedback_examples": int((m & fb).sum()),
-            "boost": round(boost, 4),
+            "boost": round(boosts[lab], 4),
             "weight_each": {  # the mean: equal within an origin unless the data gave weights
                 origin: round(float(weights[m & sel].mean()), 4) if (m & sel).any() else None
                 for origin, sel in (("base", ~fb), ("feedback", fb))
             },
             "total": round(float(weights[m].sum()), 4),
-            "capped": int((weights[m] < raw[m] * boost - 1e-9).sum()),  # held back by the cap
+            "capped": int((weights[m] < (raw * boost)[m] - 1e-9).sum()),  # held back by the cap
         }
     record = {
         "feedback_weight": rules.feedback_weight,
@@ -135,9 +174,33 @@ def example_weights(
     return [float(w) for w in weights], record
 
 
-def _base(current_run: Path) -> tuple[dict[str, tuple[str, float]], list[dict[str, str]]]:
-    """(training texts → (label, base weight), fixed holdout) of the current run."""
-    dataset = runs.load_run_data(current_run, 1, "retrain from a run whose data file exists")
+def _label_members(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """label → which rows carry it (sorted by label)."""
+    sets = [set(labels_of(r)) for r in rows]
+    names = sorted(set().union(*sets)) if sets else []
+    return {lab: np.array([lab in s for s in sets], dtype=bool) for lab in names}
+
+
+def _item(text: str, labels: tuple[str, ...], multi_label: bool) -> dict[str, Any]:
+    """``{text, label}``, or for a multi-label run ``{text, labels}``."""
+    return (
+        {"text": text, "labels": list(labels)}
+        if multi_label
+        else {"text": text, "label": labels[0]}
+    )
+
+
+def _base(
+    current_run: Path, multi_label: bool
+) -> tuple[dict[str, tuple[tuple[str, ...], float]], list[dict[str, Any]]]:
+    """(training texts → (labels, base weight), fixed holdout) of the current run."""
+    what_to_do = "retrain from a run whose data file exists"
+    if multi_label:
+        dataset = Run(current_run).label_sets(what_to_do)
+        labels = [e.labels for e in dataset.examples]
+    else:
+        dataset = runs.load_run_data(current_run, 1, what_to_do)
+        labels = [(e.label,) for e in dataset.examples]
     splits = runs.read_json(current_run / Run.SPLITS)
     held = current_run / "holdouts.json"
     if held.is_file():
@@ -145,13 +208,11 @@ def _base(current_run: Path) -> tuple[dict[str, tuple[str, float]], list[dict[st
         test = set()
     else:  # a run of tfcls.train: its test split becomes the fixed holdout, for good
         test = {int(i) for i in splits["test"]}
-        fixed = [
-            {"text": dataset.examples[i].text, "label": dataset.examples[i].label} for i in test
-        ]
+        fixed = [_item(dataset.examples[i].text, labels[i], multi_label) for i in test]
     fixed_texts = {f["text"] for f in fixed}
     own = _own_weights(current_run, dataset)
     base = {
-        e.text: (e.label, own[i])
+        e.text: (labels[i], own[i])
         for i, e in enumerate(dataset.examples)
         if i not in test and e.text not in fixed_texts
     }
@@ -174,45 +235,55 @@ def plan(
     config: Config, current_run: Path, rows: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
     """What a candidate of ``current_run`` learns from feedback ``rows``: (training rows
-    ``{text, label, weight, origin, base_weight}``, holdouts, record of the data)."""
-    examples, report = feedback_examples(rows)
-    base, fixed = _base(current_run)
-    known = {label for label, _ in base.values()}
-    counts = Counter(e["label"] for e in examples)
+    ``{text, label, weight, origin, base_weight}``, holdouts, record of the data). For a
+    multi-label run the rows and holdout items carry ``labels`` (a set) instead of
+    ``label``, and an example whose set holds a label still pending waits whole."""
+    multi = Run(current_run).task() == "multi_label"
+    examples, report = feedback_examples(rows, multi)
+    base, fixed = _base(current_run, multi)
+    known = {label for labels, _ in base.values() for label in labels}
+    counts = Counter(label for e in examples for label in labels_of(e))
     pending = {
         label: n
         for label, n in counts.items()
         if label not in known and n < config.retrain.min_examples_new_label
     }
     fixed_texts = {f["text"] for f in fixed}
-    examples = [e for e in examples if e["label"] not in pending and e["text"] not in fixed_texts]
-    new_labels = sorted({e["label"] for e in examples} - known)
+    kept = [e for e in examples if not set(labels_of(e)) & pending.keys()]
+    waiting = len(examples) - len(kept)
+    examples = [e for e in kept if e["text"] not in fixed_texts]
+    new_labels = sorted({label for e in examples for label in labels_of(e)} - known)
     train_fb, recent = split_recent(examples, config.retrain.recent_holdout, new_labels)
     recent_texts = {e["text"] for e in recent}
     data = {
-        t: {"text": t, "label": label, "origin": "base", "base_weight": w}
-        for t, (label, w) in base.items()
+        t: {**_item(t, labels, multi), "origin": "base", "base_weight": w}
+        for t, (labels, w) in base.items()
         if t not in recent_texts
     }
     overridden = sum(
-        1 for e in train_fb if e["text"] in data and data[e["text"]]["label"] != e["label"]
+        1
+        for e in train_fb
+        if e["text"] in data and set(labels_of(data[e["text"]])) != set(labels_of(e))
     )
     for e in train_fb:
-        data[e["text"]] = {"text": e["text"], "label": e["label"], "origin": "feedback"}
+        data[e["text"]] = {**_item(e["text"], labels_of(e), multi), "origin": "feedback"}
         data[e["text"]]["base_weight"] = 1.0
     training = list(data.values())
     weights, weighting = example_weights(training, config.retrain)
     for row, w in zip(training, weights, strict=True):
         row["weight"] = round(w, 6)
     record = {
+        "task": "multi_label" if multi else "single_label",
         "feedback": report,
         "pending_new_labels": pending,
+        "examples_waiting": waiting,  # for pending labels (single-label: their sum)
+        "feedback_on_fixed_holdout": len(kept) - len(examples),  # the fixed holdout's texts
         "new_labels": new_labels,
         "training_examples": len(training),
         "feedback_training_examples": len(train_fb),
         "base_labels_overridden": overridden,
         "holdouts": {"fixed": len(fixed), "recent_feedback": len(recent)},
-        "recent_feedback_labels": dict(Counter(e["label"] for e in recent)),
+        "recent_feedback_labels": dict(Counter(lab for e in recent for lab in labels_of(e))),
         "weights": weighting,
     }
     return training, {"fixed": fixed, "recent_feedback": recent}, record

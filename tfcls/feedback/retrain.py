@@ -39,6 +39,20 @@
    ``exported/current.json`` atomically; a running server picks it up without a restart.
    A crash anywhere leaves the served model as it was.
 
+**A multi-label served model** (``task: multi_label``) retrains from label sets the same
+way: a verdict's chosen set (``chosen_labels``; accepted: the set shown) is its text's
+example, one vote as a whole (each client's latest, the majority set across clients);
+rejected verdicts (no label fits) are no examples. A label not in the base data becomes a
+label at ``retrain.min_examples_new_label`` examples carrying it; until then every example
+whose set holds it waits (``examples_waiting``). Weights as above, per label; a row of
+several labels takes the largest of their boosts. The candidate is a multi-label
+``tfcls.train`` run (frozen or adapted encoder as above), and the gate compares *subset
+accuracy* (the whole set right) and macro-F1 over each holdout's labels, both within
+``retrain.tolerance``; the feedback-learned checks use subset accuracy
+(:func:`tfcls.feedback.gate.holdout_scores` says why). Verdicts on the other
+kind of model are counted and set aside (``label_sets_ignored`` for a single-label model,
+``single_labels_ignored`` for a multi-label one): one label is not a whole set.
+
 Steps 1–3 are :mod:`tfcls.feedback.examples`, step 5's scores and verdict
 :mod:`tfcls.feedback.gate`; this module runs the loop and returns a :class:`RetrainResult`.
 """
@@ -178,7 +192,7 @@ def _settle(
 
 
 def _train_candidate(config: Config, current_run: Path, rows: list[dict[str, Any]]) -> Path:
-    """Train on ``rows`` (text, label, weight, ...) the way the current run was trained,
+    """Train on ``rows`` (text, label or labels, weight, ...) the way the current run was trained,
     on its encoder; the encoder is tuned again only with ``retrain.adapt_encoder``."""
     from tfcls.config import load_config
     from tfcls.training.pipeline import train
@@ -193,6 +207,7 @@ def _train_candidate(config: Config, current_run: Path, rows: list[dict[str, Any
     elif base:  # adapt again from where the current run started, not on top of it
         cfg.encoder.handle, cfg.encoder.preprocessor = base["handle"], base["preprocessor"]
     cfg.data.test_fraction = 0.0  # the holdouts are the test sets
+    cfg.data.task = Run(current_run).task()  # label sets train a multi-label candidate
     if not config.retrain.tune:
         best = current_run / Run.BEST_HPARAMS
         if best.is_file():
