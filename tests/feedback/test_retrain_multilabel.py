@@ -206,3 +206,14 @@ def test_label_set_feedback_retrains_a_multi_label_model_and_the_gate_decides(se
         assert result.verdict == f"refused: {version} stays current" and current == version
     decision = json.loads(candidate.path("decision.json").read_text())
     assert decision["promoted"] is result.promoted and decision["reasons"]
+
+
+def test_retrain_adapts_a_multi_label_encoder_again_from_where_it_started(served_multi, tiny_pair):
+    _, config, _, _ = served_multi
+    config.retrain.adapt_encoder = True
+    result = retrain_mod.retrain(config)
+    candidate = Run(result.candidate_run)
+    assert candidate.metrics()["adapt"]["epochs_chosen"] >= 1
+    assert candidate.config().encoder.handle == str(candidate.path(Run.ENCODER))
+    assert candidate.info()["base_encoder"]["handle"] == str(tiny_pair)  # not the served copy
+    assert result.verdict.startswith(("promoted: ", "refused: "))
