@@ -42,7 +42,7 @@ def _verdict_labels(row: dict[str, Any], multi_label: bool) -> tuple[Any, str | 
         return None, "label_sets_ignored" if has_sets else "single_labels_ignored"
     suffix = "_labels" if multi_label else "_label"
     chosen = row.get("chosen" + suffix)
-    if row["action"] == "accepted" and chosen is None:
+    if row["action"] == "accepted" and not chosen:
         chosen = row.get("predicted" + suffix)
     if multi_label:
         labels = tuple(sorted({lab.strip() for lab in chosen or () if lab and lab.strip()}))
@@ -111,7 +111,7 @@ def split_recent(
     newest ``ceil(share · n)`` examples while ``MIN_TRAIN_NEW_LABEL`` stay for training
     (a label set holding new labels counts as an example of the first of them)."""
     groups: dict[str | None, list[int]] = defaultdict(list)
-    for i, e in enumerate(examples):  # a set with new labels goes with the first of them
+    for i, e in enumerate(examples):
         new = sorted(set(labels_of(e)) & set(new_labels))
         groups[new[0] if new else None].append(i)
     held: set[int] = set()

@@ -33,9 +33,9 @@ def holdout_scores(
 
     A multi-label run (items with ``labels``) is judged by subset accuracy: a text is right
     when its predicted label set is the set the person (or the data) gave. It is what a
-    person judges in the client (a verdict accepts or corrects a whole set), it is defined
-    on holdouts of any size (macro-F1 over a few texts is undefined for the labels they
-    lack and jumps with one text), and with one label a text it is plain accuracy, so
+    person judges in the client (a verdict accepts or corrects a whole set), it means the
+    same on holdouts of any size and label mix (a few texts lack most labels), and with
+    one label a text it is plain accuracy, so
     ``retrain.tolerance`` and ``retrain.min_feedback_accuracy`` mean what they mean for
     single-label runs. But subset accuracy alone is blind where few whole sets come out
     right (a weak or many-label model: 0 → 0 hides a regression of single labels), so
