@@ -1,4 +1,4 @@
-"""``python -m tfcls.bench embed|train|banking77|hwu64|unknown``: figures for BENCHMARKS.md.
+"""``python -m tfcls.bench embed|train|banking77|hwu64|unknown|augment``: figures for BENCHMARKS.md.
 
 Targets are checked here, never by timed assertions in tests.
 
@@ -69,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main_quantization(args, config)
     if args.benchmark == "goemotions":
         return _main_goemotions(args, config)
+    if args.benchmark == "augment":
+        return _main_augment(args, config)
     return _main_embed(args, config)
 
 
@@ -301,6 +303,37 @@ def _main_goemotions(args: Any, config: Any) -> int:
         f"baseline {base}), micro-F1 {test['micro_f1']:.4f}, fixed 0.5 threshold macro-F1 "
         f"{result['test_fixed_0_5']['macro_f1']:.4f}; {result['texts']['train']} training, "
         f"{result['texts']['test']} test texts"
+    )
+    return 0
+
+
+def _main_augment(args: Any, config: Any) -> int:
+    from tfcls.bench.augment import BUNDLED, bench_augment
+    from tfcls.encoders import load_encoder_from
+
+    names = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    if not names or set(names) - {*DATASETS, BUNDLED} or min(args.shots, args.seeds) < 1:
+        raise TfclsError(f"--datasets from {', '.join((*DATASETS, BUNDLED))}; --shots, --seeds ≥ 1")
+    enc = load_encoder_from(config.encoder)
+    kwargs = {"seeds": args.seeds, "shots": args.shots, "val_per_label": args.val_per_label}
+    kwargs.update(val_fraction=args.val_fraction, slices=(args.labels, args.test_per_label))
+    with tempfile.TemporaryDirectory(prefix="tfcls-bench-augment-") as tmp:
+        result = bench_augment(enc, names, config, Path(tmp), **kwargs)
+    result["overrides"] = cli.config_args(args)[1]
+    _record(result, args, hide=("machine",))
+    print(
+        "augment: "
+        + "; ".join(
+            f"{d['dataset']} held-out accuracy off {d['held_out_accuracy']['off']['mean']:.4f}, "
+            f"on {d['held_out_accuracy']['on']['mean']:.4f} (+{d['added_texts']['mean']:.0f} "
+            f"texts) → {d['chosen']}"
+            + (
+                f", test {d['test_accuracy_of_chosen']['mean']:.4f}"
+                if d["test_accuracy_of_chosen"]
+                else ""
+            )
+            for d in result["datasets"]
+        )
     )
     return 0
 

@@ -28,6 +28,7 @@ def parser() -> argparse.ArgumentParser:
     _retrain_arguments(sub)
     _quantization_arguments(sub)
     _goemotions_arguments(sub)
+    _augment_arguments(sub)
     for command in sub.choices.values():
         cli.add_config_arguments(command, subcommand=True)
     return p
@@ -221,3 +222,27 @@ def _goemotions_arguments(sub: Subparsers) -> None:
         help="also fine-tune the encoder's top N layers with the head (default 0: frozen)",
     )
     _json_argument(go)
+
+
+def _augment_arguments(sub: Subparsers) -> None:
+    au = sub.add_parser(
+        "augment",
+        help="data.augment on vs off: BANKING77/HWU64 few-shot and the bundled data",
+        description="The default procedure with and without data.augment on the same texts, "
+        "chosen on held-out training texts (never a published test split); the test accuracy "
+        "of the choice is reported (tfcls.bench.augment).",
+    )
+    au.add_argument(
+        "--datasets",
+        default="banking77,hwu64,bundled",
+        help="comma-separated: banking77, hwu64, bundled (data.path; default all three)",
+    )
+    au.add_argument("--shots", type=int, default=10, help="shots per intent (default 10)")
+    au.add_argument("--seeds", type=int, default=3, help="seeds (default 3)")
+    au.add_argument(
+        "--val-per-label", type=int, default=10, help="held-out train texts per intent (10)"
+    )
+    au.add_argument(
+        "--val-fraction", type=float, default=0.2, help="bundled data held out (default 0.2)"
+    )
+    _slice_arguments(au)

@@ -3,8 +3,9 @@
 :func:`train` is ``tfcls.train``; ``python -m tfcls.train`` (``tfcls.cli.train``) calls it.
 
 Steps: load and validate the dataset; split off a test split (stratified, seeded; only
-reported); embed every text once (the embedding cache makes a second run nearly free);
-run ``tfcls.training.crossfit`` on the rest (KerasTuner on the embeddings, encoder adaptation,
+reported); make new texts from the rest (``data.augment``, off by default); embed every
+text once (the embedding cache makes a second run nearly free); run
+``tfcls.training.crossfit`` on the rest (KerasTuner on the embeddings, encoder adaptation,
 out-of-fold predictions of every training text, the final model on all of them);
 calibrate and choose the thresholds out of fold; evaluate on the test split; save the
 head, the adapted encoder and the full string-input model. A multi-label dataset
@@ -187,6 +188,8 @@ def train(
     start = time.perf_counter()
     config, resume, dev_mode = _settings(config, data, resume, dev_mode)
     if resume is None and is_multi_label(config):
+        if config.data.augment.enabled:
+            print("note: data.augment is not applied to multi-label runs", file=sys.stderr)
         return train_multilabel(config, dev_mode, name)
     strategy = make_strategy(config.train.strategy)  # before any other TF work
     set_seed(config.train.seed)
@@ -200,6 +203,8 @@ def train(
         load_encoder_from(config.encoder), fit.texts, fit.y, config, run_dir, test.texts, True
     )
     metrics: dict[str, Any] = {"labels": dataset.labels}
+    if embedded.augmented is not None:  # new texts made from the fit rows (never the test's)
+        metrics["augment"] = embedded.augment_report(fit.y, dataset.labels)
     if embedded.contrastive is not None:  # the run's encoder is the tuned one from now on
         _use_encoder(config, run_dir, embedded.contrastive["encoder"])
         metrics["contrastive"] = embedded.contrastive

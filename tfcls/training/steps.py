@@ -1,15 +1,18 @@
 """The default procedure's steps, shared by everything that trains the way ``tfcls.train`` does.
 
-The sequence is: contrastive tuning of the encoder (``train.contrastive.enabled``) and the
-embeddings of the training texts (:func:`shape_and_embed`), then the cross-fitted fit with
-encoder adaptation (:func:`fit_step`, ``tfcls.training.crossfit``), then predictions of new
-texts through the final model (:func:`predict_texts`). :func:`tfcls.training.pipeline.train`
-runs them into a run directory; ``tfcls.bench.public.run_seed`` runs them on a benchmark's
-shots. Neither writes the sequence itself, so a benchmark measures what training ships.
+The sequence is: contrastive tuning of the encoder (``train.contrastive.enabled``), the
+augmentation of the training texts (``data.augment.enabled``: new texts made from them,
+:mod:`tfcls.data.augment`) and the embeddings of both (:func:`shape_and_embed`), then the
+cross-fitted fit with encoder adaptation (:func:`fit_step`, ``tfcls.training.crossfit``),
+then predictions of new texts through the final model (:func:`predict_texts`).
+:func:`tfcls.training.pipeline.train` runs them into a run directory;
+``tfcls.bench.public.run_seed`` runs them on a benchmark's shots. Neither writes the
+sequence itself, so a benchmark measures what training ships.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tfcls.config import Config
+from tfcls.data.augment import Augmented, augment_rows
+from tfcls.data.augment import summary as augment_summary
 from tfcls.training import crossfit
 
 if TYPE_CHECKING:
@@ -28,7 +33,8 @@ if TYPE_CHECKING:
 @dataclass
 class Embedded:
     """What the first step hands the fit: the encoder that embeds (the given one, or the
-    contrastively tuned one), the embeddings, and the contrastive report (None when off)."""
+    contrastively tuned one), the embeddings, the contrastive report (None when off) and
+    the augmented texts with their embeddings (None when ``data.augment`` is off)."""
 
     encoder: SentenceEncoder
     x: np.ndarray  # embeddings of the training texts
@@ -36,6 +42,14 @@ class Embedded:
     contrastive: dict[str, Any] | None = None
     seconds: float = 0.0  # embedding time (contrastive tuning not included)
     cache_stats: dict[str, Any] = field(default_factory=dict)  # the embedding cache's, of x
+    augmented: Augmented | None = None  # new texts made from the training texts (origin: row)
+    x_augmented: np.ndarray | None = None  # their embeddings
+
+    def augment_report(self, y: np.ndarray, labels: list[str]) -> dict[str, Any] | None:
+        """The run's ``augment`` record (new texts in all and per label), None when off."""
+        if self.augmented is None:
+            return None
+        return augment_summary(self.augmented, y, labels)
 
 
 def tune_contrastive(
@@ -75,14 +89,40 @@ def shape_and_embed(
     progress: bool = False,
     use_cache: bool | None = None,
 ) -> Embedded:
-    """Step 1: contrastive tuning (if enabled; in ``work / "contrastive"``), then the
-    embeddings of ``texts`` and ``also`` in one pass of the resulting encoder."""
+    """Step 1: contrastive tuning (if enabled; in ``work / "contrastive"``), augmentation of
+    ``texts`` (if ``data.augment.enabled``; never of ``also``: a test split is never
+    augmented), then the embeddings of ``texts``, ``also`` and the new texts in one pass of
+    the resulting encoder."""
     encoder, report = tune_contrastive(enc, texts, y, config, work / "contrastive", use_cache)
+    augmented = augment_training(texts, y, config)
+    new = augmented.texts if augmented is not None else []
     start = time.perf_counter()
-    x = encoder.embed([*texts, *also], batch_size=config.encoder.batch_size, progress=progress)
+    x = encoder.embed(
+        [*texts, *also, *new], batch_size=config.encoder.batch_size, progress=progress
+    )
     seconds = time.perf_counter() - start
     stats = dict(vars(encoder.cache_stats))
-    return Embedded(encoder, x[: len(texts)], x[len(texts) :], report, seconds, stats)
+    n, m = len(texts), len(texts) + len(also)
+    x_new = x[m:] if augmented is not None else None
+    return Embedded(encoder, x[:n], x[n:m], report, seconds, stats, augmented, x_new)
+
+
+def augment_training(texts: list[str], y: np.ndarray, config: Config) -> Augmented | None:
+    """New texts made from the training texts (``data.augment``), None when it is off;
+    said on stderr."""
+    settings = config.data.augment
+    if not settings.enabled:
+        return None
+    start = time.perf_counter()
+    augmented = augment_rows(texts, y, settings, config.train.seed)
+    rows = len(set(augmented.origin.tolist()))
+    print(
+        f"augmentation: {len(augmented.texts)} new texts from {rows} of {len(texts)} training "
+        f"texts ({', '.join(settings.operations)}; {time.perf_counter() - start:.1f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return augmented
 
 
 def fit_step(
@@ -98,11 +138,16 @@ def fit_step(
     strategy: Any = None,
 ) -> crossfit.FitResult:
     """Step 2: the tuner, cross-fitting and encoder adaptation (``train.adapt``) on the
-    embedded training texts (``tfcls.training.crossfit.fit``)."""
+    embedded training texts (``tfcls.training.crossfit.fit``); the augmented texts, when
+    there are any, train only the folds (and the final model) their origin trains."""
     modules = embedded.encoder.modules
+    extra: dict[str, Any] = {}
+    if embedded.augmented is not None:
+        extra = {"augmented": embedded.augmented, "x_augmented": embedded.x_augmented}
     return crossfit.fit(
-        texts, y, w, embedded.x, n_classes, config, work, modules, trials, resume, strategy
-    )
+        texts, y, w, embedded.x, n_classes, config, work, modules, trials, resume, strategy,
+        **extra,
+    )  # fmt: skip
 
 
 def predict_texts(
