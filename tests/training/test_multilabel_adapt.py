@@ -111,3 +111,22 @@ def test_an_adapted_multi_label_run_exports_and_node_predicts_with_its_encoder(
     ref, _ = LabelSetPredictor(adapted_run.run_dir).text_scores(texts)  # the adapted encoder
     node, _ = fidelity.node_predict(registry.path(version), texts)
     assert node.shape == ref.shape and np.abs(node - ref).max() < 1e-2
+
+
+def test_adaptation_trains_on_with_the_heads_loss():
+    import keras
+
+    from tfcls.config import load_config
+    from tfcls.training.adapt import AdaptSettings
+
+    config = load_config(
+        None, ["model.loss=focal", "model.focal_gamma=3", "model.label_smoothing=0.1"]
+    )
+    focal = AdaptSettings.of(config.train.adapt, 1, config.model, multi_label=True)
+    assert focal.focal_gamma == 3 and focal.label_smoothing == 0.0  # no smoothing of sigmoids
+    assert isinstance(focal.loss(multi_label=True), keras.losses.BinaryFocalCrossentropy)
+    plain = AdaptSettings.of(config.train.adapt, 1)
+    assert isinstance(plain.loss(multi_label=True), keras.losses.BinaryCrossentropy)
+    single = AdaptSettings.of(config.train.adapt, 1, config.model)
+    assert single.label_smoothing == 0.1
+    assert isinstance(single.loss(multi_label=False), keras.losses.CategoricalFocalCrossentropy)

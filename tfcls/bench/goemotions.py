@@ -64,6 +64,7 @@ def _adapt(
     y: dict[str, np.ndarray],
     layers: int,
     config: Config,
+    hp: Any,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Adapt the top ``layers`` layers with the (warm) head on train
     (:func:`tfcls.training.multilabel_adapt.adapt_scored`, what multi-label ``tfcls.train``
@@ -76,7 +77,7 @@ def _adapt(
     rows = {s: np.arange(len(texts[s])) for s in SPLITS}
     train = (rows["train"], y["train"], np.ones(len(rows["train"]), np.float32))
     targets = {s: (lower[s], rows[s]) for s in ("dev", "test")}
-    settings = AdaptSettings.of(config.train.adapt, config.train.seed)
+    settings = AdaptSettings.of(config.train.adapt, config.train.seed, hp, multi_label=True)
     _, per_epoch = adapt_scored(lower["train"], head, train, settings, targets)
     best, scores = best_epoch([e["dev"] for e in per_epoch], y["dev"])
     for epoch, score in enumerate(scores, 1):
@@ -123,7 +124,7 @@ def bench_goemotions(
     adapted = None
     if adapt_layers:
         texts = {s: data[s].texts for s in SPLITS}
-        p_dev, p_test, adapted = _adapt(enc.modules, head, texts, y, adapt_layers, config)
+        p_dev, p_test, adapted = _adapt(enc.modules, head, texts, y, adapt_layers, config, hp)
     decision = choose(
         p_dev, y["dev"], labels, config.decision.label_thresholds, config.decision.target_precision
     )

@@ -238,13 +238,30 @@ class AdaptSettings:
     warmup: float  # share of steps with a linear warm-up
     label_smoothing: float
     seed: int
+    focal_gamma: float | None = None  # the head's focal loss (model.loss: focal); None: CE
 
     @classmethod
-    def of(cls, adapt: Any, seed: int, label_smoothing: float = 0.0) -> AdaptSettings:
-        """From ``train.adapt`` (an AdaptConfig), a seed and the head's label smoothing
-        (0 for a sigmoid multi-label head)."""
+    def of(cls, adapt: Any, seed: int, hp: Any = None, multi_label: bool = False) -> AdaptSettings:
+        """From ``train.adapt`` (an AdaptConfig), a seed and the head's hyperparameters
+        ``hp`` (a ModelConfig: its loss and label smoothing; a sigmoid multi-label head
+        takes no smoothing), so that the head trains on with the loss it was fitted with."""
         a = adapt
-        return cls(a.epochs, a.learning_rate, a.batch_size, a.warmup, label_smoothing, seed)
+        smoothing = 0.0 if hp is None or multi_label else hp.label_smoothing
+        focal = hp.focal_gamma if hp is not None and hp.loss == "focal" else None
+        return cls(a.epochs, a.learning_rate, a.batch_size, a.warmup, smoothing, seed, focal)
+
+    def loss(self, multi_label: bool) -> keras.losses.Loss:
+        """Binary (multi-label: 0/1 label sets) or categorical cross-entropy, focal when
+        the head's is."""
+        if multi_label:
+            if self.focal_gamma is not None:
+                return keras.losses.BinaryFocalCrossentropy(gamma=self.focal_gamma)
+            return keras.losses.BinaryCrossentropy()
+        if self.focal_gamma is not None:
+            return keras.losses.CategoricalFocalCrossentropy(
+                gamma=self.focal_gamma, label_smoothing=self.label_smoothing
+            )
+        return keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
 
 
 class Adapter:
@@ -283,11 +300,7 @@ class Adapter:
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0, max(steps - warm, 1), alpha=0.0, warmup_target=s.learning_rate, warmup_steps=warm
         )
-        loss = (  # 0/1 label sets: a multi-label (sigmoid) head
-            keras.losses.BinaryCrossentropy()
-            if y.ndim == 2
-            else keras.losses.CategoricalCrossentropy(label_smoothing=s.label_smoothing)
-        )
+        loss = s.loss(multi_label=y.ndim == 2)  # 0/1 label sets: a sigmoid head
         self.model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
         n_classes = self.head.output_shape[-1]
         data = _dataset(self.lower, rows, y, w, n_classes, s.batch_size, s.seed)

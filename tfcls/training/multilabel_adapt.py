@@ -97,7 +97,7 @@ def adapt_out_of_fold(
         rest = np.setdiff1d(np.arange(len(y)), held)
         head = _warm_head(x[rest], y[rest], w[rest], hp, config, head_epochs)
         frozen[held] = ml.predict(head, x[held])
-        settings = AdaptSettings.of(t.adapt, t.seed + f)
+        settings = AdaptSettings.of(t.adapt, t.seed + f, hp, multi_label=True)
         _, outputs = adapt_scored(
             lower, head, (rest, y[rest], w[rest]), settings, {"held": (lower, held)}
         )
@@ -135,7 +135,9 @@ def adapt_final(
     x, y, w = data
     t = config.train
     adapter = Adapter(
-        lower, _warm_head(x, y, w, hp, config, head_epochs), AdaptSettings.of(t.adapt, t.seed)
+        lower,
+        _warm_head(x, y, w, hp, config, head_epochs),
+        AdaptSettings.of(t.adapt, t.seed, hp, multi_label=True),
     )
     adapter.fit(np.arange(len(y)), y, w.astype(np.float32), epochs=epochs)
     return adapter
