@@ -2,7 +2,8 @@
 
 ``--cv K`` cross-validates the run's procedure instead; ``--ab`` reports, from the
 feedback store, each served version's acceptance rate with 95% intervals. The work is in
-:mod:`tfcls.evaluation.evaluate`."""
+:mod:`tfcls.evaluation.evaluate` (a multi-label run: :mod:`tfcls.evaluation.multilabel_evaluate`;
+its per-label table, micro/macro-F1 and subset accuracy are printed)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from tfcls.cli import common as cli
 from tfcls.evaluation.evaluate import EvaluationResult, cross_validate_run, evaluate_run
+from tfcls.evaluation.multilabel_evaluate import LabelSetEvaluationResult
 from tfcls.training import runs
 
 
@@ -78,8 +80,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = evaluate_run(run_dir, args.data)
     if args.json:
         runs.write_json(args.json, result.to_dict())
-    _print_evaluation(result)
+    if isinstance(result, EvaluationResult):
+        _print_evaluation(result)
+    else:
+        _print_label_sets(result)
     return 0
+
+
+def _print_ranking(ranking: dict[str, Any]) -> None:
+    """One line naming the worst classes by F1 (the report lists worst and best)."""
+    if ranking["worst"]:
+        shown = ", ".join(f"{r['label']} {r['f1']:.3f}" for r in ranking["worst"])
+        print(f"worst F1: {shown}")
+
+
+def _print_label_sets(result: LabelSetEvaluationResult) -> None:
+    """Per label: threshold, P/R/F1, support, AUC; then the set-level figures last."""
+    m, thresholds = result.metrics, result.record["thresholds"]
+    for label, row in m["per_label"].items():
+        auc = "n/a" if row["roc_auc"] is None else f"{row['roc_auc']:.3f}"
+        print(
+            f"{label:<24} threshold {thresholds[label]['threshold']:.3f}  precision "
+            f"{row['precision']:.3f}  recall {row['recall']:.3f}  F1 {row['f1']:.3f}  "
+            f"support {row['support']}  AUC {auc}"
+        )
+    unknown = result.record["unknown_labels"]
+    if unknown:
+        print(f"set aside, labels the run does not know: {', '.join(unknown)}")
+    _print_ranking(result.record["class_ranking"])
+    print(
+        f"Hamming loss {m['hamming_loss']:.4f}, labels per text {m['label_cardinality']:.2f} "
+        f"true / {m['predicted_cardinality']:.2f} predicted; report {result.report}"
+    )
+    print(
+        f"micro-F1 {m['micro_f1']:.4f}, macro-F1 {m['macro_f1']:.4f}, subset accuracy "
+        f"{m['subset_accuracy']:.4f} (n = {m['n']})"
+    )
 
 
 def _print_evaluation(result: EvaluationResult) -> None:
@@ -90,6 +126,7 @@ def _print_evaluation(result: EvaluationResult) -> None:
             f"{label:<24} precision {row['precision']:.3f}  recall {row['recall']:.3f}  "
             f"F1 {row['f1']:.3f}  support {row['support']}"
         )
+    _print_ranking(result.record["class_ranking"])
     print(f"ECE {result.ece:.4f}, NLL {result.nll:.4f}; report {result.report}")
     if result.at_threshold is not None:
         t = result.at_threshold

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from tfcls.data.text import join_title_description
 from tfcls.decision.label_rule import decide_labels
 from tfcls.decision.label_thresholds import LabelDecision
 from tfcls.training.runs import Run, read_json
@@ -49,3 +51,17 @@ class LabelSetPredictor:
         proba, _ = self.text_scores(texts)
         t = self.decision.thresholds
         return [decide_labels(row, self.labels, t)["labels"] for row in proba]
+
+    def predict(
+        self, titles: Sequence[str], descriptions: Sequence[str] | None = None, k: int = 3
+    ) -> list[dict[str, Any]]:
+        """Per text, cleaned and joined as in training (``title. description``): every label
+        with its calibrated probability (``predictions``, most probable first), the
+        selected ``labels`` (each at or above its own threshold), ``suggestions`` (the ``k``
+        most probable unselected) and ``auto_select`` (any label selected): the rule of
+        :func:`tfcls.decision.label_rule.decide_labels`, as the browser applies it."""
+        descriptions = descriptions or [""] * len(titles)
+        texts = [join_title_description(t, d) for t, d in zip(titles, descriptions, strict=True)]
+        proba, _ = self.text_scores(texts)
+        t = self.decision.thresholds
+        return [decide_labels(row, self.labels, t, k) for row in proba]

@@ -8,8 +8,14 @@ a supported format. Texts of labels the run was not trained on count as unknown:
 report gives unknown recall, in-scope accuracy and AUROC of the unknown detection (the
 classification metrics cover the known labels). Results (metrics, per-class table,
 confusion matrix, calibration, the auto-select threshold's coverage and precision, error
-analysis) go to ``RUN_DIR/evaluation/<name>/``: evaluation.json, confusion_matrix.png,
-reliability.png and a self-contained report.html. Accuracy and macro-F1 are printed last.
+analysis, one-vs-rest ROC and PR curves, the worst and best classes by F1) go to
+``RUN_DIR/evaluation/<name>/``: evaluation.json, curves.json (the curves' points),
+confusion_matrix.png, reliability.png, roc_curves.png, pr_curves.png,
+confidence_histogram.png (top calibrated probability, correct vs wrong, with the auto-select
+threshold) and a self-contained report.html. Accuracy and macro-F1 are printed last.
+
+A multi-label run is evaluated by :mod:`tfcls.evaluation.multilabel_evaluate` (label sets,
+per-label thresholds); :func:`evaluate_run` hands it over.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from tfcls.decision import calibration
 from tfcls.decision import unknown as ood
 from tfcls.decision.predictor import Predictor
 from tfcls.errors import TfclsError
-from tfcls.evaluation.metrics import classification_metrics
+from tfcls.evaluation import curves as roc
+from tfcls.evaluation.metrics import classification_metrics, rank_by_f1
 from tfcls.evaluation.report import write_report
 from tfcls.training import runs
 from tfcls.training.runs import Run
@@ -123,12 +130,23 @@ class EvaluationResult:
         return {**self.record, "report": str(self.report)}
 
 
-def evaluate_run(
-    run_dir: str | Path, data_path: str | None = None, max_errors: int = 25
-) -> EvaluationResult:
-    """Evaluate a run; write evaluation.json, PNGs and report.html; return the results."""
+def evaluate_run(run_dir: str | Path, data_path: str | None = None, max_errors: int = 25) -> Any:
+    """Evaluate a run; write evaluation.json, curves.json, PNGs and report.html; return the
+    results: an :class:`EvaluationResult`, or for a multi-label run a
+    :class:`tfcls.evaluation.multilabel_evaluate.LabelSetEvaluationResult`."""
     run_dir = Path(run_dir)
-    predictor = Predictor(run_dir)
+    if Run(run_dir).finished("evaluation", multi_label=True).task() == "multi_label":
+        from tfcls.evaluation.multilabel_evaluate import evaluate_multilabel_run
+
+        return evaluate_multilabel_run(run_dir, data_path, max_errors)
+    return _evaluate_single_label(run_dir, data_path, max_errors)
+
+
+def _evaluate_single_label(
+    run_dir: Path, data_path: str | None, max_errors: int
+) -> EvaluationResult:
+    """:func:`evaluate_run` of a single-label run."""
+    predictor = Predictor(run_dir, purpose="evaluation")
     rule = predictor.calibration
     examples, data, sha, name = _examples(run_dir, data_path)
     index = {label: i for i, label in enumerate(predictor.labels)}
@@ -146,6 +164,8 @@ def evaluate_run(
     known = [e for e in examples if e.label in index]
     y = np.array([index[e.label] for e in known], dtype=np.int64)
     proba = proba_all[~is_unknown]
+    curves = roc.curves_record(roc.one_hot(y, len(predictor.labels)), proba, predictor.labels)
+    metrics = classification_metrics(y, proba, predictor.labels)
     result: dict[str, Any] = {
         "run": str(run_dir),
         "data": data,
@@ -153,7 +173,9 @@ def evaluate_run(
         "name": name,
         "labels": predictor.labels,
         "temperature": rule.temperature,
-        "metrics": classification_metrics(y, proba, predictor.labels),
+        "metrics": metrics,
+        "class_ranking": rank_by_f1(metrics["per_class"]),
+        "curves": roc.summary(curves),
         "ece": calibration.ece(proba, y),
         "nll": calibration.nll(proba, y),
         "reliability": vars(calibration.reliability(proba, y)),
@@ -173,7 +195,10 @@ def evaluate_run(
     out_dir = run_dir / "evaluation" / name
     out_dir.mkdir(parents=True, exist_ok=True)
     runs.write_json(out_dir / "evaluation.json", result)
-    return EvaluationResult.from_record(result, write_report(out_dir, result))
+    runs.write_json(out_dir / "curves.json", curves)
+    correct = proba.argmax(axis=1) == y
+    report = write_report(out_dir, result, curves, proba.max(axis=1), correct)
+    return EvaluationResult.from_record(result, report)
 
 
 def cross_validate_run(run_dir: str | Path, folds: int) -> dict[str, Any]:
@@ -183,6 +208,11 @@ def cross_validate_run(run_dir: str | Path, folds: int) -> dict[str, Any]:
     from tfcls.evaluation.crossval import cross_validate_dataset
 
     run_dir = Path(run_dir)
+    if Run(run_dir).task() == "multi_label":
+        raise TfclsError(
+            f"{run_dir}: a multi-label run; --cv cross-validates single-label runs only so far "
+            "(evaluate it on its test split or --data instead)"
+        )
     config = load_config(run_dir / Run.CONFIG)
     dataset = runs.load_run_data(
         run_dir, config.data.min_per_label, "cross-validate a new run instead"

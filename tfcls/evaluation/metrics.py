@@ -52,3 +52,21 @@ def classification_metrics(
     }
     out["confusion_matrix"] = cm.tolist()
     return out
+
+
+def rank_by_f1(per_class: dict[str, dict[str, Any]], k: int | None = None) -> dict[str, Any]:
+    """The ``k`` worst and best classes by F1 (each with precision, recall, F1, support),
+    so a report of 77 intents shows at once which fail. Classes without support in the
+    evaluated texts have no F1 to rank and are listed in ``absent``. Ties: the worst list
+    puts the larger support first (the bigger failure), the best list too. ``k`` defaults
+    to half the ranked classes, at most 10, so the lists never overlap."""
+    ranked = [(label, row) for label, row in per_class.items() if row["support"] > 0]
+    k = max(1, min(10, len(ranked) // 2)) if k is None else k
+    rows = [{"label": label, **row} for label, row in ranked]
+    worst = sorted(rows, key=lambda r: (r["f1"], -r["support"], r["label"]))
+    best = sorted(rows, key=lambda r: (-r["f1"], -r["support"], r["label"]))
+    return {
+        "worst": worst[:k] if len(rows) > 1 else [],
+        "best": best[:k],
+        "absent": [label for label, row in per_class.items() if row["support"] == 0],
+    }

@@ -1,14 +1,17 @@
-"""Evaluation artefacts: confusion-matrix and reliability PNGs, a self-contained report.html.
+"""Evaluation artefacts: confusion-matrix, reliability, ROC, PR and confidence PNGs, and a
+self-contained report.html.
 
 The HTML inlines its images (base64) and escapes every text it shows, so it opens from
-disk anywhere and a hostile title in the data can't inject markup.
+disk anywhere and a hostile title in the data can't inject markup. The helpers
+(:func:`table_html`, :func:`img_html`, :func:`curve_section`, :func:`ranking_section`,
+:func:`page_html`) are shared with the multi-label report
+(:mod:`tfcls.evaluation.multilabel_report`).
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +21,8 @@ matplotlib.use("Agg")  # no display: render to files
 import matplotlib.pyplot as plt
 import numpy as np
 
-
-def _png(fig: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+from tfcls.evaluation import figures
+from tfcls.evaluation.figures import png as _png
 
 
 def confusion_png(matrix: list[list[int]], labels: list[str]) -> bytes:
@@ -83,12 +82,14 @@ def reliability_png(bins: dict[str, list[float]], title: str) -> bytes:
     return _png(fig)
 
 
-def _img(png: bytes, alt: str) -> str:
+def img_html(png: bytes, alt: str) -> str:
+    """An <img> carrying the PNG inline (base64), its alt text escaped."""
     data = base64.b64encode(png).decode("ascii")
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _table(header: list[str], rows: list[list[Any]]) -> str:
+def table_html(header: list[str], rows: list[list[Any]]) -> str:
+    """A table with every cell escaped (floats to 4 decimals, None as an empty cell)."""
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in row) + "</tr>" for row in rows
@@ -97,17 +98,109 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 
 def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-def write_report(out_dir: Path, result: dict[str, Any]) -> Path:
-    """Write confusion_matrix.png, reliability.png and report.html; return the HTML path."""
+def page_html(title: str, result: dict[str, Any], body: str) -> str:
+    """The whole page: title, data line, then ``body`` (already escaped HTML)."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>tfcls evaluation: {html.escape(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:70em}}
+table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:.3em .6em;
+text-align:left}}img{{max-width:48%;vertical-align:top}}</style></head><body>
+<h1>Evaluation of {html.escape(title)}</h1>
+<p>Data: {html.escape(result["data"])} (sha256 {html.escape(result["data_sha256"][:12])}…)</p>
+{body}
+</body></html>
+"""
+
+
+def write_curve_figures(out_dir: Path, curves: dict[str, Any]) -> tuple[bytes, bytes]:
+    """roc_curves.png and pr_curves.png in ``out_dir``; returns their bytes."""
+    roc, pr = figures.roc_png(curves), figures.pr_png(curves)
+    (out_dir / "roc_curves.png").write_bytes(roc)
+    (out_dir / "pr_curves.png").write_bytes(pr)
+    return roc, pr
+
+
+def curve_section(
+    curves: dict[str, Any], roc: bytes, pr: bytes, what: tuple[str, str] = ("class", "classes")
+) -> str:
+    """ROC and PR figures, the macro AUC / AP, and every curve that is undefined, why
+    (``what``: the singular and plural of what a curve is of)."""
+    one, many = what
+    undefined = [
+        [label, c.get("roc_undefined", ""), c.get("pr_undefined", "")]
+        for label, c in curves["labels"].items()
+        if c["roc"] is None or c["pr"] is None
+    ]
+    note = (
+        f"<p>Undefined curves (no AUC / AP for these {many}):</p>"
+        + table_html([one, "ROC", "precision-recall"], undefined)
+        if undefined
+        else ""
+    )
+    auc, ap = curves["macro_auc"], curves["macro_average_precision"]
+    return (
+        f"<h2>ROC and precision-recall, one {one} vs rest</h2>"
+        f"<p>Macro AUC {html.escape(_fmt(auc))}, macro average precision "
+        f"{html.escape(_fmt(ap))} (over the {many} with a curve; curves.json has the "
+        f"points).</p>{img_html(roc, 'ROC curves')} {img_html(pr, 'precision-recall curves')}"
+        f"{note}"
+    )
+
+
+def ranking_section(ranking: dict[str, Any], what: tuple[str, str] = ("class", "classes")) -> str:
+    """The worst and best classes by F1 with precision, recall and support."""
+    header = [what[0], "F1", "precision", "recall", "support"]
+
+    def rows(items: list[dict[str, Any]]) -> list[list[Any]]:
+        return [[r["label"], r["f1"], r["precision"], r["recall"], r["support"]] for r in items]
+
+    absent = ranking["absent"]
+    note = (
+        f"<p>Not in the evaluated texts (no F1): {html.escape(', '.join(absent))}</p>"
+        if absent
+        else ""
+    )
+    worst = table_html(header, rows(ranking["worst"])) if ranking["worst"] else ""
+    return (
+        f"<h2>Worst and best {what[1]} by F1</h2><h3>Worst</h3>{worst}"
+        f"<h3>Best</h3>{table_html(header, rows(ranking['best']))}{note}"
+    )
+
+
+def write_report(
+    out_dir: Path,
+    result: dict[str, Any],
+    curves: dict[str, Any],
+    confidence: np.ndarray,
+    correct: np.ndarray,
+) -> Path:
+    """Write the PNGs (confusion matrix, reliability, ROC, PR, confidence histogram of the
+    top calibrated probability, correct vs wrong) and report.html; return the HTML path."""
     cm_png = confusion_png(result["metrics"]["confusion_matrix"], result["labels"])
     rel_png = reliability_png(result["reliability"], "calibrated probabilities")
+    threshold = (result.get("at_threshold") or {}).get("threshold")
+    groups = {"correct": correct, "wrong": ~np.asarray(correct, bool)}
+    hist = figures.confidence_png(confidence, groups, threshold, "top calibrated probability")
     (out_dir / "confusion_matrix.png").write_bytes(cm_png)
     (out_dir / "reliability.png").write_bytes(rel_png)
+    (out_dir / "confidence_histogram.png").write_bytes(hist)
+    roc, pr = write_curve_figures(out_dir, curves)
+    body = (
+        f"{table_html(['metric', 'value'], _summary_rows(result))}"
+        f"{img_html(cm_png, 'confusion matrix')} {img_html(rel_png, 'reliability diagram')}"
+        "<h2>Confidence, correct vs wrong</h2>"
+        f"{img_html(hist, 'confidence histogram')}"
+        f"{curve_section(curves, roc, pr)}{ranking_section(result['class_ranking'])}"
+        f"{_details(result)}"
+    )
     path = out_dir / "report.html"
-    path.write_text(_page(result, cm_png, rel_png), encoding="utf-8")
+    path.write_text(page_html(result["run"], result, body), encoding="utf-8")
     return path
 
 
@@ -147,10 +240,15 @@ def _summary_rows(result: dict[str, Any]) -> list[list[Any]]:
     return summary
 
 
-def _page(result: dict[str, Any], cm_png: bytes, rel_png: bytes) -> str:
-    """report.html: the summary, both figures inline, per-class figures and the errors."""
+def _auc_ap(row: dict[str, Any]) -> tuple[Any, Any]:
+    return row["roc_auc"], row["average_precision"]
+
+
+def _details(result: dict[str, Any]) -> str:
+    """The per-class table (with AUC and AP) and the error analysis."""
+    aucs = result["curves"]["labels"]
     per_class = [
-        [lab, v["precision"], v["recall"], v["f1"], v["support"]]
+        [lab, *(v[k] for k in ("precision", "recall", "f1", "support")), *_auc_ap(aucs[lab])]
         for lab, v in result["metrics"]["per_class"].items()
     ]
     errors = [
@@ -161,21 +259,11 @@ def _page(result: dict[str, Any], cm_png: bytes, rel_png: bytes) -> str:
         [e["text"], e["true"], e["probability"]]
         for e in result["errors"]["least_confident_correct"]
     ]
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>tfcls evaluation: {html.escape(result["run"])}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:70em}}
-table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:.3em .6em;
-text-align:left}}img{{max-width:48%;vertical-align:top}}</style></head><body>
-<h1>Evaluation of {html.escape(result["run"])}</h1>
-<p>Data: {html.escape(result["data"])} (sha256 {html.escape(result["data_sha256"][:12])}…)</p>
-{_table(["metric", "value"], _summary_rows(result))}
-{_img(cm_png, "confusion matrix")} {_img(rel_png, "reliability diagram")}
-<h2>Per class</h2>
-{_table(["label", "precision", "recall", "F1", "support"], per_class)}
-<h2>Misclassified (most confident first)</h2>
-{_table(["text", "true", "predicted", "probability"], errors)}
-<h2>Least confident correct predictions</h2>
-{_table(["text", "label", "probability"], unsure)}
-</body></html>
-"""
+    header = ["label", "precision", "recall", "F1", "support", "ROC AUC", "AP"]
+    return (
+        f"<h2>Per class</h2>{table_html(header, per_class)}"
+        "<h2>Misclassified (most confident first)</h2>"
+        f"{table_html(['text', 'true', 'predicted', 'probability'], errors)}"
+        "<h2>Least confident correct predictions</h2>"
+        f"{table_html(['text', 'label', 'probability'], unsure)}"
+    )
