@@ -57,12 +57,22 @@ def test_evaluating_the_test_split_matches_training_metrics(trained, cache_dir, 
     assert result.at_threshold == result.record.get("at_threshold")
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.ece = 0.0
-    for name in ("evaluation.json", "confusion_matrix.png", "reliability.png", "report.html"):
+    for name in (
+        "evaluation.json",
+        "curves.json",
+        "confusion_matrix.png",
+        "reliability.png",
+        "roc_curves.png",
+        "pr_curves.png",
+        "confidence_histogram.png",
+        "report.html",
+    ):
         assert (out / name).is_file(), name
     assert (out / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     parser = _Images()
     parser.feed((out / "report.html").read_text())
-    assert len(parser.srcs) == 2 and all(
+    # confusion, reliability, confidence histogram, ROC, PR
+    assert len(parser.srcs) == 5 and all(
         s.startswith("data:image/png;base64,") for s in parser.srcs
     )  # opens from disk
     errors = result.record["errors"]
@@ -119,9 +129,9 @@ def test_other_data_and_escaping_and_unknown_labels(trained, cache_dir, tmp_path
 
 
 def test_report_tables_escape_text():
-    from tfcls.evaluation.report import _table
+    from tfcls.evaluation.report import table_html
 
-    cell = _table(["text"], [['<img src=x onerror="alert(1)">']])
+    cell = table_html(["text"], [['<img src=x onerror="alert(1)">']])
     assert "<img" not in cell and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in cell
 
 
