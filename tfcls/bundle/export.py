@@ -30,7 +30,6 @@ import io
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -50,6 +49,7 @@ from tfcls.bundle.registry import METADATA, Registry
 from tfcls.bundle.source import Source
 from tfcls.config import QUANTIZATIONS
 from tfcls.errors import TfclsError
+from tfcls.progress import log
 from tfcls.training import runs
 
 SCHEMA_VERSION = 1
@@ -108,13 +108,13 @@ class ExportResult:
 def _convert(numeric_dir: Path, target: Path, quantization: str) -> None:
     """``tensorflowjs_converter`` run in this process (TensorFlow is already loaded, so this
     saves a second interpreter's start-up per conversion); its chatter is captured."""
-    log = io.StringIO()
+    chatter = io.StringIO()
     # TF-DF (imported by tensorflowjs) greets on import, via IPython when stdout is captured
     os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
     try:
         with (
-            contextlib.redirect_stdout(log),
-            contextlib.redirect_stderr(log),
+            contextlib.redirect_stdout(chatter),
+            contextlib.redirect_stderr(chatter),
             console.captured_stderr() as native,
         ):
             from tensorflowjs.converters import converter
@@ -131,7 +131,7 @@ def _convert(numeric_dir: Path, target: Path, quantization: str) -> None:
                 ]
             )
     except (Exception, SystemExit) as err:
-        detail = log.getvalue() + "\n".join(native)
+        detail = chatter.getvalue() + "\n".join(native)
         raise TfclsError(f"tensorflowjs_converter failed: {err}\n{detail[-3000:]}") from err
 
 
@@ -195,12 +195,14 @@ def export(
     t0 = time.perf_counter()
     build = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=out))
     try:
+        log(f"export: saving the numeric model of {run_dir}")
         numeric_dir, unit_range = _numeric_model(run, build)
         tries = candidates(quantize, unit_range is not None, run.predictor.config.encoder.handle)
         chosen, tried, node_proba = _convert_and_measure(
             run, (numeric_dir, unit_range), build, tries, sets
         )
         bundle = build / f"tfjs-{chosen}"
+        log(f"export: {chosen} chosen; running it in Python as the server does")
         fidelity_ = {
             "python_bundle": _python_fidelity(run, bundle, held_out, node_proba),
             "node_tfjs": tried[chosen]["fidelity"],
@@ -279,25 +281,27 @@ def _convert_and_measure(
     one tried gave, Node's probabilities on the held-out texts)."""
     tried: dict[str, Any] = {}
     similarity = run.predictor.references is not None
-    for q in tries:
+    for i, q in enumerate(tries, 1):
         target = build / f"tfjs-{q}"
+        step = f"export: candidate {i}/{len(tries)} {q}"
+        log(f"{step}: converting to TF.js")
         _convert(numeric[0], target, q)
         if q in PER_CHANNEL_BITS and numeric[1] is not None:
             requantize(target, numeric[1], PER_CHANNEL_BITS[q])
         shutil.copy(run.spec.vocab_path, target / "vocab.txt")
         _write_metadata(target, run, q, {}, "pending")  # node_predict reads it
-        (f, held_out_proba), (check, _), *test = node_measure(target, sets, similarity)
+        (f, held_out_proba), (check, _), *test = node_measure(
+            target, sets, similarity, f"{step} in Node"
+        )
         ok = acceptable(f) and acceptable(check)
         tried[q] = {**bundle_sizes(target), "fidelity": f, "check": check, "acceptable": ok}
         if test:
             tried[q]["test"] = test[0][0]  # recorded, never deciding
-        print(
-            f"{q}: {tried[q]['bytes'] / 2**20:.1f} MiB ({tried[q]['gzip_bytes'] / 2**20:.1f} "
-            f"MiB gzip), agreement {f['agreement']:.4f} on {f['n']} {f['texts']} texts, "
+        log(
+            f"{step}: {tried[q]['bytes'] / 2**20:.1f} MiB ({tried[q]['gzip_bytes'] / 2**20:.1f}"
+            f" MiB gzip), agreement {f['agreement']:.4f} on {f['n']} {f['texts']} texts, "
             f"{check['agreement']:.4f} on {check['n']} check texts, accuracy delta "
-            f"{100 * f['accuracy_delta']:+.2f} points",
-            file=sys.stderr,
-            flush=True,
+            f"{100 * f['accuracy_delta']:+.2f} points" + ("" if ok else ", not acceptable")
         )
         if len(tries) == 1 or ok:
             return q, tried, held_out_proba

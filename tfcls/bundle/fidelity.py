@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,29 +20,53 @@ import numpy as np
 
 from tfcls import resources
 from tfcls.errors import TfclsError
+from tfcls.progress import Progress
 
 MAX_ACCURACY_DROP = 0.002  # auto: at most 0.2 points of held-out accuracy lost
 MIN_ARGMAX_AGREEMENT = 0.995
 
 
-def node_predict(bundle: Path, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Run a bundle in Node through web/sdk/tfcls.js: (probabilities, similarity) per text."""
+def node_predict(
+    bundle: Path, texts: list[str], label: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run a bundle in Node through web/sdk/tfcls.js: (probabilities, similarity) per text.
+
+    The runner answers one line per text, read as it comes: with a ``label`` that is a
+    progress bar over the texts (:class:`tfcls.progress.Progress`)."""
     node = shutil.which("node")
     if node is None:
         raise TfclsError("node not found: export measures the bundle in Node (install Node.js 20)")
     missing = [str(d) for d in resources.VENDOR.values() if not d.is_dir()]
     if missing:
         raise TfclsError(f"TF.js is missing ({', '.join(missing)}): run `make setup` (npm ci)")
-    proc = subprocess.run(
-        [node, str(resources.NODE_PREDICT), str(bundle)],
-        input="".join(json.dumps({"text": t}) + "\n" for t in texts),
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        runner = resources.NODE_PREDICT.name
-        raise TfclsError(f"{runner} failed on {bundle}:\n{proc.stderr[-3000:]}")
-    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    payload = "".join(json.dumps({"text": t}) + "\n" for t in texts)
+    rows = []
+    # stderr goes to a file: a pipe left unread could fill up and stall the runner
+    with (
+        tempfile.TemporaryFile("w+") as err,
+        Progress(label or "node", len(texts), "texts", enabled=label is not None) as bar,
+    ):
+        proc = subprocess.Popen(
+            [node, str(resources.NODE_PREDICT), str(bundle)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        try:  # the runner reads every text before it answers the first
+            proc.stdin.write(payload)
+            proc.stdin.close()
+        except BrokenPipeError:  # it died early: its stderr says why
+            pass
+        for line in proc.stdout:
+            if line.strip():
+                rows.append(json.loads(line))
+                bar.update(1)
+        if proc.wait() != 0:
+            err.seek(0)
+            runner = resources.NODE_PREDICT.name
+            raise TfclsError(f"{runner} failed on {bundle}:\n{err.read()[-3000:]}")
     proba = np.array([r["probabilities"] for r in rows], dtype=np.float64)
     sim = np.array([r["similarity"] for r in rows], dtype=np.float64)
     return proba, sim
@@ -124,11 +149,11 @@ class TextSet:
 
 
 def node_measure(
-    bundle: Path, sets: list[TextSet], similarity: bool
+    bundle: Path, sets: list[TextSet], similarity: bool, label: str | None = None
 ) -> list[tuple[dict[str, Any], np.ndarray]]:
     """Run ``bundle`` in Node once on every set's texts: (:meth:`TextSet.measure`, Node's
-    probabilities) of each."""
-    proba, sim = node_predict(bundle, [t for s in sets for t in s.texts])
+    probabilities) of each; ``label`` names the texts' progress bar."""
+    proba, sim = node_predict(bundle, [t for s in sets for t in s.texts], label)
     out, start = [], 0
     for s in sets:
         end = start + len(s.texts)

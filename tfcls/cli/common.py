@@ -1,4 +1,4 @@
-"""Shared command-line plumbing: --config/--set, --run, error reporting."""
+"""Shared command-line plumbing: --config/--set, --quiet, --run, error reporting."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+from tfcls import progress
 from tfcls.config import Config, load_config
 from tfcls.errors import TfclsError
 
@@ -22,6 +24,29 @@ def child_env(cache_dir: str | os.PathLike) -> dict[str, str]:
     return dict(env, TFCLS_CACHE=str(cache_dir))
 
 
+class _Quiet(argparse.Action):
+    """``--quiet``: sets the process-wide switch as it is parsed (:func:`tfcls.progress.set_quiet`),
+    so every command has it without doing anything with the parsed value."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        progress.set_quiet(True)
+        setattr(namespace, self.dest, True)
+
+
+def add_quiet_argument(p: argparse.ArgumentParser, dest: str = "quiet") -> None:
+    """``--quiet``/``-q``: no progress bars or progress lines (errors, warnings and the
+    summary line are still printed)."""
+    p.add_argument(
+        "-q",
+        "--quiet",
+        dest=dest,
+        nargs=0,
+        action=_Quiet,
+        default=False,
+        help="no progress output on stderr (errors and the summary line still print)",
+    )
+
+
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
     """An ArgumentParser with the options every tfcls command takes."""
     p = argparse.ArgumentParser(prog=prog, description=description)
@@ -30,9 +55,10 @@ def parser(prog: str, description: str) -> argparse.ArgumentParser:
 
 
 def add_config_arguments(p: argparse.ArgumentParser, subcommand: bool = False) -> None:
-    """--config and --set; a subcommand's own copies (so they may follow its name) are
+    """--config, --set and --quiet; a subcommand's own copies (so they may follow its name) are
     kept apart and merged by :func:`config_args`."""
     prefix = "sub_" if subcommand else ""
+    add_quiet_argument(p, f"{prefix}quiet")
     p.add_argument(
         "--config",
         dest=f"{prefix}config",
@@ -79,7 +105,11 @@ def config_from(args: argparse.Namespace) -> Config:
 
 
 def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
-    """Run a command's main, turning TfclsError into a one-line message and exit code 2."""
+    """Run a command's main, turning TfclsError into a one-line message and exit code 2.
+
+    The quiet switch (``--quiet``) is put back as it was afterwards, so a command run
+    in-process leaves its caller's progress output alone."""
+    was_quiet = progress.is_quiet()
     try:
         return main(argv)
     except TfclsError as err:
@@ -88,3 +118,5 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        progress.set_quiet(was_quiet)

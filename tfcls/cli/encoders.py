@@ -33,9 +33,13 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--preprocessor", help="preprocessor handle for BERT-style encoders")
         if name == "build":
             sp.add_argument("--force", action="store_true", help="rebuild even if cached")
-    sub.add_parser("list", help="list the registered encoder names")
+        cli.add_quiet_argument(sp, "sub_quiet")
+    cli.add_quiet_argument(
+        sub.add_parser("list", help="list the registered encoder names"), "sub_quiet"
+    )
     sim = sub.add_parser("similarity", help="embed texts and show their cosine similarities")
     sim.add_argument("texts", nargs="+", metavar="TEXT")
+    cli.add_quiet_argument(sim, "sub_quiet")
     return p
 
 
@@ -103,7 +107,7 @@ def _describe(enc: SentenceEncoder, verbose: bool) -> int:
 
 def _similarity(enc: SentenceEncoder, texts: list[str], batch_size: int, start: float) -> int:
     """Embed ``texts``; print each one's nearest other text and the cosine matrix."""
-    vectors = enc.embed(texts, batch_size=batch_size)
+    vectors = enc.embed(texts, batch_size=batch_size, progress=True)
     sims = vectors @ vectors.T
     width = max(len(t) for t in texts)
     for i, text in enumerate(texts):
