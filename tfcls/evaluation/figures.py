@@ -41,16 +41,18 @@ def _curve_png(
     many = len(drawn) > LEGEND_CLASSES
     ranked = sorted(drawn, key=lambda label: drawn[label][score])
     coloured = set(ranked[:HIGHLIGHT]) if many else set(ranked)
-    for label in sorted(drawn, key=lambda lab: lab in coloured):  # colours on top
+    grey = [label for label in drawn if label not in coloured]
+    for label in grey + [label for label in ranked if label in coloured]:  # colours on top
         c = drawn[label]
         x, y = np.asarray(c[axes[0]]), np.asarray(c[axes[1]])
+        style = {"drawstyle": "steps-post"} if kind == "pr" else {}  # PR is a step curve
         if label in coloured:
-            ax.plot(x, y, linewidth=1.6, label=f"{label} ({c[score]:.3f})")
+            ax.plot(x, y, linewidth=1.6, label=f"{label} ({c[score]:.3f})", **style)
         else:
-            ax.plot(x, y, color="0.75", linewidth=0.6)
+            ax.plot(x, y, color="0.75", linewidth=0.6, **style)
     missing = len(curves["labels"]) - len(drawn)
     note = f"; {missing} undefined" if missing else ""
-    shown = f"lowest {HIGHLIGHT} of {len(drawn)} in colour" if many else f"{len(drawn)} classes"
+    shown = f"lowest {HIGHLIGHT} of {len(drawn)} in colour" if many else f"{len(drawn)} curves"
     ax.set_title(f"{title} ({shown}{note})", fontsize=9)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
@@ -79,6 +81,7 @@ def confidence_png(
     threshold: float | None,
     xlabel: str,
     log: bool = False,
+    ylabel: str = "texts",
 ) -> bytes:
     """Histogram of ``confidence`` (in [0, 1], 20 bins), one bar series per boolean mask
     in ``groups`` (e.g. correct / wrong), with the auto-select ``threshold`` drawn."""
@@ -95,8 +98,9 @@ def confidence_png(
         )
     if log:
         ax.set_yscale("log")
+        ax.set_ylim(bottom=0.8)
     ax.set_xlim(0, 1)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("texts" + (" (log scale)" if log else ""))
+    ax.set_ylabel(ylabel + (" (log scale)" if log else ""))
     ax.legend(loc="upper left", fontsize=8)
     return png(fig)

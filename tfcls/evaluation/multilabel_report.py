@@ -81,6 +81,7 @@ def write_multilabel_report(
         None,
         "calibrated probability of each (text, label)",
         log=True,
+        ylabel="(text, label) pairs",
     )
     (out_dir / "probability_histogram.png").write_bytes(hist)
     roc, pr = write_curve_figures(out_dir, curves)
