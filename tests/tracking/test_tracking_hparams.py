@@ -132,3 +132,37 @@ def test_failed_trials_are_left_out_and_switches_are_honoured(tmp_path):
     off = load_config(None, ["train.tensorboard=false"])
     assert write_run_hparams(tmp_path, off) is None
     assert write_run_hparams(tmp_path, load_config()) is None  # no tuner_summary.json
+
+
+def test_track_run_writes_hparams_then_logs_them_to_mlflow(tmp_path):
+    """A multi-label run (flat trial rows in metrics.json, its own objective), end to end."""
+    mlflow = pytest.importorskip("mlflow")
+    from tfcls.config import dump_yaml
+    from tfcls.tracking.run import track_run
+
+    run_dir, store = tmp_path / "run", tmp_path / "mlruns"
+    run_dir.mkdir()
+    trials = [
+        {"trial_id": "00", "score": 0.61, "units": 128, "dropout": 0.1},
+        {"trial_id": "01", "score": 0.66, "units": 256, "dropout": 0.3},
+        {"trial_id": "02", "score": None, "units": 64, "dropout": 0.2},
+    ]
+    metrics = {"task": "multi_label", "trials": trials, "test": {"macro_f1": 0.6}}
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    (run_dir / "run.json").write_text(json.dumps({"status": "complete", "task": "multi_label"}))
+    on = ["tracking.mlflow.enabled=true", f"tracking.mlflow.tracking_uri={store}"]
+    dump_yaml(load_config(None, on), run_dir / "config.yaml")
+
+    done = track_run(run_dir)
+    assert done["hparams"] == run_dir / "logs" / "hparams"
+    ((_, experiment),) = _plugin_data(done["hparams"])
+    assert [m.name.tag for m in experiment.experiment.metric_infos] == ["val_macro_f1"]
+    assert sorted(p.name for p in done["hparams"].iterdir() if p.is_dir()) == [
+        "trial_00",
+        "trial_01",
+    ]
+    assert _scalars(done["hparams"] / "trial_01") == {"val_macro_f1": pytest.approx(0.66)}
+    client = mlflow.tracking.MlflowClient(tracking_uri=store.absolute().as_uri())
+    logged = {a.path for a in client.list_artifacts(done["mlflow_run_id"], "logs/hparams")}
+    assert "logs/hparams/trial_01" in logged
+    assert client.get_run(done["mlflow_run_id"]).data.metrics["test.macro_f1"] == 0.6

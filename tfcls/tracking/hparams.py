@@ -21,6 +21,20 @@ HPARAMS_DIR = "hparams"  # under the run's TensorBoard logs/
 TUNER_SUMMARY = "tuner_summary.json"
 
 
+_RECORD = ("trial_id", "score", "status", "message")  # a flat trial row's other keys
+
+
+def normalise(trial: Mapping[str, Any]) -> dict[str, Any]:
+    """A trial row as ``tuning.trial_summary`` writes it (``hyperparameters`` apart,
+    ``status``); a multi-label search's flat rows (``trial_id``, ``score`` and the values
+    side by side) are completed when scored."""
+    if "hyperparameters" in trial:
+        return dict(trial)
+    values = {k: v for k, v in trial.items() if k not in _RECORD}
+    status = trial.get("status") or ("COMPLETED" if trial.get("score") is not None else "FAILED")
+    return {**{k: trial.get(k) for k in _RECORD}, "status": status, "hyperparameters": values}
+
+
 def _values(trial: Mapping[str, Any]) -> dict[str, bool | int | float | str]:
     """A trial's hyperparameters HParams can show (no tuner/ bookkeeping, no None)."""
     return {
@@ -60,7 +74,8 @@ def write_hparams(log_dir: str | Path, trials: Sequence[Mapping[str, Any]], obje
 
     log_dir = Path(log_dir)
     shutil.rmtree(log_dir, ignore_errors=True)  # a resumed run rewrites every trial
-    done = [t for t in trials if t.get("status") == "COMPLETED" and t.get("score") is not None]
+    rows = [normalise(t) for t in trials]
+    done = [t for t in rows if t["status"] == "COMPLETED" and t.get("score") is not None]
     params = {name: hp.HParam(name, domain) for name, domain in domains(done).items()}
     with tf.summary.create_file_writer(str(log_dir)).as_default():
         hp.hparams_config(
