@@ -3,7 +3,7 @@
 - :class:`EpochProgress`: a Keras callback, ``label: epoch 3/8; loss 0.41, val_accuracy
   0.83``, for any ``model.fit`` (head fits, adaptation epochs, one fold of K: put ``fold
   k/K`` in the label). It may span several ``fit`` calls (a loop of one-epoch fits) when
-  given the total ``epochs``.
+  given the total ``epochs``. In a tuner's ``search`` callbacks each trial gets its own bar.
 - :class:`TrialProgress`: a KerasTuner hook, ``tuner: 7/20 trials; best val_accuracy
   0.8100``, called from the tuner's ``on_trial_end`` (a hook rather than a callback: the
   tuner deep-copies callbacks for every trial and a failed trial ends no fit).
@@ -36,6 +36,11 @@ class EpochProgress(keras.callbacks.Callback):
         self.label, self.epochs, self.monitor = label, epochs, monitor
         self.stream, self.interval = stream, interval
         self.bar: Progress | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> EpochProgress:
+        """A fresh copy on the same stream (KerasTuner deep-copies callbacks per trial;
+        a stream cannot be copied)."""
+        return EpochProgress(self.label, self.epochs, self.monitor, self.stream, self.interval)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if self.bar is None:
@@ -89,11 +94,18 @@ class TrialProgress:
     @classmethod
     def for_tuner(cls, tuner: Any, total: int | None, **options: Any) -> TrialProgress:
         """The hook for a KerasTuner tuner: its oracle's objective, the trials it has
-        already (``options``: ``label``, ``stream``, ``interval``)."""
-        objective = tuner.oracle.objective
-        done = sum(t.status in ("COMPLETED", "FAILED") for t in tuner.oracle.trials.values())
-        progress = cls(total, objective.name, objective.direction, done=done, **options)
-        for trial in tuner.oracle.trials.values():
+        already (``options``: ``label``, ``stream``, ``interval``). A distributed
+        search's worker, whose oracle is the chief's, counts its own trials only."""
+        try:
+            objective = tuner.oracle.objective
+            trials = list(tuner.oracle.trials.values())
+        except Exception:  # a worker's OracleClient keeps neither here
+            objective, trials = None, []
+        name = getattr(objective, "name", None) or "val_accuracy"
+        direction = getattr(objective, "direction", None) or "max"
+        done = sum(t.status in ("COMPLETED", "FAILED") for t in trials)
+        progress = cls(total, name, direction, done=done, **options)
+        for trial in trials:
             if trial.status == "COMPLETED" and trial.score is not None:
                 progress._score(float(trial.score))
         return progress

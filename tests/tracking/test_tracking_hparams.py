@@ -94,6 +94,22 @@ def test_the_hooks_report_trials_with_the_best_score_and_epochs(searched):
     assert any(ln.startswith("fit: 1/2 epochs") and "val_accuracy" in ln for ln in lines)
 
 
+def test_a_resumed_search_starts_its_count_from_the_trials_it_has(searched):
+    tuner, _ = searched
+    again = kt.RandomSearch(
+        _build,
+        objective="val_accuracy",
+        max_trials=5,
+        directory=tuner.directory,
+        project_name="head",
+        overwrite=False,
+    )
+    resumed = TrialProgress.for_tuner(again, 5, stream=io.StringIO())
+    assert resumed.bar.done == 3
+    assert resumed.best == max(t.score for t in tuner.oracle.trials.values())
+    resumed.close()
+
+
 def test_every_trial_is_a_session_of_the_hparams_experiment(searched, tmp_path):
     tuner, _ = searched
     trials = trial_summary(tuner)
