@@ -33,6 +33,7 @@ from tfcls.decision.predictor import Predictor
 from tfcls.errors import TfclsError
 from tfcls.evaluation import curves as roc
 from tfcls.evaluation.metrics import classification_metrics, rank_by_f1
+from tfcls.evaluation.multilabel_evaluate import LabelSetEvaluationResult, evaluate_multilabel_run
 from tfcls.evaluation.report import write_report
 from tfcls.training import runs
 from tfcls.training.runs import Run
@@ -130,14 +131,14 @@ class EvaluationResult:
         return {**self.record, "report": str(self.report)}
 
 
-def evaluate_run(run_dir: str | Path, data_path: str | None = None, max_errors: int = 25) -> Any:
+def evaluate_run(
+    run_dir: str | Path, data_path: str | None = None, max_errors: int = 25
+) -> EvaluationResult | LabelSetEvaluationResult:
     """Evaluate a run; write evaluation.json, curves.json, PNGs and report.html; return the
     results: an :class:`EvaluationResult`, or for a multi-label run a
     :class:`tfcls.evaluation.multilabel_evaluate.LabelSetEvaluationResult`."""
     run_dir = Path(run_dir)
     if Run(run_dir).finished("evaluation", multi_label=True).task() == "multi_label":
-        from tfcls.evaluation.multilabel_evaluate import evaluate_multilabel_run
-
         return evaluate_multilabel_run(run_dir, data_path, max_errors)
     return _evaluate_single_label(run_dir, data_path, max_errors)
 

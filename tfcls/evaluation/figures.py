@@ -88,10 +88,10 @@ def confidence_png(
     confidence = np.asarray(confidence, np.float64)
     edges = np.linspace(0, 1, 21)
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    colours = ["C2", "C3", "C0", "C1"]
-    for (name, mask), colour in zip(groups.items(), colours, strict=False):
-        values = confidence[np.asarray(mask, bool)]
-        ax.hist(values, bins=edges, alpha=0.6, color=colour, label=f"{name} ({len(values)})")
+    series = [confidence[np.asarray(mask, bool)] for mask in groups.values()]
+    names = [f"{name} ({len(v)})" for name, v in zip(groups, series, strict=True)]
+    colours = ["C2", "C3", "C0", "C1"][: len(series)]
+    ax.hist(series, bins=edges, color=colours, label=names)  # side by side in each bin
     if threshold is not None:
         ax.axvline(
             threshold, color="black", linestyle="--", label=f"auto-select threshold {threshold:.3f}"
