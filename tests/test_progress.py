@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 
 import pytest
 
@@ -71,9 +72,10 @@ def test_off_a_terminal_lines_carry_the_note_and_slow_items_their_seconds():
     assert unknown.line().startswith("search: 3 trials, ")
 
 
-def test_on_a_terminal_it_is_a_bar_redrawn_in_place():
+def test_on_a_terminal_it_is_a_bar_redrawn_in_place(monkeypatch: pytest.MonkeyPatch):
     def draw(stream):
-        with Progress("embedding", 10, "texts", stream=stream) as bar:
+        monkeypatch.setattr(sys, "stderr", stream)  # the default stream, a sizeless terminal
+        with Progress("embedding", 10, "texts") as bar:
             bar.update(4)
             bar.update(6, note="cached 2")
 

@@ -62,6 +62,18 @@ def log(message: str, stream: TextIO | None = None) -> None:
     stream.flush()
 
 
+def _width(stream: TextIO) -> dict[str, Any]:
+    """tqdm's size options: follow the terminal, or 80 x 24 where it reports no size (a
+    pseudo-terminal without one, where tqdm would draw nothing)."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        size = os.terminal_size((0, 0))
+    if size.columns > 0 and size.lines > 0:
+        return {"dynamic_ncols": True}
+    return {"ncols": size.columns or 80, "nrows": size.lines or 24}
+
+
 class Progress:
     """Progress of ``total`` items (None: unknown) of one step, by the module's rule.
 
@@ -102,6 +114,7 @@ class Progress:
                 file=self.stream,
                 leave=None,  # a top-level bar stays, a nested one goes
                 mininterval=self.interval,
+                **_width(self.stream),
             )
 
     def update(self, n: int = 1, note: str | None = None) -> None:
