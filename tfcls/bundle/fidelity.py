@@ -8,6 +8,7 @@ on every :class:`TextSet` measured (the held-out split and a second, larger set)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -58,7 +59,8 @@ def node_predict(
             proc.stdin.write(payload)
             proc.stdin.close()
         except BrokenPipeError:  # it died early: its stderr says why
-            pass
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
         for line in proc.stdout:
             if line.strip():
                 rows.append(json.loads(line))
