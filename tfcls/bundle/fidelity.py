@@ -41,30 +41,19 @@ def node_predict(
     if missing:
         raise TfclsError(f"TF.js is missing ({', '.join(missing)}): run `make setup` (npm ci)")
     payload = "".join(json.dumps({"text": t}) + "\n" for t in texts)
-    rows = []
     # stderr goes to a file: a pipe left unread could fill up and stall the runner
     with (
         tempfile.TemporaryFile("w+") as err,
         Progress(label or "node", len(texts), "texts", enabled=label is not None) as bar,
-    ):
-        proc = subprocess.Popen(
+        subprocess.Popen(
             [node, str(resources.NODE_PREDICT), str(bundle)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
-        )
-        assert proc.stdin is not None and proc.stdout is not None
-        try:  # the runner reads every text before it answers the first
-            proc.stdin.write(payload)
-            proc.stdin.close()
-        except BrokenPipeError:  # it died early: its stderr says why
-            with contextlib.suppress(BrokenPipeError):
-                proc.stdin.close()
-        for line in proc.stdout:
-            if line.strip():
-                rows.append(json.loads(line))
-                bar.update(1)
+        ) as proc,
+    ):
+        rows = _answers(proc, payload, bar)
         if proc.wait() != 0:
             err.seek(0)
             runner = resources.NODE_PREDICT.name
@@ -72,6 +61,22 @@ def node_predict(
     proba = np.array([r["probabilities"] for r in rows], dtype=np.float64)
     sim = np.array([r["similarity"] for r in rows], dtype=np.float64)
     return proba, sim
+
+
+def _answers(proc: subprocess.Popen, payload: str, bar: Progress) -> list[dict[str, Any]]:
+    """Feed the runner every text (it reads them all before it answers the first), then
+    read its answers as they come, one line (and one step of ``bar``) per text."""
+    assert proc.stdin is not None and proc.stdout is not None
+    with contextlib.suppress(BrokenPipeError):  # it died early: its stderr says why
+        proc.stdin.write(payload)
+    with contextlib.suppress(BrokenPipeError):
+        proc.stdin.close()
+    rows = []
+    for line in proc.stdout:
+        if line.strip():
+            rows.append(json.loads(line))
+            bar.update(1)
+    return rows
 
 
 def fidelity(
