@@ -93,6 +93,15 @@ TINY_VOCAB = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _progress_not_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with progress on: a command run in-process with ``--quiet`` sets
+    the process-wide switch (``TFCLS_QUIET``), which must not silence the next test."""
+    from tfcls.progress import QUIET_ENV
+
+    monkeypatch.delenv(QUIET_ENV, raising=False)
+
+
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty tfcls cache for this test session."""

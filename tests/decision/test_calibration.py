@@ -151,3 +151,36 @@ def test_cross_fitted_threshold_meets_the_target_out_of_fold_and_respects_the_fl
     assert chosen["threshold"] >= floor
     assert chosen["raised_to_unknown"] == (chosen["threshold"] > chosen["precision_threshold"])
     assert got["coverage"] == pytest.approx(chosen["coverage"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.lists(st.integers(0, 3), min_size=12, max_size=12))
+def test_integer_weights_count_like_repeated_texts(seed, counts):
+    """A text of weight 3 counts as three copies of it: temperature, curve and threshold."""
+    rng = np.random.default_rng(seed)
+    proba = rng.dirichlet(np.ones(3), 12)
+    y = rng.integers(0, 3, 12)
+    w = np.array(counts, float)
+    if w.sum() == 0:
+        return
+    rows = np.repeat(np.arange(12), counts)
+    t_weighted = fit_temperature(proba, y, weights=w)
+    assert t_weighted == pytest.approx(fit_temperature(proba[rows], y[rows]), rel=1e-4)
+    kept = w > 0
+    weighted = coverage_curve(proba[kept], y[kept], w[kept])
+    repeated = coverage_curve(proba[rows], y[rows])
+    for key in ("threshold", "coverage", "precision"):
+        assert weighted[key] == pytest.approx(repeated[key])
+    a = choose_threshold(proba, y, 0.6, weights=w)
+    b = choose_threshold(proba[rows], y[rows], 0.6)
+    assert a.precision == pytest.approx(b.precision) and a.coverage == pytest.approx(b.coverage)
+
+
+def test_unit_weights_change_nothing():
+    rng = np.random.default_rng(1)
+    proba, y = rng.dirichlet(np.ones(4), 50), rng.integers(0, 4, 50)
+    fold_of = np.arange(50) % 5
+    plain = cross_fitted(proba, y, fold_of, True, 0.8)
+    weighted = cross_fitted(proba, y, fold_of, True, 0.8, np.ones(50))
+    assert plain["temperature"] == weighted["temperature"]
+    assert plain["threshold"] == weighted["threshold"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tfcls.config import load_config
 from tfcls.decision.calibration import apply_temperature, evaluate_threshold
@@ -102,3 +104,48 @@ def test_more_adapted_layers_than_the_encoder_has_adapts_them_all(tiny_pair, tmp
     assert fitted.report["adapt"]["layers"] == 2
     assert "exceeds the encoder's 2 layers" in fitted.report["adapt_clamped"]
     assert "exceeds the encoder's 2 layers: all 2 adapted" in capsys.readouterr().err
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 30), st.integers(0, 40), st.integers(0, 10_000))
+def test_a_new_text_trains_exactly_the_fits_its_origin_trains(n, extra, seed):
+    from tfcls.data.augment import Augmented
+
+    rng = np.random.default_rng(seed)
+    origin = rng.integers(0, n, extra)
+    y = rng.integers(0, 3, n)
+    made = Augmented([f"new{i}" for i in range(extra)], origin)
+    x = rng.normal(size=(n, 4)).astype(np.float32)
+    rows = crossfit.TrainingRows.of(
+        [f"t{i}" for i in range(n)], x, y, np.ones(n), made, x[origin] + 1.0
+    )
+    assert rows.n == n and len(rows.texts) == len(rows.y) == n + extra
+    assert (rows.y[n:] == y[origin]).all() and rows.texts[:n] == [f"t{i}" for i in range(n)]
+    fit_on = rng.permutation(n)[: rng.integers(1, n)]
+    chosen = rows.rows(fit_on)
+    held = np.setdiff1d(np.arange(n), fit_on)
+    assert set(chosen[chosen < n]) == set(fit_on.tolist())  # the originals asked for
+    assert not set(rows.origin[chosen]) & set(held.tolist())  # no copy of a held-out text
+    copies = np.flatnonzero(np.isin(origin, fit_on)) + n
+    assert set(chosen[chosen >= n]) == set(copies.tolist())  # and every copy of the others
+
+
+def test_augmented_texts_train_the_heads_but_are_never_predicted_out_of_fold(tmp_path):
+    from tfcls.data.augment import Augmented
+
+    x, y = clusters(seed=2)
+    config = load_config(overrides=[*QUICK, "train.adapt.layers=0", "train.crossfit_folds=3"])
+    texts = [f"t{i}" for i in range(len(y))]
+    w = np.ones(len(y), np.float32)
+    origin = np.repeat(np.arange(len(y)), 2)
+    rng = np.random.default_rng(0)
+    x_new = (x[origin] + 0.1 * rng.standard_normal((len(origin), x.shape[1]))).astype(np.float32)
+    made = Augmented([f"{texts[i]}'" for i in origin], origin)
+    plain = crossfit.fit(texts, y, w, x, 4, config, tmp_path / "plain")
+    more = crossfit.fit(texts, y, w, x, 4, config, tmp_path / "more", None, None, False, None,
+                        made, x_new)  # fmt: skip
+    assert more.oof.shape == plain.oof.shape == (len(y), 4)  # the real texts only
+    np.testing.assert_array_equal(more.fold_of, plain.fold_of)  # folds of the real texts
+    assert np.abs(more.head.predict(x, verbose=0) - plain.head.predict(x, verbose=0)).max() > 1e-3
+    calib, _ = crossfit.calibrate(more, y, None, config.decision)
+    assert calib["oof"]["n"] == len(y)

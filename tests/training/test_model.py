@@ -71,11 +71,3 @@ def test_search_head_computes_what_a_real_head_computes():
     assert int(masked.optimizer.iterations.numpy()) == 0
     assert float(masked.optimizer.learning_rate.numpy()) == pytest.approx(0.002)
     assert float(shared.mask.numpy().sum()) == 32
-
-
-def test_class_weights_are_inverse_frequency_with_mean_one():
-    from tfcls.training.head_fit import class_weights
-
-    w = class_weights(np.array([0, 0, 0, 1]), 2)
-    assert w[1] == pytest.approx(3 * w[0])
-    assert (w[0] * 3 + w[1]) / 4 == pytest.approx(1.0)  # average weight per example is 1

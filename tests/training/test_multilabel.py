@@ -32,7 +32,8 @@ def test_a_multi_label_run_records_its_decision_and_metrics(multilabel_run):
         assert set(m["per_label"]) == set(labels)
     assert metrics["oof"]["n"] + metrics["test"]["n"] == 90
     assert len(metrics["trials"]) == 2 and "test_fixed_0_5" in metrics
-    assert metrics["adapt_skipped"].startswith("train.adapt.layers=4: multi-label runs keep")
+    # the tiny encoder has 2 layers: train.adapt.layers=4 adapts both, out of fold
+    assert metrics["adapt"]["layers"] == 2 and "adapt_clamped" in metrics
     head = run.head()
     assert head.output_shape[-1] == 3  # one sigmoid per label
     out = head.predict(np.zeros((2, head.input_shape[-1]), np.float32), verbose=0)

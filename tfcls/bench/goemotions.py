@@ -115,7 +115,7 @@ def bench_goemotions(
     trials = trials or config.tuner.max_trials
     with tempfile.TemporaryDirectory(prefix="tfcls-goemotions-") as tmp:
         hp, epochs, summary = ml.tune(
-            (x["train"], y["train"]), (x["dev"], y["dev"]), config, Path(tmp), trials
+            (x["train"], y["train"], None), (x["dev"], y["dev"], None), config, Path(tmp), trials
         )
     head, kept = ml.fit_multilabel_head(
         (x["train"], y["train"], data["train"].weights), (x["dev"], y["dev"]), hp, config

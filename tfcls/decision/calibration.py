@@ -4,7 +4,10 @@ The web client auto-selects a category only when the model is confident, so the
 probabilities are calibrated (one temperature) and the auto-select threshold is chosen
 where precision reaches a target, both on out-of-fold predictions of every training text
 (``cross_fitted``; ``tfcls.training.crossfit`` produces them), not on a small validation split.
-All functions take probabilities [n, k] (the head's softmax output) and int labels [n].
+All functions take probabilities [n, k] (the head's softmax output) and int labels [n];
+the choosing ones also take per-text ``weights`` (the data's label confidence, default 1):
+a text labelled with confidence 0.5 counts half in the NLL the temperature minimises and
+in the precision and coverage a threshold is chosen by.
 """
 
 from __future__ import annotations
@@ -36,22 +39,33 @@ def nll(proba: np.ndarray, y: np.ndarray) -> float:
     return float(-np.log(p).mean())
 
 
+def _weights(y: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    return np.ones(len(y)) if weights is None else np.asarray(weights, np.float64)
+
+
 def fit_temperature(
-    proba: np.ndarray, y: np.ndarray, lo: float = 0.05, hi: float = 20.0, iters: int = 80
+    proba: np.ndarray,
+    y: np.ndarray,
+    lo: float = 0.05,
+    hi: float = 20.0,
+    iters: int = 80,
+    weights: np.ndarray | None = None,
 ) -> float:
-    """The temperature minimising validation NLL (Guo et al. 2017).
+    """The temperature minimising the (``weights``-weighted) NLL (Guo et al. 2017).
 
     NLL is convex in the inverse temperature, so a golden-section search over log T in
     [lo, hi] finds the minimum without any optimiser dependency.
     """
-    if len(y) == 0:
+    w = _weights(y, weights)
+    if len(y) == 0 or w.sum() <= 0:
         return 1.0
     z, y = log_probs(proba), np.asarray(y)
 
     def loss(log_t: float) -> float:
         s = z / np.exp(log_t)
         s = s - s.max(axis=1, keepdims=True)
-        return float((np.log(np.exp(s).sum(axis=1)) - s[np.arange(len(y)), y]).mean())
+        per_text = np.log(np.exp(s).sum(axis=1)) - s[np.arange(len(y)), y]
+        return float((w * per_text).sum() / w.sum())
 
     a, b = np.log(lo), np.log(hi)
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
@@ -119,25 +133,35 @@ class Threshold:
         return asdict(self)
 
 
-def coverage_curve(proba: np.ndarray, y: np.ndarray) -> dict[str, list[float]]:
-    """For every distinct confidence t (descending): coverage and precision of conf ≥ t."""
+def coverage_curve(
+    proba: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+) -> dict[str, list[float]]:
+    """For every distinct confidence t (descending): coverage and precision of conf ≥ t
+    (shares of the texts' ``weights``)."""
     conf = np.asarray(proba).max(axis=1)
     correct = (np.asarray(proba).argmax(axis=1) == np.asarray(y)).astype(float)
+    w = _weights(y, weights)
     order = np.argsort(-conf, kind="stable")
-    conf, correct = conf[order], correct[order]
-    cum_correct = np.cumsum(correct)
+    conf, correct, w = conf[order], correct[order], w[order]
+    cum_correct = np.cumsum(correct * w)
     # keep the last index of each run of equal confidences (a threshold takes all ties)
     last = np.r_[conf[1:] != conf[:-1], True]
-    n = np.arange(1, len(conf) + 1)
+    n = np.cumsum(w)
+    total = n[-1] if len(n) and n[-1] > 0 else 1.0
+    taken = np.maximum(n[last], 1e-300)
     return {
         "threshold": conf[last].tolist(),
-        "coverage": (n[last] / len(conf)).tolist(),
-        "precision": (cum_correct[last] / n[last]).tolist(),
+        "coverage": (n[last] / total).tolist(),
+        "precision": np.where(n[last] > 0, cum_correct[last] / taken, 1.0).tolist(),
     }
 
 
 def choose_threshold(
-    proba: np.ndarray, y: np.ndarray, target_precision: float = 0.95, floor: float = 0.0
+    proba: np.ndarray,
+    y: np.ndarray,
+    target_precision: float = 0.95,
+    floor: float = 0.0,
+    weights: np.ndarray | None = None,
 ) -> Threshold:
     """The lowest threshold (≥ ``floor``) whose auto-selected predictions reach
     ``target_precision``.
@@ -148,7 +172,7 @@ def choose_threshold(
     """
     if not 0.0 < target_precision <= 1.0:
         raise ValueError(f"target_precision must be in (0, 1], got {target_precision}")
-    curve = coverage_curve(proba, y)
+    curve = coverage_curve(proba, y, weights)
     ok = [
         i
         for i, (p, t) in enumerate(zip(curve["precision"], curve["threshold"], strict=True))
@@ -191,24 +215,25 @@ def cross_fitted(
     fold_of: np.ndarray,
     enabled: bool = True,
     target_precision: float = 0.95,
+    weights: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Temperature and auto-select threshold from out-of-fold predictions of every
     training text (``tfcls.training.crossfit``), not from a small validation split.
 
     Each text's probability comes from a model that never learned its label, so the
-    threshold meets ``target_precision`` out of fold by construction. How much the
-    threshold would move is reported by choosing it on each fold alone (``per_fold``).
+    threshold meets ``target_precision`` out of fold by construction (in the texts'
+    ``weights``). How much the threshold would move is reported by choosing it on each
+    fold alone (``per_fold``).
     """
-    temperature = fit_temperature(oof_proba, y) if enabled else 1.0
+    w = _weights(y, weights)
+    temperature = fit_temperature(oof_proba, y, weights=w) if enabled else 1.0
     cal = apply_temperature(oof_proba, temperature)
-    threshold = choose_threshold(cal, y, target_precision)
+    threshold = choose_threshold(cal, y, target_precision, weights=w)
+    folds = [fold_of == f for f in np.unique(fold_of)]
     per_fold = [
-        choose_threshold(cal[fold_of == f], y[fold_of == f], target_precision).threshold
-        for f in np.unique(fold_of)
+        choose_threshold(cal[m], y[m], target_precision, weights=w[m]).threshold for m in folds
     ]
-    temperatures = [
-        fit_temperature(oof_proba[fold_of == f], y[fold_of == f]) for f in np.unique(fold_of)
-    ]
+    temperatures = [fit_temperature(oof_proba[m], y[m], weights=w[m]) for m in folds]
     return {
         "method": f"cross-fitted: out-of-fold predictions of {len(y)} training texts, "
         f"{len(per_fold)} folds",
@@ -224,7 +249,13 @@ def cross_fitted(
     }
 
 
-def raise_threshold(calib: dict[str, Any], proba: np.ndarray, y: np.ndarray, floor: float) -> None:
+def raise_threshold(
+    calib: dict[str, Any],
+    proba: np.ndarray,
+    y: np.ndarray,
+    floor: float,
+    weights: np.ndarray | None = None,
+) -> None:
     """Auto-select only texts that are confident *and* known: when the unknown threshold
     ``floor`` is above the auto-select threshold, choose again among thresholds ≥ it on
     the same (out-of-fold, calibrated) predictions, so the precision target still holds
@@ -232,7 +263,7 @@ def raise_threshold(calib: dict[str, Any], proba: np.ndarray, y: np.ndarray, flo
     chosen = calib["threshold"]
     chosen["precision_threshold"] = chosen["threshold"]
     if floor > chosen["threshold"]:
-        again = choose_threshold(proba, y, chosen["target_precision"], floor)
+        again = choose_threshold(proba, y, chosen["target_precision"], floor, weights)
         chosen.update(again.to_dict())
     chosen["raised_to_unknown"] = chosen["threshold"] > chosen["precision_threshold"]
 

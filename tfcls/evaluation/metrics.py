@@ -63,10 +63,14 @@ def rank_by_f1(per_class: dict[str, dict[str, Any]], k: int | None = None) -> di
     ranked = [(label, row) for label, row in per_class.items() if row["support"] > 0]
     k = max(1, min(10, len(ranked) // 2)) if k is None else k
     rows = [{"label": label, **row} for label, row in ranked]
-    worst = sorted(rows, key=lambda r: (r["f1"], -r["support"], r["label"]))
-    best = sorted(rows, key=lambda r: (-r["f1"], -r["support"], r["label"]))
+    best = sorted(rows, key=lambda r: (-r["f1"], -r["support"], r["label"]))[:k]
+    shown = {r["label"] for r in best}  # tied F1s could otherwise put a class in both lists
+    worst = sorted(
+        (r for r in rows if r["label"] not in shown),
+        key=lambda r: (r["f1"], -r["support"], r["label"]),
+    )[:k]
     return {
-        "worst": worst[:k] if len(rows) > 1 else [],
-        "best": best[:k],
+        "worst": worst,
+        "best": best,
         "absent": [label for label, row in per_class.items() if row["support"] == 0],
     }

@@ -35,7 +35,7 @@ from tfcls.encoders import bert
 from tfcls.encoders.hub import HubModules
 from tfcls.errors import TfclsError
 from tfcls.progress import Progress
-from tfcls.training.model import one_hot
+from tfcls.training.model import head_loss, one_hot
 
 _STATE_BATCH = 64
 
@@ -251,17 +251,10 @@ class AdaptSettings:
         return cls(a.epochs, a.learning_rate, a.batch_size, a.warmup, smoothing, seed, focal)
 
     def loss(self, multi_label: bool) -> keras.losses.Loss:
-        """Binary (multi-label: 0/1 label sets) or categorical cross-entropy, focal when
-        the head's is."""
-        if multi_label:
-            if self.focal_gamma is not None:
-                return keras.losses.BinaryFocalCrossentropy(gamma=self.focal_gamma)
-            return keras.losses.BinaryCrossentropy()
-        if self.focal_gamma is not None:
-            return keras.losses.CategoricalFocalCrossentropy(
-                gamma=self.focal_gamma, label_smoothing=self.label_smoothing
-            )
-        return keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
+        """The head's loss (:func:`tfcls.training.model.head_loss`): binary for 0/1 label
+        sets (``multi_label``), categorical otherwise, focal when the head's is."""
+        loss = "focal" if self.focal_gamma is not None else "crossentropy"
+        return head_loss(loss, self.focal_gamma or 0.0, self.label_smoothing, multi_label)
 
 
 class Adapter:

@@ -22,7 +22,6 @@ at which the tuned head's validation loss was lowest.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -33,11 +32,15 @@ import keras
 import numpy as np
 
 from tfcls.config import Config, DecisionConfig, ModelConfig
+from tfcls.data.augment import Augmented
 from tfcls.data.splits import kfold_splits, stratified_split
 from tfcls.decision import calibration
 from tfcls.decision import unknown as ood
+from tfcls.progress import log
+from tfcls.training.adapt import adaptable_lower
 from tfcls.training.head_fit import select_and_fit, set_seed
 from tfcls.training.model import head_from_config, make_dataset, one_hot
+from tfcls.training.weights import training_weights
 
 
 @dataclass
@@ -52,6 +55,7 @@ class FitResult:
     tuner_summary: list[dict[str, Any]] = field(default_factory=list)
     history: dict[str, list[float]] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
+    weights: np.ndarray | None = None  # the training texts' own weights (calibration's)
 
 
 def warm_head(
@@ -75,10 +79,77 @@ def warm_head(
     return head
 
 
-def _tune(
-    x: np.ndarray,
+@dataclass
+class TrainingRows:
+    """What every fit of one training learns from: the training texts (the first
+    :attr:`n`, the ones folds, validation and out-of-fold predictions are made of), then
+    the new texts ``data.augment`` made from them, each with the row it came from.
+
+    A new text trains exactly the fits its origin trains (:meth:`rows`): a fold's head
+    never learns a copy of a text it predicts out of fold, and the tuner's validation
+    texts, the OOF predictions and so calibration are real training texts only."""
+
+    texts: list[str]
+    x: np.ndarray  # frozen embeddings
+    y: np.ndarray
+    w: np.ndarray  # per-text weights (tfcls.training.weights.training_weights)
+    origin: np.ndarray  # the training text each row is, or was made from
+
+    @classmethod
+    def of(
+        cls,
+        texts: list[str],
+        x: np.ndarray,
+        y: np.ndarray,
+        w: np.ndarray,
+        augmented: Augmented | None = None,
+        x_augmented: np.ndarray | None = None,
+    ) -> TrainingRows:
+        """The training texts, followed by the augmented ones (with their embeddings)."""
+        n = len(y)
+        if augmented is None or not len(augmented.texts):
+            return cls(list(texts), x, y, w, np.arange(n))
+        if x_augmented is None or len(x_augmented) != len(augmented.texts):
+            raise ValueError("augmented texts need one embedding each (x_augmented)")
+        origin = augmented.origin
+        return cls(
+            [*texts, *augmented.texts],
+            np.concatenate([x, x_augmented]),
+            np.concatenate([y, y[origin]]),
+            np.concatenate([w, w[origin]]),
+            np.concatenate([np.arange(n), origin]),
+        )
+
+    @property
+    def n(self) -> int:
+        """The number of training texts (augmented ones not counted)."""
+        return int(np.sum(self.origin == np.arange(len(self.origin))))
+
+    def rows(self, originals: np.ndarray) -> np.ndarray:
+        """The rows a fit on the training texts ``originals`` learns from: those texts
+        and the new texts made from them."""
+        return np.flatnonzero(np.isin(self.origin, originals))
+
+
+def training_rows(
+    texts: list[str],
     y: np.ndarray,
     w: np.ndarray,
+    x: np.ndarray,
+    n_classes: int,
+    config: Config,
+    augmented: Augmented | None = None,
+    x_augmented: np.ndarray | None = None,
+) -> TrainingRows:
+    """The rows every fit learns from, each weighted by its own weight ``w`` times its
+    class's weight (``train.class_weights``, :mod:`tfcls.training.weights`)."""
+    t = config.train
+    weights = training_weights(y, w, n_classes, t.class_weights, t.class_balance_beta)
+    return TrainingRows.of(texts, x, y, weights, augmented, x_augmented)
+
+
+def tune(
+    data: TrainingRows,
     n: int,
     config: Config,
     work: Path,
@@ -86,9 +157,14 @@ def _tune(
     resume: bool = False,
     strategy: Any = None,
 ) -> tuple[ModelConfig, int, list[dict[str, Any]], dict[str, list[float]]]:
-    """Search (or take) the head's hyperparameters on an internal split; return them with
-    the best epoch count, the trial summary and the fit's history."""
-    tr, val, _ = stratified_split(y, config.data.val_fraction, 0.0, config.train.seed)
+    """Search (or take) the head's hyperparameters on an internal split of the training
+    texts (the validation part: real texts only); return them with the best epoch count,
+    the trial summary and the fit's history (a distributed-search worker: no
+    hyperparameters, the trials it ran)."""
+    seed = config.train.seed
+    tr, val, _ = stratified_split(data.y[: data.n], config.data.val_fraction, 0.0, seed)
+    tr = data.rows(tr)
+    x, y, w = data.x, data.y, data.w
     _, hp, summary, history = select_and_fit(
         x[tr],
         y[tr],
@@ -106,15 +182,6 @@ def _tune(
     return hp, int(np.argmin(losses)) + 1, summary, history
 
 
-def _settings(config: Config, hp: ModelConfig, seed: int) -> Any:
-    from tfcls.training.adapt import AdaptSettings
-
-    a = config.train.adapt
-    return AdaptSettings(
-        a.epochs, a.learning_rate, a.batch_size, a.warmup, hp.label_smoothing, seed
-    )
-
-
 def fit(
     texts: list[str],
     y: np.ndarray,
@@ -127,82 +194,57 @@ def fit(
     trials: int | None = None,
     resume: bool = False,
     strategy: Any = None,
+    augmented: Augmented | None = None,
+    x_augmented: np.ndarray | None = None,
 ) -> FitResult:
-    """Run the whole procedure on training texts (``x``: their frozen embeddings).
+    """Run the whole procedure on training texts (``x``: their frozen embeddings, ``w``:
+    their own weights, multiplied here by ``train.class_weights``).
 
     ``modules`` (the encoder's HubModules) is needed when ``train.adapt.layers`` > 0;
-    ``resume`` continues an interrupted search, ``strategy`` (tf.distribute) runs it.
+    ``resume`` continues an interrupted search, ``strategy`` (tf.distribute) runs it;
+    ``augmented`` texts (embedded as ``x_augmented``) train the fits their origin trains.
     """
     t0 = time.perf_counter()
-    seed = config.train.seed
+    t = config.train
     trials = config.tuner.max_trials if trials is None else trials
-    hp, head_epochs, summary, history = _tune(
-        x, y, w, n_classes, config, work, trials, resume, strategy
-    )
-    folds = list(kfold_splits(y, config.train.crossfit_folds, seed))
+    data = training_rows(texts, y, w, x, n_classes, config, augmented, x_augmented)
+    tuned = tune(data, n_classes, config, work, trials, resume, strategy)
+    hp, head_epochs, summary, history = tuned
+    folds = list(kfold_splits(y, t.crossfit_folds, t.seed))
     fold_of = np.zeros(len(y), np.int64)
     for f, (_, te) in enumerate(folds):
         fold_of[te] = f
     report: dict[str, Any] = {"folds": len(folds), "head_epochs": head_epochs}
-    job = _Job(x, y, w, n_classes, hp, head_epochs, config)
-    lower = _lower(modules, texts, config.train.adapt.layers, report)
+    job = _Job(data, n_classes, hp, head_epochs, config)
+    lower = adaptable_lower(modules, data.texts, t.adapt.layers, report)
     if lower is None:
         oof = np.zeros((len(y), n_classes), np.float32)
         for f, (tr, te) in enumerate(folds):
-            oof[te] = job.head(tr, seed + f).predict(x[te], verbose=0)
+            oof[te] = job.head(data.rows(tr), t.seed + f).predict(x[te], verbose=0)
             _progress(f, len(folds), oof[te], y[te])
-        final = job.head(np.arange(len(y)), seed)
+        final = job.head(np.arange(len(data.y)), t.seed)
         adapter = None
     else:
         oof, report["adapt"] = _adapt_folds(lower, folds, job)
-        rows = np.arange(len(y))
-        adapter = _adapt(lower, rows, job, seed)
-        adapter.fit(rows, y, w, epochs=report["adapt"]["epochs_chosen"])
+        rows = np.arange(len(data.y))
+        adapter = _adapt(lower, rows, job, t.seed)
+        adapter.fit(rows, data.y, data.w, epochs=report["adapt"]["epochs_chosen"])
         final = adapter.head
     report["oof_accuracy"] = float((oof.argmax(axis=1) == y).mean())
     report["seconds"] = round(time.perf_counter() - t0, 1)
-    return FitResult(final, hp, oof, fold_of, adapter, summary, history, report)
-
-
-def _lower(modules: Any, texts: list[str], layers: int, report: dict[str, Any]) -> Any:
-    """The frozen lower states for adaptation, or None: no adaptation asked for, or an
-    encoder that cannot be adapted (then the encoder stays frozen, said on stderr and in
-    the report, rather than failing a default run on a foreign TF Hub encoder)."""
-    if layers == 0:
-        return None
-    from tfcls.training.adapt import encoder_depth, lower_states, not_adaptable
-
-    reason = not_adaptable(modules)
-    if reason is not None:
-        report["adapt_skipped"] = f"{reason}: the encoder stays frozen (train.adapt.layers)"
-        print(f"note: {report['adapt_skipped']}", file=sys.stderr)
-        return None
-    depth = encoder_depth(modules)
-    if layers > depth:  # the default (4) names MiniLM's top layers; a smaller encoder adapts all
-        report["adapt_clamped"] = (
-            f"train.adapt.layers={layers} exceeds the encoder's {depth} layers: all {depth} adapted"
-        )
-        print(f"note: {report['adapt_clamped']}", file=sys.stderr)
-        layers = depth
-    return lower_states(modules, texts, layers)
+    return FitResult(final, hp, oof, fold_of, adapter, summary, history, report, w)
 
 
 def _progress(f: int, k: int, proba: np.ndarray, y: np.ndarray, what: str = "") -> None:
     acc = float((proba.argmax(axis=1) == y).mean())
-    print(
-        f"cross-fitting fold {f + 1}/{k}{what}: out-of-fold accuracy {acc:.4f}",
-        file=sys.stderr,
-        flush=True,
-    )
+    log(f"cross-fitting fold {f + 1}/{k}{what}: out-of-fold accuracy {acc:.4f}")
 
 
 @dataclass
 class _Job:
-    """What every fold of one procedure shares: the training data and the tuned head."""
+    """What every fold of one procedure shares: the training rows and the tuned head."""
 
-    x: np.ndarray  # frozen embeddings
-    y: np.ndarray
-    w: np.ndarray
+    data: TrainingRows
     n: int
     hp: ModelConfig
     head_epochs: int
@@ -210,15 +252,16 @@ class _Job:
 
     def head(self, rows: np.ndarray, seed: int) -> keras.Model:
         """A head warm-started on the frozen embeddings of ``rows``."""
-        x, y, w = self.x[rows], self.y[rows], self.w[rows]
-        return warm_head(x, y, w, self.n, self.hp, self.head_epochs, seed)
+        d = self.data
+        return warm_head(d.x[rows], d.y[rows], d.w[rows], self.n, self.hp, self.head_epochs, seed)
 
 
 def _adapt(lower: Any, rows: np.ndarray, job: _Job, seed: int) -> Any:
     """An Adapter (not yet trained) whose head is warm-started on ``rows``."""
-    from tfcls.training.adapt import Adapter
+    from tfcls.training.adapt import Adapter, AdaptSettings
 
-    return Adapter(lower, job.head(rows, seed), _settings(job.config, job.hp, seed))
+    settings = AdaptSettings.of(job.config.train.adapt, seed, job.hp)
+    return Adapter(lower, job.head(rows, seed), settings)
 
 
 def _adapt_folds(
@@ -226,14 +269,16 @@ def _adapt_folds(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Adapt one encoder copy per fold; OOF probabilities after every epoch; the epoch
     count with the best mean OOF accuracy wins (ties: fewer epochs)."""
-    t, y = job.config.train, job.y
+    t, d = job.config.train, job.data
+    y = d.y[: d.n]
     per_epoch = np.zeros((t.adapt.epochs, len(y), job.n), np.float32)
     frozen_accuracy = []
     for f, (tr, te) in enumerate(folds):
-        adapter = _adapt(lower, tr, job, t.seed + f)
-        frozen = adapter.head.predict(job.x[te], verbose=0)
+        rows = d.rows(tr)
+        adapter = _adapt(lower, rows, job, t.seed + f)
+        frozen = adapter.head.predict(d.x[te], verbose=0)
         frozen_accuracy.append(float((frozen.argmax(axis=1) == y[te]).mean()))
-        adapter.fit(tr, y[tr], job.w[tr], on_epoch=partial(_record, adapter, per_epoch, te))
+        adapter.fit(rows, d.y[rows], d.w[rows], on_epoch=partial(_record, adapter, per_epoch, te))
         _progress(f, len(folds), per_epoch[-1, te], y[te], f", frozen {frozen_accuracy[-1]:.4f}")
     accuracy = (per_epoch.argmax(axis=2) == y[None, :]).mean(axis=1)
     best = int(np.argmax(accuracy))
@@ -257,9 +302,13 @@ def calibrate(
     threshold (``calibration.cross_fitted``), then the unknown threshold for
     ``d.known_recall`` of the (all known) training texts, and the auto-select threshold
     raised to it: unknown is decided first, and only confident *and* known texts are
-    auto-selected. Returns the record and, for the ``nearest`` score, the reference
-    embeddings ``x`` (the final encoder's embeddings of the training texts)."""
-    calib = calibration.cross_fitted(fitted.oof, y, fitted.fold_of, d.calibrate, d.target_precision)
+    auto-selected. The texts' own weights (``fitted.weights``: label confidence, not the
+    class weights) weight the temperature and the threshold. Returns the record and, for
+    the ``nearest`` score, the reference embeddings ``x`` (the final encoder's embeddings
+    of the training texts)."""
+    calib = calibration.cross_fitted(
+        fitted.oof, y, fitted.fold_of, d.calibrate, d.target_precision, fitted.weights
+    )
     if not d.unknown_detection:
         return calib, None
     oof = calibration.apply_temperature(fitted.oof, calib["temperature"])
@@ -272,7 +321,7 @@ def calibrate(
     scores = ood.unknown_scores(d.unknown_score, oof, similarity)
     calib["unknown"] = ood.unknown_record(d.unknown_score, scores, d.known_recall)
     if d.unknown_score == "max_softmax":
-        calibration.raise_threshold(calib, oof, y, calib["unknown"]["threshold"])
+        calibration.raise_threshold(calib, oof, y, calib["unknown"]["threshold"], fitted.weights)
     return calib, references
 
 

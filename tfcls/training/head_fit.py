@@ -25,13 +25,6 @@ def set_seed(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
-    """Weights inversely proportional to class frequency (mean weight 1)."""
-    counts = np.bincount(y, minlength=n_classes).astype(float)
-    weights = len(y) / (n_classes * np.maximum(counts, 1))
-    return {i: float(w) for i, w in enumerate(weights)}
-
-
 def fit_head(
     x_train: np.ndarray,
     y_train: np.ndarray,
@@ -41,13 +34,13 @@ def fit_head(
     hp: Any,
     config: Config,
     run_dir: Path,
-    weights: dict[int, float] | None,
     strategy: tf.distribute.Strategy | None = None,
     sample_weights: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Final fit of the chosen head with the callbacks a long fit deserves.
 
-    ``sample_weights`` (train, val) weight the loss per text (``Dataset.weights``)."""
+    ``sample_weights`` (train, val) weight the loss per text
+    (:func:`tfcls.training.weights.training_weights`)."""
     w_train, w_val = sample_weights if sample_weights is not None else (None, None)
     set_seed(config.train.seed)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
@@ -84,7 +77,6 @@ def fit_head(
         shuffle=False,  # make_dataset reshuffles every epoch itself
         verbose=0,
         callbacks=callbacks,
-        class_weight=weights,
         validation_data=(
             make_dataset(x_val, one_hot(y_val, n_classes), 1024, weights=w_val) if has_val else None
         ),
@@ -107,17 +99,16 @@ def select_and_fit(
 ) -> tuple[keras.Model | None, Any, list[dict[str, Any]], dict[str, list[float]]]:
     """Tune the head (if enabled) on train/val embeddings, then fit the best one.
 
-    ``weights`` (train, val) are per-text sample weights of the final fit; the search
-    itself compares heads unweighted.
+    ``weights`` (train, val) are per-text sample weights of the search's trials and of
+    the final fit (:func:`tfcls.training.weights.training_weights`).
 
     Writes tuner state, tuner_summary.json and best_hparams.json into ``work_dir``.
     Returns (head, hyperparameters, trial summary, training history); a distributed-search
     worker returns (None, None, the trials it ran, {}) since the chief fits the head.
     """
-    class_w = class_weights(y_train, n_classes) if config.train.class_weights != "none" else None
     data = (x_train, y_train, x_val, y_val)
     hp, summary = _choose_hparams(
-        data, n_classes, config, work_dir, trials, resume, class_w, strategy
+        data, n_classes, config, work_dir, trials, resume, weights, strategy
     )
     runs.write_json(work_dir / "tuner_summary.json", summary)
     if hp is None:  # a distributed-search worker: the chief fits the head
@@ -132,7 +123,6 @@ def select_and_fit(
         hp,
         config,
         work_dir,
-        class_w,
         strategy,
         sample_weights=weights,
     )
@@ -146,7 +136,7 @@ def _choose_hparams(
     work_dir: Path,
     trials: int,
     resume: bool,
-    class_w: dict[int, float] | None,
+    weights: tuple[np.ndarray, np.ndarray] | None,
     strategy: tf.distribute.Strategy | None,
 ) -> tuple[ModelConfig | None, list[dict[str, Any]]]:
     """(the head's hyperparameters, the trial summary): the tuner's best with
@@ -166,7 +156,7 @@ def _choose_hparams(
         config.train.seed,
         trials,
         resume=resume,
-        class_weight=class_w,
+        sample_weights=weights,
         strategy=strategy,
     )
     return (None if best is None else hparams_to_config(best, config.model)), summary

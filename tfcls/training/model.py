@@ -24,6 +24,28 @@ STEPS_PER_EXECUTION = 16
 LABEL_SMOOTHING_CHOICES = [0.0, 0.05, 0.1]
 
 
+def head_loss(
+    loss: str = "crossentropy",
+    focal_gamma: float = 2.0,
+    label_smoothing: float = 0.0,
+    multi_label: bool = False,
+) -> keras.losses.Loss:
+    """The loss of every head and of encoder adaptation (``model.loss``): categorical
+    cross-entropy on one-hot targets (binary on 0/1 label sets for a ``multi_label``
+    sigmoid head), or its focal form, which scales each text's loss by ``(1 − p)^γ`` so
+    texts the head already gets right weigh less and rare, hard classes more (Lin et al.
+    2017). Focal loss uses no α factor: with γ = 0 it is exactly the cross-entropy."""
+    if multi_label:
+        if loss == "focal":
+            return keras.losses.BinaryFocalCrossentropy(gamma=focal_gamma)
+        return keras.losses.BinaryCrossentropy()
+    if loss == "focal":
+        return keras.losses.CategoricalFocalCrossentropy(
+            alpha=1.0, gamma=focal_gamma, label_smoothing=label_smoothing
+        )
+    return keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+
+
 def build_head(
     n_classes: int,
     dim: int,
@@ -32,10 +54,13 @@ def build_head(
     learning_rate: float = 1e-3,
     l2: float = 0.0,
     label_smoothing: float = 0.0,
+    loss: str = "crossentropy",
+    focal_gamma: float = 2.0,
 ) -> keras.Model:
     """A compiled head: embeddings [batch, dim] → class probabilities [batch, n_classes].
 
-    Targets are one-hot (label smoothing needs them); the metric is ``accuracy``.
+    Targets are one-hot (label smoothing needs them); the loss is :func:`head_loss`'s, the
+    metric ``accuracy``.
     """
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
     inputs = keras.Input((dim,), name="embedding")
@@ -47,7 +72,7 @@ def build_head(
     model = keras.Model(inputs, outputs, name="head")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        loss=head_loss(loss, focal_gamma, label_smoothing),
         metrics=["accuracy"],
         steps_per_execution=STEPS_PER_EXECUTION,
     )
@@ -57,7 +82,15 @@ def build_head(
 def head_from_config(n_classes: int, dim: int, cfg: ModelConfig) -> keras.Model:
     """The default (untuned) head described by the ``model`` config section."""
     return build_head(
-        n_classes, dim, cfg.units, cfg.dropout, cfg.learning_rate, cfg.l2, cfg.label_smoothing
+        n_classes,
+        dim,
+        cfg.units,
+        cfg.dropout,
+        cfg.learning_rate,
+        cfg.l2,
+        cfg.label_smoothing,
+        cfg.loss,
+        cfg.focal_gamma,
     )
 
 
@@ -87,8 +120,16 @@ class SearchHead:
     ``configure`` re-initialises the weights (Glorot for the real width) and the optimizer.
     """
 
-    def __init__(self, n_classes: int, dim: int, units_max: int, seed: int = 0) -> None:
+    def __init__(
+        self,
+        n_classes: int,
+        dim: int,
+        units_max: int,
+        seed: int = 0,
+        focal_gamma: float | None = None,
+    ) -> None:
         self.n_classes, self.dim, self.units_max = n_classes, dim, units_max
+        self.focal_gamma = focal_gamma  # model.loss focal (None: cross-entropy)
         self.rng = np.random.default_rng(seed)
         self.mask = keras.Variable(np.ones(units_max, np.float32), trainable=False, name="mask")
         self.l2 = keras.Variable(0.0, trainable=False, name="l2")
@@ -115,7 +156,11 @@ class SearchHead:
 
     def _loss(self, y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
         smoothed = y_true * (1.0 - self.smoothing) + self.smoothing / self.n_classes
-        return keras.losses.categorical_crossentropy(smoothed, y_pred)
+        if self.focal_gamma is None:
+            return keras.losses.categorical_crossentropy(smoothed, y_pred)
+        return keras.losses.categorical_focal_crossentropy(
+            smoothed, y_pred, alpha=1.0, gamma=self.focal_gamma
+        )
 
     def _glorot(self, fan_in: int, fan_out: int, shape: tuple[int, ...]) -> np.ndarray:
         limit = np.sqrt(6.0 / (fan_in + fan_out))
@@ -182,7 +227,8 @@ class HeadHyperModel(kt.HyperModel):
             else d.label_smoothing
         )
         if self._shared is None:
-            self._shared = SearchHead(self.n_classes, self.dim, self.tuner.units_max)
+            gamma = d.focal_gamma if d.loss == "focal" else None
+            self._shared = SearchHead(self.n_classes, self.dim, self.tuner.units_max, 0, gamma)
         return self._shared.configure(units, dropout, lr, l2, smoothing)
 
     def fit(
@@ -201,9 +247,10 @@ class HeadHyperModel(kt.HyperModel):
             else self.tuner.batch_sizes[0]
         )
         batch_size = hp.Choice("batch_size", self.tuner.batch_sizes, default=default_batch)
+        w_train, w_val = kwargs.pop("sample_weights", None) or (None, None)
         return model.fit(
-            make_dataset(x, y, batch_size, seed=seed),
-            validation_data=make_dataset(*validation_data, 1024),
+            make_dataset(x, y, batch_size, seed=seed, weights=w_train),
+            validation_data=make_dataset(*validation_data, 1024, weights=w_val),
             shuffle=False,  # make_dataset reshuffles every epoch itself
             **kwargs,
         )

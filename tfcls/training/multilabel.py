@@ -11,7 +11,6 @@ the epoch its early stopping kept, which the final fit reuses. Out-of-fold predi
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,9 @@ import numpy as np
 from tfcls.config import Config, ModelConfig
 from tfcls.decision.label_thresholds import choose
 from tfcls.evaluation.multilabel_metrics import macro_f1
+from tfcls.progress import log
 from tfcls.training.head_fit import set_seed
-from tfcls.training.model import L2_CHOICES, STEPS_PER_EXECUTION, make_dataset
+from tfcls.training.model import L2_CHOICES, STEPS_PER_EXECUTION, head_loss, make_dataset
 
 OBJECTIVE = "val_macro_f1"
 
@@ -38,14 +38,9 @@ def build_multilabel_head(n_labels: int, dim: int, hp: ModelConfig) -> keras.Mod
     x = keras.layers.Dropout(hp.dropout, name="dropout")(x)
     outputs = keras.layers.Dense(n_labels, activation="sigmoid", name="probabilities")(x)
     model = keras.Model(inputs, outputs, name="multilabel_head")
-    loss = (
-        keras.losses.BinaryFocalCrossentropy(gamma=hp.focal_gamma)
-        if hp.loss == "focal"
-        else keras.losses.BinaryCrossentropy()
-    )
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=hp.learning_rate),
-        loss=loss,
+        loss=head_loss(hp.loss, hp.focal_gamma, multi_label=True),
         steps_per_execution=STEPS_PER_EXECUTION,
     )
     return model
@@ -119,14 +114,16 @@ class MultiLabelHyperModel(kt.HyperModel):
         return build_multilabel_head(self.n_labels, self.dim, self.hp_config(hp))
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, x, y, validation_data, **kw: Any):
-        """Train with early stopping; the score is :func:`best_threshold_macro_f1`."""
+        """Train with early stopping (``sample_weights``: the (train, val) texts' weights);
+        the score is :func:`best_threshold_macro_f1`."""
         cfg = self.hp_config(hp)
+        w_train, w_val = kw.pop("sample_weights", None) or (None, None)
         stop = keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=self.config.tuner.patience, restore_best_weights=True
         )
         history = model.fit(
-            make_dataset(x, y, cfg.batch_size, seed=self.config.train.seed),
-            validation_data=make_dataset(*validation_data, 1024),
+            make_dataset(x, y, cfg.batch_size, seed=self.config.train.seed, weights=w_train),
+            validation_data=make_dataset(*validation_data, 1024, weights=w_val),
             epochs=self.config.tuner.epochs,
             shuffle=False,
             verbose=0,
@@ -138,17 +135,18 @@ class MultiLabelHyperModel(kt.HyperModel):
 
 
 def tune(
-    train: tuple[np.ndarray, np.ndarray],
-    val: tuple[np.ndarray, np.ndarray],
+    train: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+    val: tuple[np.ndarray, np.ndarray, np.ndarray | None],
     config: Config,
     directory: Path,
     max_trials: int,
 ) -> tuple[ModelConfig, int, list[dict[str, Any]]]:
-    """KerasTuner over the head on embeddings: (best hyperparameters, the epochs its early
-    stopping kept, every trial's summary)."""
+    """KerasTuner over the head on embeddings (x, label sets, per-text weights or None):
+    (best hyperparameters, the epochs its early stopping kept, every trial's summary)."""
+    from tfcls.progress_keras import TrialProgress
     from tfcls.training.tuning import tuner_class
 
-    x, y = train
+    x, y, w = train
     hypermodel = MultiLabelHyperModel(y.shape[1], x.shape[1], config)
     # random or bayesian (hyperband's brackets need epochs the score does not report)
     kind = "random" if config.tuner.kind == "random" else "bayesian"
@@ -161,9 +159,17 @@ def tune(
         project_name="multilabel_head",
         overwrite=True,
     )
-    tuner.search(
-        x, y.astype(np.float32), validation_data=(val[0], val[1].astype(np.float32)), verbose=0
-    )
+    tuner.progress = TrialProgress.for_tuner(tuner, max_trials)
+    try:
+        tuner.search(
+            x,
+            y.astype(np.float32),
+            validation_data=(val[0], val[1].astype(np.float32)),
+            sample_weights=(w, val[2]),
+            verbose=0,
+        )
+    finally:
+        tuner.progress.close()
     trials = [
         {"trial_id": t.trial_id, "score": t.score, **t.hyperparameters.values}
         for t in tuner.oracle.trials.values()
@@ -192,5 +198,5 @@ def out_of_fold(
             (x[rest], y[rest], None if w is None else w[rest]), None, hp, config, epochs
         )
         out[held] = predict(head, x[held])
-        print(f"out-of-fold: fold {f}/{folds}", file=sys.stderr, flush=True)
+        log(f"out-of-fold: fold {f}/{folds}")
     return out

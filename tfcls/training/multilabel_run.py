@@ -161,22 +161,25 @@ def _fit_and_score(
     from tfcls.decision.label_thresholds import choose
     from tfcls.evaluation.multilabel_metrics import multilabel_metrics
     from tfcls.training import multilabel as ml
+    from tfcls.training.weights import training_weights
 
     run_dir, config = model.run_dir, model.config
     x, y, w = data
+    t = config.train  # every fit weighs a text by its own weight times its labels' balance
+    fw = training_weights(y, w, y.shape[1], t.class_weights, t.class_balance_beta)
     tr, va, te = splits["train"], splits["val"], splits["test"]
     if config.tuner.enabled and len(va):
         hp, epochs, summary = ml.tune(
-            (x[tr], y[tr]), (x[va], y[va]), config, run_dir / "tuner", trials
+            (x[tr], y[tr], fw[tr]), (x[va], y[va], fw[va]), config, run_dir / "tuner", trials
         )
         metrics["trials"] = summary
     else:
         hp, epochs = config.model, config.train.epochs
         if len(va):
-            _, epochs = ml.fit_multilabel_head((x[tr], y[tr], w[tr]), (x[va], y[va]), hp, config)
+            _, epochs = ml.fit_multilabel_head((x[tr], y[tr], fw[tr]), (x[va], y[va]), hp, config)
     runs.write_json(run_dir / Run.BEST_HPARAMS, to_dict(hp))
     fit = np.sort(np.concatenate([tr, va]))
-    oof, head = model.fit(data, fit, hp, epochs, metrics)
+    oof, head = model.fit((x, y, fw), fit, hp, epochs, metrics)
     decision = choose(
         oof,
         y[fit],

@@ -36,7 +36,7 @@ from tfcls.decision import unknown as ood
 from tfcls.errors import TfclsError
 from tfcls.evaluation.metrics import classification_metrics
 from tfcls.training import crossfit, runs, steps, tuning
-from tfcls.training.head_fit import select_and_fit, set_seed
+from tfcls.training.head_fit import set_seed
 from tfcls.training.model import full_model
 from tfcls.training.multilabel_run import is_multi_label, train_multilabel
 from tfcls.training.runs import Run
@@ -211,7 +211,7 @@ def train(
     trials = config.train.dev_mode_trials if dev_mode else config.tuner.max_trials
     n_classes = len(dataset.labels)
     if tuning.distributed_role() == "worker":
-        return _worker(embedded.x, fit.y, n_classes, config, run_dir, trials, strategy)
+        return _worker(embedded, fit, n_classes, config, run_dir, trials, strategy)
     t_fit = time.perf_counter()
     resuming = resume is not None
     fitted = steps.fit_step(
@@ -372,19 +372,21 @@ def _known_kept(
 
 
 def _worker(
-    x: np.ndarray,
-    y: np.ndarray,
+    embedded: steps.Embedded,
+    fit: _Part,
     n_classes: int,
     config: Config,
     run_dir: Path,
     trials: int,
     strategy: tf.distribute.Strategy | None,
 ) -> TrainResult:
-    """A distributed-search worker runs the chief's trials and stops (the chief fits)."""
-    tr, val, _ = splits_mod.stratified_split(y, config.data.val_fraction, 0.0, config.train.seed)
-    _, _, summary, _ = select_and_fit(
-        x[tr], y[tr], x[val], y[val], n_classes, config, run_dir, trials, strategy=strategy
-    )
+    """A distributed-search worker runs the chief's trials (on the same rows, weights and
+    split as the chief's search) and stops: the chief fits."""
+    data = crossfit.training_rows(
+        fit.texts, fit.y, fit.w, embedded.x, n_classes, config,
+        embedded.augmented, embedded.x_augmented,
+    )  # fmt: skip
+    _, _, summary, _ = crossfit.tune(data, n_classes, config, run_dir, trials, strategy=strategy)
     runs.update_json(
         run_dir / Run.INFO, status="worker-done", finished_at=runs.now(), trials_run=len(summary)
     )

@@ -19,6 +19,8 @@ import numpy as np
 
 from tfcls.config import ModelConfig, TunerConfig
 from tfcls.errors import TfclsError
+from tfcls.progress import log
+from tfcls.progress_keras import TrialProgress
 from tfcls.training.model import HeadHyperModel
 
 
@@ -76,12 +78,13 @@ def tuner_class(kind: str) -> type:
                 for k, v in trial.hyperparameters.values.items()
                 if not k.startswith("tuner/")
             )
-            print(
+            log(
                 f"trial {done}: {trial.status.lower()} "
-                f"{self.oracle.objective.name}={score:.4f} ({values})",
-                file=sys.stderr,
-                flush=True,
+                f"{self.oracle.objective.name}={score:.4f} ({values})"
             )
+            progress = getattr(self, "progress", None)  # set by search (TrialProgress)
+            if progress is not None:
+                progress.trial_end(trial)
 
     return ReportingTuner
 
@@ -143,10 +146,12 @@ def search(
     seed: int,
     max_trials: int,
     resume: bool = False,
-    class_weight: dict[int, float] | None = None,
+    sample_weights: tuple[np.ndarray, np.ndarray] | None = None,
     strategy: Any = None,
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """Run (or continue) the search; return the best values and the trial summary.
+
+    ``sample_weights`` (train, val) weight every trial's loss and validation score per text.
 
     In a distributed search (see :func:`distributed_role`) the chief serves the oracle and
     returns the best values of all workers' trials; a worker runs the trials the chief
@@ -160,7 +165,11 @@ def search(
         tuner = make_tuner(hypermodel, cfg, directory, seed, max_trials, resume, strategy)
     except (ValueError, TypeError) as err:
         raise TuningError(f"could not build the head: {err}") from err
-    _run_search(tuner, (x_train, y_train, x_val, y_val), cfg, seed, class_weight)
+    tuner.progress = TrialProgress.for_tuner(tuner, None if cfg.kind == "hyperband" else max_trials)
+    try:
+        _run_search(tuner, (x_train, y_train, x_val, y_val), cfg, seed, sample_weights)
+    finally:
+        tuner.progress.close()
     if role == "worker":
         return None, tuner.ran
     summary = trial_summary(tuner)
@@ -174,7 +183,7 @@ def _run_search(
     data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     cfg: TunerConfig,
     seed: int,
-    class_weight: dict[int, float] | None,
+    sample_weights: tuple[np.ndarray, np.ndarray] | None,
 ) -> None:
     """Run the trials, each early-stopped on ``cfg.objective`` (at its best weights)."""
     x_train, y_train, x_val, y_val = data
@@ -193,7 +202,7 @@ def _run_search(
             seed=seed,
             epochs=cfg.epochs,
             callbacks=[stop],
-            class_weight=class_weight,
+            sample_weights=sample_weights,  # HeadHyperModel.fit weights its datasets
             verbose=0,
         )
     except RuntimeError as err:  # KerasTuner's own consecutive-failure limit (Hyperband)
