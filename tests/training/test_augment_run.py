@@ -5,6 +5,7 @@ are never the shots nor a published test split."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,6 +33,9 @@ def augmented_run(small_dataset, tiny_pair, cache_dir, tmp_path_factory):
             f"train.output_dir={out}",
             f"encoder.handle={tiny_pair}",
             "data.augment.enabled=true",
+            "train.tensorboard=true",  # the run's trials go to HParams and the run to MLflow
+            "tracking.mlflow.enabled=true",
+            f"tracking.mlflow.tracking_uri={out / 'mlruns'}",
         ],
     )
     with pytest.MonkeyPatch.context() as mp:
@@ -94,3 +98,18 @@ def test_the_benchmark_chooses_on_held_out_accuracy_only():
     assert result["test_accuracy_of_chosen"]["mean"] == pytest.approx(0.99)
     runs["on"] = [seed(0.90, 0.10), seed(0.90, 0.10)]  # better held out, worse test: still "on"
     assert _decide("hwu64", runs, 40, 20, 10)["chosen"] == "on"
+
+
+def test_a_finished_run_is_tracked_in_hparams_and_mlflow(augmented_run):
+    """What ``tracking`` asks for happens at the end of training, with no other call."""
+    pytest.importorskip("mlflow")  # the tfcls[mlflow] extra; `make test` installs it
+    from mlflow.tracking import MlflowClient
+
+    run_dir, config = augmented_run
+    assert any((run_dir / "logs" / "hparams").glob("*/events.out.tfevents.*"))  # one per trial
+    run_id = json.loads((run_dir / "run.json").read_text())["mlflow"]["run_id"]
+    client = MlflowClient(tracking_uri=Path(config.tracking.mlflow.tracking_uri).as_uri())
+    logged = client.get_run(run_id)
+    assert logged.info.status == "FINISHED" and logged.data.params["data.augment.enabled"] == "true"
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert logged.data.metrics["augment.added"] == metrics["augment"]["added"]

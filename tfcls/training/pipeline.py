@@ -328,12 +328,17 @@ def _save_and_score(
 
 
 def finish_run(run_dir: Path, metrics: dict[str, Any]) -> TrainResult:
-    """Write metrics.json, mark the run complete and the output folder's latest."""
+    """Write metrics.json, mark the run complete and the output folder's latest, then do
+    what ``tracking`` asks (TensorBoard HParams of the trials, MLflow:
+    :func:`tfcls.tracking.run.track_run`)."""
+    from tfcls.tracking.run import track_run
+
     runs.write_json(run_dir / Run.METRICS, metrics)
     runs.update_json(
         run_dir / Run.INFO, status="complete", finished_at=runs.now(), run_dir=str(run_dir)
     )
     runs.mark_latest(run_dir)
+    track_run(run_dir)
     return TrainResult(run_dir, metrics)
 
 
