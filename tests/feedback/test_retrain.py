@@ -369,7 +369,7 @@ def post_errands(client, version):
 
 
 @pytest.mark.slow
-def test_feedback_retrains_promotes_and_the_server_switches(loop, cache_dir):
+def test_feedback_retrains_promotes_and_the_server_switches(loop, cache_dir, capsys):
     app, config, exported, base, _ = loop
     client = app.test_client()
     probe = "add cereal to my shopping list"
@@ -382,8 +382,11 @@ def test_feedback_retrains_promotes_and_the_server_switches(loop, cache_dir):
     assert dry.candidate_run is None and dry.current_version == base
     assert dry.record["new_labels"] == ["errands"]
     assert dry.record["holdouts"]["recent_feedback"] == 2
+    capsys.readouterr()
     result = retrain_mod.retrain(config)
     assert isinstance(result, RetrainResult) and result.promoted, result
+    announced = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("retrain ")]
+    assert announced == [f"retrain {i}/4: {name}" for i, name in enumerate(retrain_mod.STAGES, 1)]
     record = result.record
     assert record["candidate"]["fixed"]["accuracy"] >= record["current"]["fixed"]["accuracy"] - 0.1
     # the newest errands texts were held out: the old model cannot know the label

@@ -68,8 +68,17 @@ from typing import Any
 from tfcls.config import Config, to_dict
 from tfcls.feedback.examples import plan
 from tfcls.feedback.gate import gate, holdout_scores
+from tfcls.progress import Stages
 from tfcls.training import runs
 from tfcls.training.runs import Run
+
+# what `retrain` announces on stderr as it goes (each step draws its own progress inside)
+STAGES = (
+    "reading feedback",
+    "training the candidate",
+    "scoring the holdouts",
+    "exporting the promoted candidate",
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,8 @@ def retrain(config: Config, dry_run: bool = False) -> RetrainResult:
     from tfcls.bundle.registry import Registry
 
     start = time.perf_counter()
+    stages = Stages("retrain", STAGES)
+    stages.begin("reading feedback")
     version, meta = Registry(Path(config.serving.exported)).require_metadata()
     current_run = meta.require_run()
     training, holdouts, planned = plan(config, current_run, _feedback_rows(config))
@@ -138,11 +149,13 @@ def retrain(config: Config, dry_run: bool = False) -> RetrainResult:
         return RetrainResult.from_record(record)
     marker = Path(config.train.output_dir) / runs.LATEST
     latest_before = marker.read_text(encoding="utf-8") if marker.is_file() else None
+    stages.begin("training the candidate")
     candidate = _train_candidate(config, current_run, training)
     runs.write_json(
         candidate / "holdouts.json",
         {"fixed": holdouts["fixed"], "recent": holdouts["recent_feedback"]},
     )
+    stages.begin("scoring the holdouts")
     cur, cand = holdout_scores(current_run, holdouts), holdout_scores(candidate, holdouts)
     promote, reasons = gate(cur, cand, config.retrain, record["new_labels"])
     record.update(
@@ -154,6 +167,8 @@ def retrain(config: Config, dry_run: bool = False) -> RetrainResult:
         reasons=reasons,
         retrain_seconds=round(time.perf_counter() - start, 1),
     )
+    if promote:
+        stages.begin("exporting the promoted candidate")
     _settle(record, candidate, config, latest_before)
     record["total_seconds"] = round(time.perf_counter() - start, 1)
     runs.write_json(candidate / "decision.json", record)
