@@ -31,6 +31,10 @@ _API = {
     "TrainResult": ("tfcls.training.pipeline", "TrainResult"),
     "evaluate": ("tfcls.evaluation.evaluate", "evaluate_run"),
     "EvaluationResult": ("tfcls.evaluation.evaluate", "EvaluationResult"),
+    "LabelSetEvaluationResult": (
+        "tfcls.evaluation.multilabel_evaluate",
+        "LabelSetEvaluationResult",
+    ),
     "export": ("tfcls.bundle.export", "export"),
     "ExportResult": ("tfcls.bundle.export", "ExportResult"),
     "BundleMetadata": ("tfcls.bundle.metadata", "BundleMetadata"),

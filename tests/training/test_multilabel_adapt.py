@@ -67,7 +67,8 @@ def test_out_of_fold_outputs_never_saw_their_own_labels(
     from tfcls.data.multilabel import load_multilabel
     from tfcls.encoders import load_encoder
     from tfcls.training.adapt import lower_states
-    from tfcls.training.multilabel_adapt import adapt_out_of_fold, fold_rows
+    from tfcls.training.multilabel import fold_rows
+    from tfcls.training.multilabel_adapt import adapt_out_of_fold
 
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     data = tmp_path / "t.jsonl"

@@ -179,6 +179,13 @@ def tune(
     return hypermodel.hp_config(best.hyperparameters), epochs, trials
 
 
+def fold_rows(n: int, folds: int, seed: int) -> list[np.ndarray]:
+    """The held-out rows of each of ``folds`` seeded random folds of ``n`` rows: the split
+    of :func:`out_of_fold` and of encoder adaptation (``tfcls.training.multilabel_adapt``)."""
+    order = np.random.default_rng(seed).permutation(n)
+    return [np.sort(held) for held in np.array_split(order, folds)]
+
+
 def out_of_fold(
     x: np.ndarray,
     y: np.ndarray,
@@ -190,10 +197,9 @@ def out_of_fold(
 ) -> np.ndarray:
     """Raw outputs of every row from a head that never saw it (``folds`` seeded folds,
     ``epochs`` epochs each: the tuned head's early-stopping point)."""
-    order = np.random.default_rng(config.train.seed).permutation(len(x))
     out = np.zeros(y.shape, np.float64)
-    for f, held in enumerate(np.array_split(order, folds), 1):
-        rest = np.setdiff1d(order, held)
+    for f, held in enumerate(fold_rows(len(x), folds, config.train.seed), 1):
+        rest = np.setdiff1d(np.arange(len(x)), held)
         head, _ = fit_multilabel_head(
             (x[rest], y[rest], None if w is None else w[rest]), None, hp, config, epochs
         )

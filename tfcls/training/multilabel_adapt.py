@@ -18,23 +18,16 @@ the shipped decision thresholds every label.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
 
 from tfcls.config import Config, ModelConfig
+from tfcls.progress import log
 from tfcls.training import multilabel as ml
 from tfcls.training.adapt import Adapter, AdaptSettings, LowerStates
 
 Targets = dict[str, tuple[LowerStates, np.ndarray]]  # name → (its states, its rows)
-
-
-def fold_rows(n: int, folds: int, seed: int) -> list[np.ndarray]:
-    """The held-out rows of each of ``folds`` seeded random folds of ``n`` rows (the split
-    :func:`tfcls.training.multilabel.out_of_fold` uses)."""
-    order = np.random.default_rng(seed).permutation(n)
-    return [np.sort(held) for held in np.array_split(order, folds)]
 
 
 def adapt_scored(
@@ -90,7 +83,7 @@ def adapt_out_of_fold(
     copies, at the epoch count with the best pooled macro-F1; and a report."""
     x, y, w = data
     t = config.train
-    folds = fold_rows(len(y), t.crossfit_folds, t.seed)
+    folds = ml.fold_rows(len(y), t.crossfit_folds, t.seed)
     per_epoch = np.zeros((t.adapt.epochs, *y.shape), np.float64)
     frozen = np.zeros(y.shape, np.float64)
     for f, held in enumerate(folds):
@@ -103,7 +96,7 @@ def adapt_out_of_fold(
         )
         for epoch, out in enumerate(outputs):
             per_epoch[epoch, held] = out["held"]
-        print(f"adapted out-of-fold: fold {f + 1}/{len(folds)}", file=sys.stderr, flush=True)
+        log(f"adapted out-of-fold: fold {f + 1}/{len(folds)}")
     best, scores = best_epoch(list(per_epoch), y)
     report = {
         "layers": lower.cfg.num_hidden_layers - lower.first,
@@ -113,11 +106,9 @@ def adapt_out_of_fold(
         "oof_macro_f1_per_epoch": scores,
         "frozen_oof_macro_f1": round(ml.best_threshold_macro_f1(frozen, y), 4),
     }
-    print(
+    log(
         f"adaptation: {best + 1} epoch(s), out-of-fold macro-F1 {scores[best]:.4f} "
-        f"(frozen encoder {report['frozen_oof_macro_f1']:.4f})",
-        file=sys.stderr,
-        flush=True,
+        f"(frozen encoder {report['frozen_oof_macro_f1']:.4f})"
     )
     return per_epoch[best], report
 

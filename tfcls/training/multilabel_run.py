@@ -131,12 +131,11 @@ class _Model:
         run.json keeps the one it started from, which retraining adapts again)."""
         from tfcls.encoders import load_encoder_from
         from tfcls.training.adapt import save_encoder
-        from tfcls.training.pipeline import _use_encoder
 
         c = self.config
         base = {"handle": c.encoder.handle, "preprocessor": c.encoder.preprocessor}
         saved = save_encoder(adapter, self.encoder.modules, self.run_dir / Run.ENCODER)
-        _use_encoder(c, self.run_dir, str(saved))
+        Run(self.run_dir).use_encoder(c, str(saved))
         runs.update_json(self.run_dir / Run.INFO, base_encoder=base)
         self.encoder, self.adapted = load_encoder_from(c.encoder), True
 

@@ -206,7 +206,7 @@ def train(
     if embedded.augmented is not None:  # new texts made from the fit rows (never the test's)
         metrics["augment"] = embedded.augment_report(fit.y, dataset.labels)
     if embedded.contrastive is not None:  # the run's encoder is the tuned one from now on
-        _use_encoder(config, run_dir, embedded.contrastive["encoder"])
+        Run(run_dir).use_encoder(config, embedded.contrastive["encoder"])
         metrics["contrastive"] = embedded.contrastive
     trials = config.train.dev_mode_trials if dev_mode else config.tuner.max_trials
     n_classes = len(dataset.labels)
@@ -247,12 +247,6 @@ class _Part:
         return cls([texts[i] for i in rows], dataset.y[rows], dataset.weights[rows])
 
 
-def _use_encoder(config: Config, run_dir: Path, handle: str) -> None:
-    """Make ``handle`` (a module pair the run saved) the run's encoder in its config.yaml."""
-    config.encoder.handle, config.encoder.preprocessor = handle, None
-    dump_yaml(config, run_dir / Run.CONFIG)
-
-
 def _add_summaries(
     metrics: dict[str, Any],
     fitted: crossfit.FitResult,
@@ -284,7 +278,8 @@ def _adopt_adapted(
     from tfcls.encoders import load_encoder_from
     from tfcls.training.adapt import save_encoder
 
-    _use_encoder(config, run_dir, str(save_encoder(adapter, enc.modules, run_dir / Run.ENCODER)))
+    saved = save_encoder(adapter, enc.modules, run_dir / Run.ENCODER)
+    Run(run_dir).use_encoder(config, str(saved))
     enc = load_encoder_from(config.encoder)
     nearest = config.decision.unknown_score == "nearest"
     x_fit = _embed(enc, fit.texts, config) if nearest else None

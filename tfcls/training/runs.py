@@ -173,6 +173,14 @@ class Run:
         """The newest finished run under ``output_dir`` (see :func:`latest_run`)."""
         return cls(latest_run(output_dir))
 
+    def use_encoder(self, config: Config, handle: str) -> None:
+        """Make ``handle`` (a module pair this run saved: a contrastively tuned or adapted
+        encoder) the run's encoder, in ``config`` and in the run's config.yaml."""
+        from tfcls.config import dump_yaml
+
+        config.encoder.handle, config.encoder.preprocessor = handle, None
+        dump_yaml(config, self.path(self.CONFIG))
+
     def path(self, name: str) -> Path:
         return self.dir / name
 

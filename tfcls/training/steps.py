@@ -12,7 +12,6 @@ sequence itself, so a benchmark measures what training ships.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import numpy as np
 from tfcls.config import Config
 from tfcls.data.augment import Augmented, augment_rows
 from tfcls.data.augment import summary as augment_summary
+from tfcls.progress import log
 from tfcls.training import crossfit
 
 if TYPE_CHECKING:
@@ -116,11 +116,9 @@ def augment_training(texts: list[str], y: np.ndarray, config: Config) -> Augment
     start = time.perf_counter()
     augmented = augment_rows(texts, y, settings, config.train.seed)
     rows = len(set(augmented.origin.tolist()))
-    print(
+    log(
         f"augmentation: {len(augmented.texts)} new texts from {rows} of {len(texts)} training "
-        f"texts ({', '.join(settings.operations)}; {time.perf_counter() - start:.1f} s)",
-        file=sys.stderr,
-        flush=True,
+        f"texts ({', '.join(settings.operations)}; {time.perf_counter() - start:.1f} s)"
     )
     return augmented
 
