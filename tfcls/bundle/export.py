@@ -203,14 +203,7 @@ def export(
         )
         bundle = build / f"tfjs-{chosen}"
         log(f"export: {chosen} chosen; running it in Python as the server does")
-        fidelity_ = {
-            "python_bundle": _python_fidelity(run, bundle, held_out, node_proba),
-            "node_tfjs": tried[chosen]["fidelity"],
-            "node_tfjs_check": tried[chosen]["check"],
-            "node_tfjs_test": tried[chosen].get("test"),
-            "quantizations_tried": tried,
-            "texts": source,
-        }
+        fidelity_ = _fidelity_record(run, bundle, held_out, node_proba, tried, chosen, source)
         size = precompress(bundle)
         version = version_name(bundle)
         seconds = round(time.perf_counter() - t0, 1)
@@ -226,6 +219,27 @@ def export(
         )
     finally:
         shutil.rmtree(build, ignore_errors=True)
+
+
+def _fidelity_record(
+    run: Source,
+    bundle: Path,
+    held_out: TextSet,
+    node_proba: np.ndarray,
+    tried: dict[str, Any],
+    chosen: str,
+    source: str,
+) -> dict[str, Any]:
+    """metadata.json's ``fidelity``: the chosen bundle in Python (as the server runs it)
+    and in Node on each text set, and every quantization tried."""
+    return {
+        "python_bundle": _python_fidelity(run, bundle, held_out, node_proba),
+        "node_tfjs": tried[chosen]["fidelity"],
+        "node_tfjs_check": tried[chosen]["check"],
+        "node_tfjs_test": tried[chosen].get("test"),
+        "quantizations_tried": tried,
+        "texts": source,
+    }
 
 
 def _python_fidelity(

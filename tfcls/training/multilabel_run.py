@@ -69,6 +69,8 @@ def train_multilabel(config: Config, dev_mode: bool = False, name: str | None = 
     from tfcls.training.pipeline import finish_run, record_run
 
     start = time.perf_counter()
+    if config.data.augment.enabled:
+        print("note: data.augment is not applied to multi-label runs", file=sys.stderr)
     dataset = load_multilabel(
         config.data.path, config.data.min_per_label, config.data.label_delimiter
     )

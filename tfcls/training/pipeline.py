@@ -188,8 +188,6 @@ def train(
     start = time.perf_counter()
     config, resume, dev_mode = _settings(config, data, resume, dev_mode)
     if resume is None and is_multi_label(config):
-        if config.data.augment.enabled:
-            print("note: data.augment is not applied to multi-label runs", file=sys.stderr)
         return train_multilabel(config, dev_mode, name)
     strategy = make_strategy(config.train.strategy)  # before any other TF work
     set_seed(config.train.seed)
