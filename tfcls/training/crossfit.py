@@ -18,6 +18,11 @@ The head's hyperparameters are searched once (KerasTuner, on frozen embeddings o
 internal train/validation split of the training data), then every fold and the final
 model use them; each head is warm-started on frozen embeddings for the number of epochs
 at which the tuned head's validation loss was lowest.
+
+Every fit weighs a text the same way (its label confidence times its class's weight,
+:mod:`tfcls.training.weights`), and texts made by ``data.augment`` train exactly the fits
+their origin trains (:class:`TrainingRows`): folds, the tuner's validation part and the
+out-of-fold predictions are made of real training texts only.
 """
 
 from __future__ import annotations
