@@ -15,7 +15,9 @@ Stages, as the flow runs: :mod:`tfcls.data`, :mod:`tfcls.encoders`, :mod:`tfcls.
 registry), :mod:`tfcls.serving`, :mod:`tfcls.feedback` (store, retraining) and
 :mod:`tfcls.bench` (benchmarks, off the runtime path). Results are frozen dataclasses
 (``TrainResult``, ``EvaluationResult``, ``ExportResult``, ``RetrainResult``; a bundle's
-metadata is ``BundleMetadata``). Names load lazily, so ``import tfcls`` imports no
+metadata is ``BundleMetadata``). A multi-label run (label sets, e.g. emotions) trains and
+exports the same way; ``tfcls.evaluate`` returns a ``LabelSetEvaluationResult`` for it and
+``tfcls.LabelSetPredictor`` predicts its label sets. Names load lazily, so ``import tfcls`` imports no
 TensorFlow and changes no logging.
 """
 
@@ -41,6 +43,7 @@ _API = {
     "retrain": ("tfcls.feedback.retrain", "retrain"),
     "RetrainResult": ("tfcls.feedback.retrain", "RetrainResult"),
     "Predictor": ("tfcls.decision.predictor", "Predictor"),
+    "LabelSetPredictor": ("tfcls.decision.label_predictor", "LabelSetPredictor"),
     "Config": ("tfcls.config", "Config"),
     "load_config": ("tfcls.config", "load_config"),
     "TfclsError": ("tfcls.errors", "TfclsError"),

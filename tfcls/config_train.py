@@ -121,8 +121,6 @@ class TrainConfig:
             )
         if self.epochs < 1 or self.patience < 1:
             raise ConfigError("train.epochs and train.patience must be ≥ 1")
-        if isinstance(self.class_weights, bool):  # false/true before there were kinds
-            self.class_weights = "inverse" if self.class_weights else "none"
         if self.class_weights not in CLASS_WEIGHTS:
             raise ConfigError(
                 f"train.class_weights must be one of {', '.join(CLASS_WEIGHTS)}, "

@@ -194,8 +194,9 @@ class Run:
             )
         if self.task() == "multi_label" and not multi_label:
             raise TfclsError(
-                f"{self.dir}: a multi-label run; {what} takes single-label runs only so far "
-                "(its metrics are in metrics.json, its decision in calibration.json)"
+                f"{self.dir}: a multi-label run; {what} takes single-label runs (a "
+                "multi-label run predicts label sets: `python -m tfcls.predict`, or "
+                "tfcls.LabelSetPredictor in Python)"
             )
         return self
 
