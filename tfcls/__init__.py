@@ -17,8 +17,8 @@ registry), :mod:`tfcls.serving`, :mod:`tfcls.feedback` (store, retraining) and
 (``TrainResult``, ``EvaluationResult``, ``ExportResult``, ``RetrainResult``; a bundle's
 metadata is ``BundleMetadata``). A multi-label run (label sets, e.g. emotions) trains and
 exports the same way; ``tfcls.evaluate`` returns a ``LabelSetEvaluationResult`` for it and
-``tfcls.LabelSetPredictor`` predicts its label sets. Names load lazily, so ``import tfcls`` imports no
-TensorFlow and changes no logging.
+``tfcls.LabelSetPredictor`` predicts its label sets. Names load lazily, so ``import
+tfcls`` imports no TensorFlow and changes no logging.
 """
 
 from __future__ import annotations
