@@ -73,7 +73,7 @@ test: setup $(APT_STAMP)
 	$(MAKE) --no-print-directory test-py
 
 test-py: setup
-	$(PY) -m pytest -q -ra
+	$(PY) -m pytest -q -ra --durations=20
 
 # build/ is removed first: setuptools would package modules left there by an earlier build.
 wheel: setup
