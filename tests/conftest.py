@@ -95,11 +95,12 @@ TINY_VOCAB = [
 
 @pytest.fixture(autouse=True)
 def _progress_not_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test starts with progress on: a command run in-process with ``--quiet`` sets
-    the process-wide switch (``TFCLS_QUIET``), which must not silence the next test."""
+    """Every test starts with progress on, and whatever it sets the switch to is undone
+    afterwards: a command parsed in-process with ``--quiet`` sets the process-wide switch
+    (``TFCLS_QUIET``), which must not silence the next test or a module's fixtures."""
     from tfcls.progress import QUIET_ENV
 
-    monkeypatch.delenv(QUIET_ENV, raising=False)
+    monkeypatch.setenv(QUIET_ENV, "0")  # "0": not quiet; removed again at teardown
 
 
 @pytest.fixture(scope="session")
