@@ -61,9 +61,10 @@ def run_bench(cache_dir, *args):
 
 
 # small slices: few trials and epochs, 2 cross-fitting folds, 1 adaptation epoch
-QUICK = [
+QUICK = [  # the default procedure, small: adaptation of one layer for one epoch
     *("--set", "tuner.max_trials=2", "--set", "tuner.epochs=8", "--set", "train.epochs=20"),
     *("--set", "train.crossfit_folds=2", "--set", "train.adapt.epochs=1"),
+    *("--set", "train.adapt.layers=1"),
 ]
 
 
@@ -95,7 +96,7 @@ def test_bench_banking77_few_shot_on_a_small_slice(cache_dir, minilm, tmp_path):
     seeds = r["per_seed"]
     assert [s["seed"] for s in seeds] == [42, 43]
     assert all((s["train"], s["trials"]) == (16, 2) for s in seeds)  # every shot trains
-    assert r["adapt_layers"] == 4 and all(s["crossfit"]["adapt"]["layers"] == 4 for s in seeds)
+    assert r["adapt_layers"] == 1 and all(s["crossfit"]["adapt"]["layers"] == 1 for s in seeds)
     accs = [s["accuracy"] for s in seeds]
     assert r["accuracy"]["mean"] == pytest.approx(sum(accs) / 2)
     assert all(0.25 <= a <= 1 for a in accs)  # 4 distinct banking intents, better than chance
@@ -206,7 +207,7 @@ def test_bench_quality_cross_validates_the_default_procedure(
     for key in ("accuracy", "auto_select_coverage", "auto_select_precision", "ece"):
         values = [f[key] for f in folds]
         assert r[key]["mean"] == pytest.approx(sum(values) / 2) and min(values) >= 0
-    assert r["procedure"]["adapt_layers"] == 4 and r["full_training"]["seconds_warm_cache"] > 0
+    assert r["procedure"]["adapt_layers"] == 1 and r["full_training"]["seconds_warm_cache"] > 0
     assert r["accuracy"]["mean"] > 0.5  # 5 distinct intents
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("quality (2-fold × 1, out of fold): accuracy ")
