@@ -113,3 +113,29 @@ def test_search_needs_a_validation_split(tmp_path):
             seed=0,
             max_trials=1,
         )
+
+
+def test_trials_train_and_score_with_the_sample_weights(tmp_path):
+    """Every training text three times, two copies with a wrong label: unweighted, the
+    trials learn the wrong labels; with the copies at weight 0 they learn the true ones.
+    Validation texts of weight 0 are not scored (here: class 2's, relabelled wrongly)."""
+    x, y = clusters()
+    xv, yv = clusters(seed=1)
+    cfg = TunerConfig(kind="random", epochs=15, patience=15, learning_rate_min=3e-3)
+    x2, y2 = np.concatenate([x, x, x]), np.concatenate([y, (y + 1) % 3, (y + 1) % 3])
+    w2 = np.concatenate([np.ones(len(y)), np.zeros(2 * len(y))]).astype(np.float32)
+
+    def best_score(weights, y_val, name):
+        _, summary = search(
+            x2, one_hot(y2, 3), xv, one_hot(y_val, 3), 3, cfg, ModelConfig(), tmp_path / name,
+            seed=0, max_trials=2, sample_weights=weights,
+        )  # fmt: skip
+        return max(t["score"] for t in summary if t["status"] == "COMPLETED")
+
+    ones = np.ones(len(yv), np.float32)
+    assert best_score(None, yv, "plain") < 0.5  # two labels in three are wrong
+    assert best_score((w2, ones), yv, "weighted") > 0.9
+    wrong = np.where(yv == 2, 0, yv)  # class 2's validation labels wrong ...
+    assert best_score((w2, ones), wrong, "scored") < 0.75
+    unscored = np.where(yv == 2, 0.0, 1.0).astype(np.float32)  # ... and not scored
+    assert best_score((w2, unscored), wrong, "unscored") > 0.9

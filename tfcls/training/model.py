@@ -60,7 +60,9 @@ def build_head(
     """A compiled head: embeddings [batch, dim] → class probabilities [batch, n_classes].
 
     Targets are one-hot (label smoothing needs them); the loss is :func:`head_loss`'s, the
-    metric ``accuracy``.
+    metric ``accuracy``, weighted by the texts' sample weights when a fit has them (Keras'
+    plain ``metrics`` ignore sample weights; ``weighted_metrics`` use them, so the tuner's
+    ``val_accuracy`` counts each validation text by its weight, as its loss does).
     """
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
     inputs = keras.Input((dim,), name="embedding")
@@ -73,7 +75,7 @@ def build_head(
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss=head_loss(loss, focal_gamma, label_smoothing),
-        metrics=["accuracy"],
+        weighted_metrics=["accuracy"],  # weighted by the texts' weights, when given
         steps_per_execution=STEPS_PER_EXECUTION,
     )
     return model
@@ -145,7 +147,7 @@ class SearchHead:
         self.model.compile(
             optimizer=keras.optimizers.Adam(1e-3),
             loss=self._loss,
-            metrics=["accuracy"],
+            weighted_metrics=["accuracy"],  # weighted by the texts' weights, when given
             steps_per_execution=STEPS_PER_EXECUTION,
         )
         self.model.optimizer.build(self.model.trainable_variables)
