@@ -90,10 +90,17 @@ class RetrainConfig:
     min_holdout_to_judge: int = 5  # recent-feedback texts needed to judge its accuracy
     min_feedback_accuracy: float = 0.5  # refuse below this on a judgeable feedback holdout
     adapt_encoder: bool = False  # true: adapt the encoder again if the current run did
+    # influence is bounded: a correction of a base text's label needs this many distinct
+    # clients agreeing, and one client's verdicts give at most this many examples a retrain
+    min_agreeing_clients: int = 3
+    max_examples_per_client: int = 50
 
     def __post_init__(self) -> None:
         if self.min_examples_new_label < 1:
             raise ConfigError("retrain.min_examples_new_label must be ≥ 1")
+        for name in ("min_agreeing_clients", "max_examples_per_client"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ConfigError(f"retrain.{name} must be an integer ≥ 1")
         for name in ("feedback_weight", "max_weight"):
             if not 0 < getattr(self, name) < float("inf"):
                 raise ConfigError(f"retrain.{name} must be > 0, got {getattr(self, name)}")

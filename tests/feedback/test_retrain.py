@@ -250,6 +250,50 @@ def fake_run(folder, rows, test=(), **files):
     return folder
 
 
+def test_one_client_cannot_flip_a_base_label_three_agreeing_clients_can(tmp_path):
+    """Poisoning: 1,000 contradicting verdicts from one client change nothing; the same
+    correction from three distinct clients counts; the dry-run record says what was
+    discarded and why."""
+    base = [{"text": f"{lab} task {i}", "label": lab} for lab in ("Dev", "Meet") for i in range(40)]
+    run = fake_run(tmp_path / "run", base, test=[0, 40])
+    flood = [fb(i + 1, "Dev task 5", "corrected", chosen="Meet", client="mallory")
+             for i in range(1000)]  # fmt: skip
+    config = load_config(overrides=["retrain.recent_holdout=0"])
+    training, _, record = plan(config, run, flood)
+    assert record["feedback_training_examples"] == 0 and record["base_labels_overridden"] == 0
+    assert {r["text"]: r["label"] for r in training}["Dev task 5"] == "Dev"
+    (why,) = record["discarded"]
+    assert why["text"] == "Dev task 5" and why["labels"] == ["Meet"]
+    assert "1 of retrain.min_agreeing_clients=3 distinct clients" in why["reason"]
+    agreeing = flood + [
+        fb(2000 + i, "Dev task 5", "corrected", chosen="Meet", client=c)
+        for i, c in enumerate(["ann", "bob"])
+    ]
+    training, _, record = plan(config, run, agreeing)
+    assert record["base_labels_overridden"] == 1 and not record["discarded"]
+    assert {r["text"]: r["label"] for r in training}["Dev task 5"] == "Meet"
+
+
+def test_one_client_gives_at_most_max_examples_per_client(tmp_path):
+    base = [{"text": f"{lab} task {i}", "label": lab} for lab in ("Dev", "Meet") for i in range(40)]
+    run = fake_run(tmp_path / "run", base, test=[0, 40])
+    rows = [fb(i + 1, f"new errand {i}", "new_category", chosen="Errands", client="mallory")
+            for i in range(200)]  # fmt: skip
+    rows += [fb(500 + i, f"honest errand {i}", "new_category", chosen="Errands", client=f"p{i}")
+             for i in range(6)]  # fmt: skip
+    config = load_config(
+        overrides=["retrain.recent_holdout=0", "retrain.max_examples_per_client=50"]
+    )
+    training, _, record = plan(config, run, rows)
+    fed = [r["text"] for r in training if r["origin"] == "feedback"]
+    assert sum(t.startswith("new errand") for t in fed) == 50  # the first 50 of mallory's
+    assert sum(t.startswith("honest errand") for t in fed) == 6
+    assert len(record["discarded"]) == 150
+    assert "max_examples_per_client=50" in record["discarded"][0]["reason"]
+    with pytest.raises(Exception, match=r"retrain\.max_examples_per_client must be an integer"):
+        load_config(overrides=["retrain.max_examples_per_client=0"])
+
+
 def test_plan_weights_the_new_label_records_it_and_never_compounds(tmp_path):
     base = [{"text": f"{lab} task {i}", "label": lab} for lab in ("Dev", "Meet") for i in range(40)]
     base += [{"text": f"heavy {i}", "label": "Dev", "weight": 2} for i in range(2)]
@@ -260,7 +304,8 @@ def test_plan_weights_the_new_label_records_it_and_never_compounds(tmp_path):
         for i, t in enumerate(titles)
     ]
     rows.append(fb(20, "Dev task 5", "corrected", chosen="Meet"))
-    config = load_config(overrides=["retrain.recent_holdout=0.2"])
+    # one client may correct a base label here (the bound is tested on its own)
+    config = load_config(overrides=["retrain.recent_holdout=0.2", "retrain.min_agreeing_clients=1"])
     training, holdouts, record = plan(config, run, rows)
     assert record["new_labels"] == ["Admin"] and record["base_labels_overridden"] == 1
     assert record["recent_feedback_labels"] == {"Admin": 3}  # ceil(0.2 · 12); Meet: round(0.2)

@@ -60,8 +60,9 @@ def _shown(key: Any) -> str:
 def feedback_examples(
     rows: list[dict[str, Any]], multi_label: bool = False
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Feedback rows → deduplicated ``{text, label, last_id}`` examples (``multi_label``:
-    ``{text, labels, last_id}``, a verdict's whole label set), plus a report (counts per
+    """Feedback rows → deduplicated ``{text, label, last_id, clients}`` examples
+    (``multi_label``: ``labels``, a verdict's whole label set; ``clients``: the distinct
+    clients whose latest verdict on the text gave that label), plus a report (counts per
     action, ignored rows, verdicts on the other kind of model set aside, conflicts between
     clients). A set is one vote: clients who chose different sets disagree."""
     report: dict[str, Any] = {
@@ -95,12 +96,53 @@ def feedback_examples(
             shown = {_shown(k): n for k, n in votes.items()}
             conflicts.append({"text": text, "votes": shown, "chosen": _shown(label)})
         value = list(label) if multi_label else label
-        examples.append({"text": text, field: value, "last_id": last_id})
+        clients = sorted(c for c, (_, voted) in by_client.items() if voted == label)
+        examples.append({"text": text, field: value, "last_id": last_id, "clients": clients})
     examples.sort(key=lambda e: e["last_id"])
     report["by_action"] = dict(report["by_action"])
     report["examples"] = len(examples)
     report["conflicts"] = conflicts
     return examples, report
+
+
+def bound_influence(
+    examples: list[dict[str, Any]],
+    base: dict[str, tuple[tuple[str, ...], float]],
+    rules: RetrainConfig,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(kept, discarded) examples: what no single client can push through alone.
+
+    Oldest verdict first, an example is discarded when it contradicts the base data's
+    label of its text (``base``: text → labels) with fewer than
+    ``rules.min_agreeing_clients`` distinct clients agreeing, or when every client behind
+    it has already given ``rules.max_examples_per_client`` kept examples. A kept example
+    is charged to the first of its clients with room left, so no client accounts for more
+    than that many. Each discarded example says why (``reason``), for ``--dry-run``."""
+    used: Counter[str] = Counter()
+    kept, discarded = [], []
+    for e in sorted(examples, key=lambda e: e["last_id"]):
+        clients = e["clients"]
+        known = base.get(e["text"])
+        reason = None
+        contradicts = known is not None and set(known[0]) != set(labels_of(e))
+        if contradicts and len(clients) < rules.min_agreeing_clients:
+            reason = (
+                f"contradicts the base label {_shown(tuple(known[0]))!r} with "
+                f"{len(clients)} of retrain.min_agreeing_clients="
+                f"{rules.min_agreeing_clients} distinct clients agreeing"
+            )
+        room = [c for c in clients if used[c] < rules.max_examples_per_client]
+        if reason is None and not room:
+            reason = (
+                f"its clients gave retrain.max_examples_per_client="
+                f"{rules.max_examples_per_client} examples already"
+            )
+        if reason is not None:
+            discarded.append({**e, "reason": reason})
+            continue
+        used[room[0]] += 1
+        kept.append(e)
+    return kept, discarded
 
 
 def split_recent(
@@ -231,6 +273,15 @@ def _own_weights(current_run: Path, dataset: Any) -> list[float]:
     ]
 
 
+def _overriding(feedback: list[dict[str, Any]], data: dict[str, dict[str, Any]]) -> int:
+    """How many feedback examples give a base text (in ``data``) other labels."""
+    return sum(
+        1
+        for e in feedback
+        if e["text"] in data and set(labels_of(data[e["text"]])) != set(labels_of(e))
+    )
+
+
 def plan(
     config: Config, current_run: Path, rows: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
@@ -241,6 +292,8 @@ def plan(
     multi = Run(current_run).task() == "multi_label"
     examples, report = feedback_examples(rows, multi)
     base, fixed = _base(current_run, multi)
+    examples, discarded = bound_influence(examples, base, config.retrain)
+    report["discarded"] = len(discarded)
     known = {label for labels, _ in base.values() for label in labels}
     counts = Counter(label for e in examples for label in labels_of(e))
     pending = {
@@ -260,11 +313,7 @@ def plan(
         for t, (labels, w) in base.items()
         if t not in recent_texts
     }
-    overridden = sum(
-        1
-        for e in train_fb
-        if e["text"] in data and set(labels_of(data[e["text"]])) != set(labels_of(e))
-    )
+    overridden = _overriding(train_fb, data)
     for e in train_fb:
         data[e["text"]] = {**_item(e["text"], labels_of(e), multi), "origin": "feedback"}
         data[e["text"]]["base_weight"] = 1.0
@@ -285,5 +334,9 @@ def plan(
         "holdouts": {"fixed": len(fixed), "recent_feedback": len(recent)},
         "recent_feedback_labels": dict(Counter(lab for e in recent for lab in labels_of(e))),
         "weights": weighting,
+        "discarded": [  # what no single client could push through alone, and why
+            {"text": d["text"], "labels": list(labels_of(d)), "reason": d["reason"]}
+            for d in discarded
+        ],
     }
     return training, {"fixed": fixed, "recent_feedback": recent}, record

@@ -7,7 +7,10 @@
    each client's latest verdict on a text counts; when clients disagree the majority wins
    (ties: the most recent verdict) and the conflict is reported. A new category becomes a
    label once it has ``retrain.min_examples_new_label`` examples; until then its examples
-   wait (reported). A human verdict overrides the base data's label for the same text.
+   wait (reported). A human verdict overrides the base data's label for the same text,
+   but only with ``retrain.min_agreeing_clients`` distinct clients agreeing, and one
+   client's verdicts give at most ``retrain.max_examples_per_client`` examples
+   (``tfcls.feedback.examples.bound_influence``; what is discarded is listed, with why).
 2. **Holdouts, never trained on:** the fixed test split of the base data (carried from run
    to run in ``holdouts.json``) and recent feedback: the newest ``retrain.recent_holdout``
    share of the examples of known labels and, of each new label, its newest ``ceil(share
