@@ -117,6 +117,21 @@ def test_split_recent_holds_out_the_newest():
     assert split_recent(examples, 0.0)[1] == []
 
 
+def test_a_flood_from_one_client_does_not_make_up_the_holdout():
+    examples = [
+        {"text": f"flood {i}", "label": "x", "last_id": i, "client": "mallory"} for i in range(50)
+    ]
+    examples += [
+        {"text": f"honest {i}", "label": "x", "last_id": 100 + i, "client": f"p{i}"}
+        for i in range(5)
+    ]
+    train, recent = split_recent(examples, 0.2)  # 11 to hold out, 6 clients: 2 each at most
+    held = [e["text"] for e in recent]
+    assert sorted(held) == ["flood 48", "flood 49", *(f"honest {i}" for i in range(5))]
+    assert len(train) + len(recent) == len(examples)
+    assert [e["last_id"] for e in recent] == sorted(e["last_id"] for e in recent)
+
+
 def test_split_recent_holds_out_some_of_each_new_label():
     def ex(i, label):
         return {"text": f"{label} {i}", "label": label, "last_id": i}

@@ -2,7 +2,8 @@
 
 :func:`feedback_examples` turns verdicts into deduplicated examples (each client's latest
 verdict on a text; the majority across clients, ties to the most recent);
-:func:`split_recent` holds out the newest feedback; :func:`example_weights` weighs human
+:func:`bound_influence` keeps any one client from pushing examples through alone;
+:func:`split_recent` holds out the newest feedback, per client; :func:`example_weights` weighs human
 verdicts above base data and lifts small labels to the floor; :func:`plan` puts it all
 together for one current run. The procedure is described in :mod:`tfcls.feedback.retrain`.
 """
@@ -141,8 +142,26 @@ def bound_influence(
             discarded.append({**e, "reason": reason})
             continue
         used[room[0]] += 1
-        kept.append(e)
+        kept.append({**e, "client": room[0]})  # the client it is charged to
     return kept, discarded
+
+
+def _held_per_client(examples: list[dict[str, Any]], index: list[int], n: int) -> list[int]:
+    """Up to ``n`` of ``index`` (rows of ``examples``, oldest first) to hold out: each
+    client's newest first, round-robin over the clients (newest verdict first), and no
+    client more than ``ceil(n / clients)``, so a flood from one client cannot make up the
+    holdout the gate judges by. Examples without a ``client`` are one client's."""
+    queues: dict[Any, list[int]] = defaultdict(list)
+    for i in reversed(index):
+        queues[examples[i].get("client")].append(i)
+    cap = math.ceil(n / len(queues)) if queues else 0
+    order = sorted(queues.values(), key=lambda q: -examples[q[0]]["last_id"])
+    held: list[int] = []
+    for rank in range(cap):
+        for queue in order:
+            if rank < len(queue) and len(held) < n:
+                held.append(queue[rank])
+    return held
 
 
 def split_recent(
@@ -151,7 +170,9 @@ def split_recent(
     """(train, holdout) of examples sorted by last verdict, both kept in that order: the
     newest ``share`` of the examples of known labels, plus of each of ``new_labels`` its
     newest ``ceil(share · n)`` examples while ``MIN_TRAIN_NEW_LABEL`` stay for training
-    (a label set holding new labels counts as an example of the first of them)."""
+    (a label set holding new labels counts as an example of the first of them). "Newest"
+    is per client (:func:`_held_per_client`): every client's newest verdicts, none more
+    than an equal share, so the holdout may be smaller than ``share`` under a flood."""
     groups: dict[str | None, list[int]] = defaultdict(list)
     for i, e in enumerate(examples):
         new = sorted(set(labels_of(e)) & set(new_labels))
@@ -162,7 +183,7 @@ def split_recent(
             n_hold = round(share * len(index))
         else:  # - 1e-9: 0.2 · 15 is 3.0000000000000004 in floating point
             n_hold = min(math.ceil(share * len(index) - 1e-9), len(index) - MIN_TRAIN_NEW_LABEL)
-        held.update(index[len(index) - max(n_hold, 0) :])
+        held.update(_held_per_client(examples, index, max(n_hold, 0)))
     train = [e for i, e in enumerate(examples) if i not in held]
     return train, [e for i, e in enumerate(examples) if i in held]
 
