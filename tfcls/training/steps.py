@@ -138,13 +138,9 @@ def fit_step(
     """Step 2: the tuner, cross-fitting and encoder adaptation (``train.adapt``) on the
     embedded training texts (``tfcls.training.crossfit.fit``); the augmented texts, when
     there are any, train only the folds (and the final model) their origin trains."""
-    modules = embedded.encoder.modules
-    extra: dict[str, Any] = {}
-    if embedded.augmented is not None:
-        extra = {"augmented": embedded.augmented, "x_augmented": embedded.x_augmented}
     return crossfit.fit(
-        texts, y, w, embedded.x, n_classes, config, work, modules, trials, resume, strategy,
-        **extra,
+        texts, y, w, embedded.x, n_classes, config, work, embedded.encoder.modules, trials,
+        resume, strategy, embedded.augmented, embedded.x_augmented,
     )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from tfcls.config_train import CLASS_WEIGHTS
+from tfcls.training.model import one_hot
 
 
 def class_weights(
@@ -58,12 +59,10 @@ def training_weights(
 
 
 def _as_sets(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """0/1 label sets [n, n_classes] of class ids (one-hot) or of label sets."""
     y = np.asarray(y)
-    if y.ndim == 2:
-        return (y > 0).astype(np.float64)
-    sets = np.zeros((len(y), n_classes))
-    sets[np.arange(len(y)), y.astype(np.int64)] = 1.0
-    return sets
+    sets = y > 0 if y.ndim == 2 else one_hot(y, n_classes)
+    return sets.astype(np.float64)
 
 
 def _row_weights(sets: np.ndarray, per_class: np.ndarray) -> np.ndarray:
