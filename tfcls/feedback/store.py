@@ -118,6 +118,11 @@ class FeedbackStore:
         """``sqlite:///abs/path.db`` or ``postgresql+psycopg://user:pw@host:port/db``."""
         return _connect(url, source="database URL")
 
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite file this store writes (None on PostgreSQL): backups copy it."""
+        return self._sqlite_path
+
     # -- writing ------------------------------------------------------------------------
 
     def add(self, row: dict) -> dict:
