@@ -25,6 +25,68 @@ class StorageConfig:
     url: str | None = None  # a database URL instead, e.g. postgresql+psycopg://u@host/db
 
 
+IDENTITY_MODES = ("refuse", "anonymous")
+
+
+@dataclass
+class IdentityConfig:
+    """``serving.identity``: the signed client ids ``GET /api/model`` issues
+    (:mod:`tfcls.serving.identity`), so that "distinct clients" cannot be made up."""
+
+    # a verdict without a valid server-issued id: refuse (401) or store it as "anonymous"
+    # (every such verdict then counts as one client in tfcls.retrain)
+    unsigned: str = "refuse"
+    # the HMAC key's file (created, mode 0600, when missing); null: client-secret next to
+    # storage.path. $TFCLS_CLIENT_SECRET wins over it: set that when several machines serve
+    secret_file: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.unsigned not in IDENTITY_MODES:
+            raise ConfigError(
+                f"serving.identity.unsigned must be one of {', '.join(IDENTITY_MODES)}, "
+                f"got {self.unsigned!r}"
+            )
+
+
+@dataclass
+class RateLimitConfig:
+    """``serving.rate_limits``: Flask-Limiter limits (``N/second|minute|hour|day``, several
+    joined by ``;``); over one, a request gets 429 with ``Retry-After``."""
+
+    enabled: bool = True
+    # memory:// counts per process; with several gunicorn workers or machines use a shared
+    # storage, e.g. redis://host:6379 (the limits package's storage URIs)
+    storage_uri: str = "memory://"
+    feedback_per_client: str = "30/minute;600/day"
+    feedback_per_ip: str = "300/minute"
+    predict_per_client: str = "120/minute"
+    predict_per_ip: str = "1200/minute"
+    new_client_ids_per_ip: str = "60/hour"  # GET /api/model without a valid id
+    # reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none, the
+    # TCP peer is the client's IP)
+    trusted_proxies: int = 0
+
+    def __post_init__(self) -> None:
+        from limits import parse_many
+
+        for name in (
+            "feedback_per_client",
+            "feedback_per_ip",
+            "predict_per_client",
+            "predict_per_ip",
+            "new_client_ids_per_ip",
+        ):
+            try:
+                parse_many(getattr(self, name))
+            except ValueError:
+                raise ConfigError(
+                    f"serving.rate_limits.{name}: {getattr(self, name)!r} is not a rate limit; "
+                    "write e.g. 30/minute or 30/minute;600/day"
+                ) from None
+        if self.trusted_proxies < 0:
+            raise ConfigError("serving.rate_limits.trusted_proxies must be ≥ 0")
+
+
 @dataclass
 class ServingConfig:
     """``python -m tfcls.serve``: what is served and the limits of its API."""
@@ -40,8 +102,15 @@ class ServingConfig:
     # exported versions kept on disk; publishing deletes the oldest beyond it, never the
     # current one, the rollback target or an A/B version (tfcls.bundle.registry.prune)
     keep_versions: int = 5
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
+    # admin endpoints (GET /api/feedback/stats …) need "Authorization: Bearer <token>";
+    # $TFCLS_ADMIN_TOKEN wins over this; neither set: the admin endpoints are off (404)
+    admin_token: str | None = None
 
     def __post_init__(self) -> None:
+        if self.admin_token is not None and len(self.admin_token) < 16:
+            raise ConfigError("serving.admin_token must be at least 16 characters")
         if self.keep_versions < 1:
             raise ConfigError(f"serving.keep_versions must be ≥ 1, got {self.keep_versions}")
         if not 0 < self.port < 65536:
