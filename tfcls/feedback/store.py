@@ -10,6 +10,9 @@ One code path (SQLAlchemy Core) over two backends:
 - **PostgreSQL** (``storage.url = postgresql+psycopg://user:pw@host:port/db``): an
   ordinary connection pool; a committed row is as durable as the server makes it.
 
+Writes are group-committed (:mod:`tfcls.feedback.writer`): concurrent ``add``/``add_many``
+calls of a process share one transaction (one fsync), each returning once it committed.
+
 The schema is versioned: ``schema_migrations(version, applied_at)`` records the
 migrations applied, in order, from :data:`MIGRATIONS`. :meth:`FeedbackStore.open`
 applies the missing ones, one transaction each, under a lock (SQLite: ``BEGIN
@@ -70,6 +73,7 @@ from tfcls.feedback.database import (
     sqlite_write_lock,
 )
 from tfcls.feedback.schema import ACTIONS, LABEL_SET_FIELDS, check_row
+from tfcls.feedback.writer import Batch, GroupWriter
 
 
 def _check_row(row: Any, where: str) -> dict[str, Any]:
@@ -99,6 +103,7 @@ class FeedbackStore:
         self._sqlite_path = sqlite_path
         self._is_sqlite = sqlite_path is not None
         self._closed = False
+        self._writer = GroupWriter(self._commit_group, url)
 
     # -- opening ------------------------------------------------------------------------
 
@@ -130,7 +135,9 @@ class FeedbackStore:
         return self.add_many([row])[0]
 
     def add_many(self, rows: list[dict]) -> list[dict]:
-        """Store rows in one transaction: all of them, or (StoreError) none."""
+        """Store rows in one transaction (shared with other callers'): all of them, or
+        (StoreError) none. Rows are checked here, so a bad one fails only this call."""
+        self._check_open()
         rows = list(rows)
         values = [
             _check_row(row, f"{self.url}: row {i}" if len(rows) > 1 else self.url)
@@ -138,6 +145,16 @@ class FeedbackStore:
         ]
         if not values:
             return []
+        return self._writer.submit(values)
+
+    @property
+    def commits(self) -> int:
+        """Write transactions of :meth:`add_many` committed in this process (rows share them)."""
+        return self._writer.commits
+
+    def _commit_group(self, batches: list[Batch]) -> list[list[dict]]:
+        """The writer thread's transaction: every batch's rows, one ``created_at``."""
+        values = [value for batch in batches for value in batch]
         if all(v[name] is None for v in values for name in LABEL_SET_FIELDS):
             # single-label rows leave the label-set columns to their default (NULL), so
             # the insert is the same as before schema version 3 had them
@@ -149,8 +166,8 @@ class FeedbackStore:
             for value in values:
                 value["created_at"] = created_at
             stmt = sa.insert(feedback).returning(feedback.c.id, sort_by_parameter_order=True)
-            ids = conn.execute(stmt, values).scalars().all()
-        return [{"id": int(i), "created_at": created_at} for i in ids]
+            ids = iter(conn.execute(stmt, values).scalars().all())
+        return [[{"id": int(next(ids)), "created_at": created_at} for _ in b] for b in batches]
 
     # -- reading ------------------------------------------------------------------------
 
@@ -210,7 +227,9 @@ class FeedbackStore:
             return _current_version(conn)
 
     def close(self) -> None:
-        """Close the pool's connections; the store cannot be used afterwards."""
+        """Commit the rows queued, then close the pool's connections; the store cannot be
+        used afterwards."""
+        self._writer.close()  # refuses new rows first, so none is queued after the drain
         self._closed = True
         self._engine.dispose()
 
