@@ -384,12 +384,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def request(url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, dict]:
+def request(
+    url: str, body: dict | None = None, timeout: float = 30, headers: dict | None = None
+) -> tuple[int, dict]:
     """(status, JSON body) of a GET, or a POST when ``body`` is given."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(
-        url, data=data, headers={"Content-Type": "application/json"} if data else {}
-    )
+    sent = {"Content-Type": "application/json"} if data else {}
+    req = urllib.request.Request(url, data=data, headers={**sent, **(headers or {})})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read())
@@ -412,10 +413,14 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 120) -> Non
     raise AssertionError("server did not become healthy")
 
 
-def serve_config(folder: Path, exported: Path, db: Path) -> Path:
-    """A config.yaml in ``folder`` that serves ``exported`` and stores feedback in ``db``."""
+def serve_config(folder: Path, exported: Path, db: Path, **serving: object) -> Path:
+    """A config.yaml in ``folder`` that serves ``exported`` and stores feedback in ``db``;
+    ``serving`` adds keys of that section (e.g. ``rate_limits={"enabled": False}``)."""
+    import yaml
+
     path = folder / "config.yaml"
-    path.write_text(f"serving:\n  exported: {exported}\nstorage:\n  path: {db}\n")
+    config = {"serving": {"exported": str(exported), **serving}, "storage": {"path": str(db)}}
+    path.write_text(yaml.safe_dump(config))
     return path
 
 

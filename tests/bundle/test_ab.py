@@ -84,15 +84,17 @@ def test_served_versions_follow_the_shares_and_feedback_records_them(
             f"serving.exported={exported}",
             f"storage.path={db}",
             f"serving.ab={{{old}: 0.5, {new}: 0.5}}",
+            "serving.rate_limits.enabled=false",  # 200 new clients from one IP, on purpose
         ]
     )
     app = create_app(config)
     client = app.test_client()
     seen = {}
     for i in range(200):
-        cid = f"client-{i}"
-        version = client.get(f"/api/model?client_id={cid}").json["version"]
-        assert client.get(f"/api/model?client_id={cid}").json["version"] == version  # sticky
+        info = client.get("/api/model").json  # a new client: a new signed id
+        cid, version = info["client_token"], info["version"]
+        again = client.get("/api/model", query_string={"client_token": cid}).json
+        assert (again["client_token"], again["version"]) == (cid, version)  # sticky
         seen[cid] = version
         action = "accepted" if (version == new or i % 2) else "corrected"
         resp = client.post(

@@ -411,6 +411,8 @@ def loop(base_bundle, tmp_path, cache_dir, monkeypatch):
 
 
 def post_errands(client, version):
+    """ERRANDS as new_category verdicts from three clients (ids the app issued)."""
+    tokens = [client.get("/api/model").json["client_token"] for _ in range(3)]
     for i, title in enumerate(ERRANDS):
         resp = client.post(
             "/api/feedback",
@@ -422,7 +424,7 @@ def post_errands(client, version):
                 "chosen_label": "errands",
                 "action": "new_category",
                 "model_version": version,
-                "client_id": f"person-{i % 3}",
+                "client_id": tokens[i % 3],
             },
         )
         assert resp.status_code == 201, resp.json

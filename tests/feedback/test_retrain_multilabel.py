@@ -140,6 +140,7 @@ def served_multi(tiny_multilabel_bundle, tmp_path, cache_dir, monkeypatch):
     posts += [(f"invoice crash {i}", "corrected", ["billing", "bug"]) for i in range(4)]
     posts += [(f"contract clause {i}", "new_category", ["legal"]) for i in range(2)]  # too few
     posts += [("font colour", "accepted", ["ui"]), ("hello there", "rejected", None)]
+    tokens = [client.get("/api/model").json["client_token"] for _ in range(3)]
     for i, (title, action, labels) in enumerate(posts):
         body = {
             "title": title,
@@ -148,7 +149,7 @@ def served_multi(tiny_multilabel_bundle, tmp_path, cache_dir, monkeypatch):
             "predicted_labels": ["ui"] if action == "accepted" else ["bug"],
             "action": action,
             "model_version": version,
-            "client_id": f"person-{i % 3}",
+            "client_id": tokens[i % 3],
         }
         resp = client.post("/api/feedback", json=body)
         assert resp.status_code == 201, resp.json

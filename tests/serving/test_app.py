@@ -12,11 +12,15 @@ from tfcls.config import load_config
 from tfcls.feedback.store import FeedbackStore
 from tfcls.serving.app import CSP, create_app
 
+ADMIN = "admin-token-for-the-tests"
+
 
 @pytest.fixture()
 def served(tiny_bundle, tmp_path, cache_dir, monkeypatch):
-    """An app over a copy of the tiny bundle folder and a fresh SQLite store."""
+    """An app over a copy of the tiny bundle folder and a fresh SQLite store; the admin
+    token set, and the verdicts of good() carry a client id the app issued."""
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
+    monkeypatch.setenv("TFCLS_ADMIN_TOKEN", ADMIN)
     exported = tmp_path / "exported"
     shutil.copytree(tiny_bundle, exported)
     config = load_config(
@@ -24,8 +28,15 @@ def served(tiny_bundle, tmp_path, cache_dir, monkeypatch):
     )
     app = create_app(config)
     version = json.loads((exported / "current.json").read_text())["version"]
-    yield app, app.test_client(), version, exported
+    client = app.test_client()
+    global TOKEN
+    TOKEN = app.extensions["tfcls"].client_ids.issue().token  # as GET /api/model does
+    yield app, client, version, exported
     app.extensions["tfcls"].store.close()
+
+
+TOKEN = ""  # the served app's client token (set by the fixture)
+AS_ADMIN = {"Authorization": f"Bearer {ADMIN}"}
 
 
 def good(version: str, **changes):
@@ -37,7 +48,7 @@ def good(version: str, **changes):
         "chosen_label": "alarm_set",
         "action": "accepted",
         "model_version": version,
-        "client_id": "c-1",
+        "client_id": TOKEN,
     }
     row.update(changes)
     return row
@@ -226,10 +237,12 @@ def test_vendor_copies_are_written_once_and_never_per_request(tmp_path, monkeypa
 
 def test_api_model(served):
     _, client, version, exported = served
-    resp = client.get("/api/model?client_id=abc")
+    resp = client.get(f"/api/model?client_token={TOKEN}")
     meta = json.loads((exported / version / "metadata.json").read_text())
     assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
     assert resp.json == {
+        "client_id": TOKEN.split(".")[0],
+        "client_token": TOKEN,  # a valid token is kept
         "version": version,
         "bundle_url": f"/models/{version}/",
         "labels": meta["labels"],
@@ -252,7 +265,8 @@ def test_feedback_is_stored_and_counted(served):
     assert [r["action"] for r in rows] == ["accepted", "new_category"]
     assert rows[1]["chosen_label"] == "Ops" and rows[1]["description"] == ""
     assert rows[0]["title"] == "Fix login redirect bug" and rows[0]["confidence"] == 0.61
-    stats = client.get("/api/feedback/stats").json
+    assert {r["client_id"] for r in rows} == {TOKEN.split(".")[0]}  # the id, not the token
+    stats = client.get("/api/feedback/stats", headers=AS_ADMIN).json
     assert stats["total"] == 2 and stats["by_action"]["new_category"] == 1
 
 
@@ -327,7 +341,7 @@ def test_multi_label_model_info_and_feedback_sets_are_stored(served_multi):
     assert [r["chosen_labels"] for r in rows] == [labels[:2], labels[:1], None]
     assert [r["predicted_labels"] for r in rows] == [labels[:1], labels[:1], []]
     assert all(r["chosen_label"] is None for r in rows)
-    stats = client.get("/api/feedback/stats").json
+    stats = client.get("/api/feedback/stats", headers=AS_ADMIN).json
     assert stats["total"] == 3 and stats["by_chosen_label"] == {}
 
 
@@ -430,7 +444,9 @@ def test_a_broken_metadata_file_is_503_not_500(tmp_path, tiny_bundle):
 
 def test_store_can_be_injected(tmp_path, tiny_bundle):
     store = FeedbackStore.from_url(f"sqlite:///{tmp_path / 'x.sqlite3'}")
-    config = load_config(overrides=[f"serving.exported={tiny_bundle}"])
+    config = load_config(
+        overrides=[f"serving.exported={tiny_bundle}", f"storage.path={tmp_path / 'x.sqlite3'}"]
+    )
     app = create_app(config, store=store)
     assert app.extensions["tfcls"].store is store
     store.close()

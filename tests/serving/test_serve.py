@@ -33,8 +33,9 @@ def feedback(version: str, client: str, seq: int) -> dict:
 
 def test_an_accepted_post_survives_kill_9(dev_server):
     base, proc, db = dev_server.base, dev_server.proc, dev_server.db
-    version = request(base + "/api/model")[1]["version"]
-    status, body = request(base + "/api/feedback", feedback(version, "durable", 1))
+    info = request(base + "/api/model")[1]
+    version, token = info["version"], info["client_token"]
+    status, body = request(base + "/api/feedback", feedback(version, token, 1))
     assert status == 201
     os.kill(proc.pid, signal.SIGKILL)  # right after the 201: no clean shutdown
     proc.wait()
@@ -42,7 +43,7 @@ def test_an_accepted_post_survives_kill_9(dev_server):
     rows = store.rows()
     store.close()
     assert [(r["id"], r["client_id"], r["title"]) for r in rows] == [
-        (body["id"], "durable", "task 1 from durable")
+        (body["id"], info["client_id"], f"task 1 from {token}")
     ]
 
 
@@ -69,23 +70,31 @@ def test_serve_refuses_to_start_without_a_bundle(tmp_path, cache_dir):
 
 @pytest.mark.slow
 def test_gunicorn_20_threads_x_100_posts_store_every_row_once(tiny_bundle, tmp_path, cache_dir):
-    """The production command from the README, several workers on one SQLite file."""
+    """The production command from the README, several workers on one SQLite file; the
+    workers share one client-id key (an id one issued verifies in every other), and the
+    admin token comes from the environment. Rate limits are off: this is a load test."""
     port, db = free_port(), tmp_path / "fb.sqlite3"
-    env = {**child_env(cache_dir), "TFCLS_CONFIG": str(serve_config(tmp_path, tiny_bundle, db))}
+    config = serve_config(tmp_path, tiny_bundle, db, rate_limits={"enabled": False})
+    admin = "gunicorn-test-admin-token"
+    env = {**child_env(cache_dir), "TFCLS_CONFIG": str(config), "TFCLS_ADMIN_TOKEN": admin}
     command = [GUNICORN, "-w", "3", "--threads", "4", "-b", f"127.0.0.1:{port}", APP]
     with server_process(command, port, env) as (base, _):
-        version = request(base + "/api/model")[1]["version"]
+        infos = [request(base + "/api/model")[1] for _ in range(20)]
+        version = infos[0]["version"]
 
         def client(i: int) -> list[int]:
+            token = infos[i]["client_token"]
             return [
-                request(base + "/api/feedback", feedback(version, f"client-{i}", seq))[0]
+                request(base + "/api/feedback", feedback(version, token, seq))[0]
                 for seq in range(100)
             ]
 
         with ThreadPoolExecutor(20) as pool:
             statuses = [s for batch in pool.map(client, range(20)) for s in batch]
         assert statuses == [201] * 2000
-        stats = request(base + "/api/feedback/stats")[1]
+        auth = {"Authorization": f"Bearer {admin}"}
+        assert request(base + "/api/feedback/stats")[0] == 401
+        stats = request(base + "/api/feedback/stats", headers=auth)[1]
         assert stats["total"] == 2000
     store = FeedbackStore.from_url(f"sqlite:///{db}")
     rows = store.rows()

@@ -92,7 +92,12 @@ class Registry:
         if version in self._meta:
             return self._meta[version]
         path = self.root / version / METADATA
-        if "/" in version or version.startswith(".") or not path.is_file():
+        if "/" in version or version.startswith(".") or len(version) > 255:
+            return None  # not a folder name this registry could have written
+        try:
+            if not path.is_file():
+                return None
+        except (OSError, ValueError):  # e.g. a NUL byte: no such version either
             return None
         try:
             meta = BundleMetadata.from_record(json.loads(path.read_text(encoding="utf-8")), path)

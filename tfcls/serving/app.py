@@ -23,7 +23,9 @@ from werkzeug.exceptions import HTTPException
 from tfcls.bundle.registry import Registry, RegistryError
 from tfcls.config import Config, load_config
 from tfcls.errors import TfclsError
+from tfcls.serving.access import install_limits
 from tfcls.serving.files import VENDOR
+from tfcls.serving.identity import ClientIds, load_secret
 from tfcls.serving.state import ServingState, state
 from tfcls.serving.vendor import VendorCopies
 
@@ -54,6 +56,7 @@ def create_app(config: Config | None = None, store: Any = None, bench: bool = Fa
         config=config,
         store=store if store is not None else FeedbackStore.open(config.storage),
         bundles=Registry(Path(config.serving.exported).resolve()),  # send_file: absolute
+        client_ids=ClientIds(load_secret(config)),
         bench=bench,
     )
     copies = VendorCopies.default(VENDOR)
@@ -63,7 +66,8 @@ def create_app(config: Config | None = None, store: Any = None, bench: bool = Fa
     _register_error_handlers(app)
     app.register_blueprint(files)
     app.register_blueprint(api)
-    return app
+    app.extensions["tfcls_limiter"] = install_limits(app, config)  # held: Flask-Limiter's
+    return app  # own references to it are weak
 
 
 def _is_api() -> bool:
@@ -90,9 +94,13 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Any:
-        if _is_api():
-            return jsonify(error=err.name, detail=err.description), err.code
-        return err
+        if not _is_api():
+            return err
+        resp = jsonify(error=err.name, detail=err.description)
+        for name, value in err.get_headers():  # WWW-Authenticate, Allow, Retry-After …
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp, err.code
 
     @app.errorhandler(RegistryError)
     def registry_error(err: RegistryError) -> Any:

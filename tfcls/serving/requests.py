@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, request
+from flask import abort, jsonify, make_response, request
 
 from tfcls.data.text import join_title_description
 
@@ -15,7 +15,11 @@ def json_body() -> Any:
         abort(415, "send JSON with Content-Type: application/json")
     body = request.get_json(silent=True)
     if body is None:
-        abort(400, "the body is not valid JSON")
+        problem = "not valid JSON (UTF-8)"
+        detail = jsonify(
+            error="Bad Request", detail=f"the body is {problem}", errors={"body": problem}
+        )
+        abort(make_response(detail, 400))
     return body
 
 

@@ -10,6 +10,7 @@ from flask import current_app
 
 from tfcls.bundle.registry import Registry
 from tfcls.config import Config
+from tfcls.serving.identity import ClientIds
 
 
 class Predictors:
@@ -44,6 +45,7 @@ class ServingState:
     config: Config
     store: Any  # tfcls.feedback.store.FeedbackStore
     bundles: Registry
+    client_ids: ClientIds  # issues and verifies the signed client ids
     bench: bool = False  # also serve the browser benchmark page
     predictors: Predictors = field(init=False)
 

@@ -13,6 +13,11 @@
 // this item can never be accepted) drops an item, and that is reported through onChange,
 // so one invalid item cannot block the queue forever. Nothing else is ever dropped.
 //
+// With `clientToken` (a function: the current signed client id) every item is sent with it
+// as client_id, so verdicts queued under an older id go out under the current one; a 401
+// (the server no longer knows that id) calls `renewToken()` and resends the item once,
+// and an item still refused stays queued for the next pass.
+//
 // flush() is safe to call concurrently: one pass runs at a time and a call made during a
 // pass waits for it and then runs one more pass, so no item is sent twice by one page.
 // With `locks` (navigator.locks) passes are also serialised across tabs.
@@ -54,7 +59,9 @@ export class FeedbackQueue {
    * storage: getItem/setItem (localStorage); fetch: the fetch function; endpoint: where to
    * POST; onChange(event): called after every change with {type, item, pending, ...};
    * key: the storage key; timeoutMs: abort a request that hangs (0: never);
-   * locks: a LockManager (navigator.locks) to serialise flushes across tabs.
+   * locks: a LockManager (navigator.locks) to serialise flushes across tabs;
+   * clientToken(): the client_id to send (default: the payload's own);
+   * renewToken(): resolves once a new token is there, after a 401.
    */
   constructor({
     storage,
@@ -64,6 +71,8 @@ export class FeedbackQueue {
     key = STORAGE_KEY,
     timeoutMs = 15000,
     locks = null,
+    clientToken = null,
+    renewToken = null,
   } = {}) {
     if (typeof fetch !== "function") throw new TypeError("FeedbackQueue needs a fetch function");
     this.storage = storage ?? new MemoryStorage();
@@ -73,6 +82,8 @@ export class FeedbackQueue {
     this.key = key;
     this.timeoutMs = timeoutMs;
     this.locks = locks;
+    this.clientToken = clientToken;
+    this.renewToken = renewToken;
     this.memory = null; // set when storage fails: items then live here until the page goes
     this.results = new Map(); // uid → outcome, for the submit() awaiting it
     this.waiting = new Set(); // uids of items whose submit() is awaiting
@@ -161,8 +172,35 @@ export class FeedbackQueue {
     }
   }
 
-  /** One POST: {status: "sent", id} | {status: "rejected", httpStatus, errors} | {status: "retry", error}. */
+  /** One POST, resent once with a renewed token after a 401: see post(). An item with no
+   * client id at all (no token yet, none in the payload) waits rather than be refused. */
   async send(item) {
+    if (!this.currentToken() && !item.payload?.client_id) {
+      if (typeof this.renewToken === "function") await this.renewToken().catch(() => {});
+      if (!this.currentToken()) return { status: "retry", error: { status: 401, message: "no client id yet" } };
+    }
+    const outcome = await this.post(item);
+    if (outcome.error?.status !== 401 || typeof this.renewToken !== "function") return outcome;
+    try {
+      await this.renewToken();
+    } catch {
+      return outcome;
+    }
+    return this.post(item);
+  }
+
+  currentToken() {
+    return typeof this.clientToken === "function" ? this.clientToken() || "" : "";
+  }
+
+  /** The payload as sent: with the current client token when there is one. */
+  body(item) {
+    const token = this.currentToken();
+    return JSON.stringify(token ? { ...item.payload, client_id: token } : item.payload);
+  }
+
+  /** One POST: {status: "sent", id} | {status: "rejected", httpStatus, errors} | {status: "retry", error}. */
+  async post(item) {
     const controller =
       this.timeoutMs > 0 && typeof AbortController === "function" ? new AbortController() : null;
     const timer = controller ? setTimeout(() => controller.abort(), this.timeoutMs) : null;
@@ -171,7 +209,7 @@ export class FeedbackQueue {
       res = await this.fetch(this.endpoint, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify(item.payload),
+        body: this.body(item),
         credentials: "same-origin",
         ...(controller ? { signal: controller.signal } : {}),
       });

@@ -22,7 +22,7 @@
 // status line reads "Loading model… N%" as the weights download.
 
 import { FeedbackQueue, uuid } from "./feedback-queue.js";
-import { getClientId, loadModel, warmUpWhenIdle } from "./model.js";
+import { clientToken, loadModel, renewClientToken, warmUpWhenIdle } from "./model.js";
 import { cachingFetch, keepModelOffline, registerServiceWorker } from "./offline.js";
 import { decide } from "../sdk/tfcls.js";
 import {
@@ -60,14 +60,17 @@ class TaskPage {
   constructor(view, storage) {
     this.view = view;
     this.storage = storage;
-    this.state = initialState(getClientId(storage));
+    this.state = initialState(clientToken(storage));
     this.tasks = new Map(); // queue uid → task row
     this.registration = null; // the service worker's, once registerServiceWorker() is called
+    const page = this;
     this.app = {
       ready: null,
       version: null,
       backend: null,
-      clientId: this.state.clientId,
+      get clientId() {
+        return page.state.clientId.split(".")[0]; // the id the server stores (the token's first part)
+      },
       queue: null,
       classifier: null,
       offlineReady: Promise.resolve(false),
@@ -78,6 +81,11 @@ class TaskPage {
       storage,
       fetch: globalThis.fetch.bind(globalThis),
       locks: globalThis.navigator?.locks ?? null,
+      clientToken: () => this.state.clientId,
+      renewToken: async () => {
+        const token = await renewClientToken({ fetch: globalThis.fetch.bind(globalThis), storage });
+        if (token) this.state.clientId = token;
+      },
       onChange: (event) => this.onQueueChange(event),
     });
     this.app.queue = this.queue;
@@ -297,7 +305,6 @@ class TaskPage {
     const { clf, info } = await loadModel({
       tf,
       storage: this.storage,
-      clientId: this.state.clientId,
       fetch,
       bundleFetch,
       onCandidate: (candidate) => {
@@ -311,6 +318,7 @@ class TaskPage {
       },
     });
     this.state.clf = clf;
+    this.state.clientId = clientToken(this.storage) || this.state.clientId; // issued or confirmed
     this.app.offlineReady = keepModelOffline(this.registration, info, undefined, { settled: bundleFetch.settled });
     return clf;
   }

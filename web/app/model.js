@@ -1,14 +1,14 @@
 // model.js: which model this page loads, and on which TF.js backend (no DOM; tested in Node
-// by web/test/model.test.js). The client id (kept in localStorage, so the server's A/B split
-// is stable), GET /api/model with the last model that loaded as the offline fallback, and
+// by web/test/model.test.js). The client token (the signed id GET /api/model issues, kept in
+// localStorage and sent back, so the server's A/B split is stable and verdicts are
+// attributed), GET /api/model with the last model that loaded as the offline fallback, and
 // TF.js's start-up: wasm files from /vendor, no wasm threads, a backend that hangs skipped;
 // the model warmed up with realistic titles (one before it is reported loaded, the others
 // while the page is idle), so the first keystroke is not the slow prediction.
 
 import { BACKENDS, chooseBackend, configureWasm, loadClassifier } from "../sdk/tfcls.js";
-import { uuid } from "./feedback-queue.js";
 
-export const CLIENT_ID_KEY = "tfcls.client_id";
+export const CLIENT_TOKEN_KEY = "tfcls.client_token";
 export const MODEL_INFO_KEY = "tfcls.model";
 export const WASM_PATH = "/vendor/tfjs-backend-wasm/dist/";
 export const BACKEND_TIMEOUT_MS = 20000; // a backend that has not started by then is skipped
@@ -38,15 +38,26 @@ function safeSet(storage, key, value) {
   }
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
+/** The client token the server issued this browser ("" before the first GET /api/model). */
+export function clientToken(storage) {
+  return safeGet(storage, CLIENT_TOKEN_KEY) ?? "";
+}
 
-/** The stable client id: a random UUID kept in `storage` (made on first use). */
-export function getClientId(storage, makeId = uuid) {
-  const stored = safeGet(storage, CLIENT_ID_KEY);
-  if (stored && UUID_RE.test(stored)) return stored;
-  const id = makeId();
-  safeSet(storage, CLIENT_ID_KEY, id);
-  return id;
+/** Keep the token an answer of GET /api/model carries (an answer without one changes nothing). */
+export function rememberClientToken(storage, info) {
+  if (typeof info?.client_token === "string" && info.client_token !== "") safeSet(storage, CLIENT_TOKEN_KEY, info.client_token);
+  return clientToken(storage);
+}
+
+/** A new client token from GET /api/model (the stored one was refused): the new token, or "". */
+export async function renewClientToken({ fetch, storage, endpoint = "/api/model" }) {
+  try {
+    const res = await fetch(endpoint, { cache: "no-store", headers: { Accept: "application/json" } });
+    if (res.ok) return rememberClientToken(storage, await res.json());
+  } catch {
+    // offline: the outbox keeps the verdicts and asks again on its next pass
+  }
+  return "";
 }
 
 /** Is `info` a usable GET /api/model answer? */
@@ -83,18 +94,21 @@ export function rememberModelInfo(storage, info) {
  * one that loaded (kept in storage: offline, its bundle is in the service worker's cache).
  * Returns {candidates: [info, ...], source: "network" | "cache", error?}.
  */
-export async function resolveModelInfo({ fetch, storage, clientId, endpoint = "/api/model" }) {
+export async function resolveModelInfo({ fetch, storage, endpoint = "/api/model" }) {
   const cached = cachedModelInfo(storage);
+  const token = clientToken(storage);
   let fresh = null;
   let error = null;
   try {
-    const res = await fetch(`${endpoint}?client_id=${encodeURIComponent(clientId)}`, {
+    const query = token ? `?client_token=${encodeURIComponent(token)}` : "";
+    const res = await fetch(`${endpoint}${query}`, {
       cache: "no-store",
       headers: { Accept: "application/json" },
     });
     if (!res.ok) throw new Error(`GET ${endpoint}: HTTP ${res.status}`);
     const info = await res.json();
     if (!isModelInfo(info)) throw new Error(`GET ${endpoint}: not a model description`);
+    rememberClientToken(storage, info);
     fresh = info;
   } catch (err) {
     error = err;
@@ -170,7 +184,6 @@ export async function warmUpWhenIdle(clf, { texts = WARM_UP_TEXTS.slice(1), idle
 export async function loadModel({
   tf,
   storage,
-  clientId,
   fetch,
   bundleFetch = fetch,
   onCandidate = () => {},
@@ -180,7 +193,7 @@ export async function loadModel({
 }) {
   configureTf(tf);
   const [{ candidates, error }, backend] = await Promise.all([
-    resolveModelInfo({ fetch, storage, clientId }),
+    resolveModelInfo({ fetch, storage }),
     start(tf),
   ]);
   if (candidates.length === 0) throw error ?? new Error("no model available");

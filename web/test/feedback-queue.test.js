@@ -308,3 +308,52 @@ test("a multi-label verdict's label sets survive the outbox offline, a reload an
   assert.deepEqual(sent.predicted_labels, ["bug"]);
   assert.deepEqual(sent, multi);
 });
+
+test("items go out with the current client token; a 401 renews it and resends once", async () => {
+  const sent = [];
+  let known = "new.sig"; // the only token the server accepts
+  const fetch = async (url, init) => {
+    const body = JSON.parse(init.body);
+    sent.push(body.client_id);
+    return body.client_id === known ? response(201, { id: sent.length }) : response(401, { errors: { client_id: "not issued" } });
+  };
+  let token = "old.sig";
+  let renewals = 0;
+  const queue = new FeedbackQueue({
+    storage: new MemoryStorage(),
+    fetch,
+    clientToken: () => token,
+    renewToken: async () => {
+      renewals += 1;
+      token = "new.sig";
+    },
+  });
+  const outcome = await queue.submit(payload("a")); // queued under the payload's "c1"
+  assert.equal(outcome.status, "sent");
+  assert.deepEqual(sent, ["old.sig", "new.sig"]);
+  assert.equal(renewals, 1);
+  // a server that refuses the renewed token too: the item stays for the next pass
+  known = "never";
+  const kept = await queue.submit(payload("b"));
+  assert.equal(kept.status, "queued");
+  assert.deepEqual(queue.pending().map((it) => it.payload.title), ["b"]);
+  known = "new.sig";
+  assert.equal(await queue.flush(), 1);
+});
+
+test("an item with no client id at all waits for a token instead of being refused", async () => {
+  const server = fakeServer();
+  let token = "";
+  const queue = new FeedbackQueue({
+    storage: new MemoryStorage(),
+    fetch: server.fetch,
+    clientToken: () => token,
+    renewToken: async () => {}, // offline: no token comes
+  });
+  const outcome = await queue.submit({ ...payload("a"), client_id: "" });
+  assert.equal(outcome.status, "queued");
+  assert.deepEqual(server.calls, []); // never sent, never dropped
+  token = "t.sig";
+  assert.equal(await queue.flush(), 1);
+  assert.deepEqual(server.calls, ["a"]);
+});

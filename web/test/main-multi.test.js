@@ -14,7 +14,7 @@ import { pageDocument, until } from "./dom.js";
 const VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "crash", "button", "invoice", "hello"];
 const LABELS = ["billing", "bug", "ui"];
 const THRESHOLDS = [0.5, 0.5, 0.5];
-const INFO = { version: "m1", bundle_url: "/models/m1/", labels: LABELS, threshold: null, unknown_threshold: null, task: "multi_label", thresholds: THRESHOLDS };
+const INFO = { version: "m1", bundle_url: "/models/m1/", labels: LABELS, threshold: null, unknown_threshold: null, task: "multi_label", thresholds: THRESHOLDS, client_token: "m0.sig" };
 const METADATA = { labels: LABELS, version: "m1", task: "multi_label", thresholds: THRESHOLDS, threshold: null, unknown: null, tokenizer: { vocab: "vocab.txt" } };
 
 /** "crash" → bug 0.9 and ui 0.6 selected; "invoice" → billing 0.8; anything else → none. */

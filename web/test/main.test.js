@@ -14,7 +14,7 @@ import { pageDocument, until } from "./dom.js";
 
 const VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "fix", "login", "bug", "meeting", "notes", "lunch"];
 const LABELS = ["Design", "Development", "Meeting"];
-const INFO = { version: "v2", bundle_url: "/models/v2/", labels: LABELS, threshold: 0.9, unknown_threshold: 0.5 };
+const INFO = { version: "v2", bundle_url: "/models/v2/", labels: LABELS, threshold: 0.9, unknown_threshold: 0.5, client_token: "c0ffee.sig" };
 const METADATA = { labels: LABELS, version: "v2", threshold: 0.9, unknown: { threshold: 0.5 }, tokenizer: { vocab: "vocab.txt" } };
 
 /** Probabilities by the words present: "fix" → Development (auto), "meeting" → Meeting
@@ -106,7 +106,7 @@ after(() => {
 test("bootstrap: the model loads, the status line and category list follow", async () => {
   assert.deepEqual(await app.ready, { version: "v2", backend: "wasm" });
   assert.equal(app.classifier.version, "v2");
-  assert.match(app.clientId, /^[0-9a-f-]{36}$/u);
+  assert.equal(app.clientId, "c0ffee"); // the id the server issued (its token: "c0ffee.sig")
   assert.equal(el("status-model").textContent, "Model v2 · wasm");
   assert.equal(el("status-network").textContent, "Online");
   assert.equal(el("status-queue").textContent, "0 queued");
@@ -134,7 +134,7 @@ test("typing predicts; Accept posts the auto-selected label and clears the form"
     chosen_label: "Development",
     action: "accepted",
     model_version: "v2",
-    client_id: app.clientId,
+    client_id: "c0ffee.sig", // the token, which the server verifies and stores as its id
   });
   assert.ok(Math.abs(posts.at(-1).confidence - 0.97) < 1e-6);
   assert.equal(el("title").value, "");

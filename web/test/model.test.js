@@ -1,4 +1,4 @@
-// model.js: the client id, which model to load (GET /api/model, else the last one that
+// model.js: the client token, which model to load (GET /api/model, else the last one that
 // loaded) and TF.js's start-up, with stand-ins for fetch, storage and TF.js.
 
 import assert from "node:assert/strict";
@@ -7,12 +7,14 @@ import { test } from "node:test";
 import { MemoryStorage } from "../app/feedback-queue.js";
 import {
   cachedModelInfo,
-  CLIENT_ID_KEY,
+  CLIENT_TOKEN_KEY,
+  clientToken,
   configureTf,
-  getClientId,
   loadModel,
   MODEL_INFO_KEY,
+  rememberClientToken,
   rememberModelInfo,
+  renewClientToken,
   resolveModelInfo,
   startBackend,
   WARM_UP_TEXTS,
@@ -22,15 +24,25 @@ import {
   withTimeout,
 } from "../app/model.js";
 
-test("client id: a UUID made once and kept in storage", () => {
+test("client token: what the server issued, kept in storage; none before the first answer", async () => {
   const storage = new MemoryStorage();
-  const id = getClientId(storage);
-  assert.match(id, /^[0-9a-f-]{36}$/u);
-  assert.equal(storage.getItem(CLIENT_ID_KEY), id);
-  assert.equal(getClientId(storage), id);
-  storage.setItem(CLIENT_ID_KEY, "garbage");
-  assert.notEqual(getClientId(storage), "garbage");
-  // storage that throws (disabled cookies, private mode): still an id
+  assert.equal(clientToken(storage), "");
+  assert.equal(rememberClientToken(storage, { client_token: "id1.sig" }), "id1.sig");
+  assert.equal(storage.getItem(CLIENT_TOKEN_KEY), "id1.sig");
+  assert.equal(rememberClientToken(storage, { version: "v1" }), "id1.sig"); // no token: kept
+  const urls = [];
+  const fresh = async (url) => {
+    urls.push(url);
+    return { ok: true, json: async () => ({ client_token: "id2.sig" }) };
+  };
+  assert.equal(await renewClientToken({ fetch: fresh, storage }), "id2.sig");
+  assert.deepEqual(urls, ["/api/model"]); // renewing sends no (refused) token
+  const offline = async () => {
+    throw new TypeError("Failed to fetch");
+  };
+  assert.equal(await renewClientToken({ fetch: offline, storage }), "");
+  assert.equal(clientToken(storage), "id2.sig");
+  // storage that throws (disabled cookies, private mode): no token kept, no crash
   const broken = {
     getItem() {
       throw new Error("SecurityError");
@@ -39,12 +51,12 @@ test("client id: a UUID made once and kept in storage", () => {
       throw new Error("SecurityError");
     },
   };
-  assert.match(getClientId(broken), /^[0-9a-f-]{36}$/u);
+  assert.equal(rememberClientToken(broken, { client_token: "x.y" }), "");
 });
 
-const INFO = { version: "v2", bundle_url: "/models/v2/", labels: ["A"], threshold: 0.97, unknown_threshold: 0.3 };
+const INFO = { version: "v2", bundle_url: "/models/v2/", labels: ["A"], threshold: 0.97, unknown_threshold: 0.3, client_token: "c1.sig" };
 
-test("model info: from /api/model with the client id, else the last one that loaded", async () => {
+test("model info: from /api/model with the client token, else the last one that loaded", async () => {
   const storage = new MemoryStorage();
   const urls = [];
   const online = async (url, init) => {
@@ -56,32 +68,35 @@ test("model info: from /api/model with the client id, else the last one that loa
     throw new TypeError("Failed to fetch");
   };
 
-  let r = await resolveModelInfo({ fetch: online, storage, clientId: "a b" });
-  assert.deepEqual(urls, ["/api/model?client_id=a%20b"]);
+  let r = await resolveModelInfo({ fetch: online, storage });
   assert.equal(r.source, "network");
   assert.deepEqual(r.candidates, [INFO]);
+  storage.setItem(CLIENT_TOKEN_KEY, "a b.sig");
+  await resolveModelInfo({ fetch: online, storage });
+  assert.deepEqual(urls, ["/api/model", "/api/model?client_token=a%20b.sig"]);
+  assert.equal(clientToken(storage), "c1.sig"); // the answer's token is kept
 
-  r = await resolveModelInfo({ fetch: offline, storage, clientId: "c" });
+  r = await resolveModelInfo({ fetch: offline, storage });
   assert.equal(r.source, "cache");
   assert.deepEqual(r.candidates, []); // nothing loaded yet
   assert.ok(r.error);
 
   rememberModelInfo(storage, INFO);
   assert.deepEqual(JSON.parse(storage.getItem(MODEL_INFO_KEY)), INFO);
-  r = await resolveModelInfo({ fetch: offline, storage, clientId: "c" });
+  r = await resolveModelInfo({ fetch: offline, storage });
   assert.equal(r.source, "cache");
   assert.deepEqual(r.candidates, [INFO]);
 
   // a new version (A/B) comes first; the cached one is the fallback
   const v3 = { ...INFO, version: "v3", bundle_url: "/models/v3/" };
-  r = await resolveModelInfo({ fetch: async () => ({ ok: true, json: async () => v3 }), storage, clientId: "c" });
+  r = await resolveModelInfo({ fetch: async () => ({ ok: true, json: async () => v3 }), storage });
   assert.deepEqual(
     r.candidates.map((i) => i.version),
     ["v3", "v2"],
   );
   // a 5xx or a malformed answer falls back too
   for (const res of [{ ok: false, status: 503 }, { ok: true, json: async () => ({ version: 1 }) }]) {
-    r = await resolveModelInfo({ fetch: async () => res, storage, clientId: "c" });
+    r = await resolveModelInfo({ fetch: async () => res, storage });
     assert.equal(r.source, "cache");
     assert.deepEqual(r.candidates, [INFO]);
   }
@@ -132,7 +147,6 @@ test("loadModel: the server's model on the backend that started, warmed up and r
   const { clf: loaded, info } = await loadModel({
     tf: fakeTf(),
     storage,
-    clientId: "c",
     fetch: async () => ({ ok: true, json: async () => INFO }),
     bundleFetch,
     onProgress,
@@ -162,7 +176,6 @@ test("loadModel: a model that fails to load falls back to the cached one, else r
   const args = {
     tf: fakeTf(),
     storage,
-    clientId: "c",
     fetch: async () => ({ ok: true, json: async () => v3 }),
     start: async () => "wasm",
   };

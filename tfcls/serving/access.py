@@ -1,0 +1,121 @@
+"""Who may do what, how often: the client of a request, rate limits, the admin token.
+
+- :func:`request_client`: the signed client id a request carries (``client_id`` in a JSON
+  body, ``client_token`` in a query), verified once per request.
+- :func:`install_limits`: Flask-Limiter on the app, per client and per IP, on feedback and
+  predict, plus the minting of new ids per IP; over a limit a request gets 429 with
+  ``Retry-After`` (``serving.rate_limits``). Storage ``memory://`` counts per process: with
+  several gunicorn workers each worker counts its own share, so give a shared storage
+  (``redis://…``) when limits must hold exactly across workers or machines.
+- :func:`require_admin`: admin endpoints need ``Authorization: Bearer <token>`` with
+  ``$TFCLS_ADMIN_TOKEN`` (or ``serving.admin_token``); with neither they are off (404).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, abort, g, jsonify, make_response, request
+from flask_limiter import Limiter
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from tfcls.config import Config
+from tfcls.serving.identity import Client, ClientIds
+from tfcls.serving.state import state
+
+ADMIN_TOKEN_ENV = "TFCLS_ADMIN_TOKEN"
+# (endpoint, limits from serving.rate_limits: attribute → key) for every limited route
+LIMITED = {
+    "api.feedback": {"feedback_per_client": "client", "feedback_per_ip": "ip"},
+    "api.predict": {"predict_per_client": "client", "predict_per_ip": "ip"},
+    "api.model_info": {"new_client_ids_per_ip": "ip"},
+}
+
+
+def request_token() -> Any:
+    """The client token the request carries (not yet verified), or None."""
+    if request.method == "GET":
+        return request.args.get("client_token")
+    body = request.get_json(silent=True) if request.is_json else None
+    return body.get("client_id") if isinstance(body, dict) else None
+
+
+def request_client() -> Client | None:
+    """The request's verified client (None: no valid token), computed once per request."""
+    if "tfcls_client" not in g:
+        token = request_token()
+        client_id = state().client_ids.verify(token)
+        g.tfcls_client = Client(client_id, token) if client_id else None
+    return g.tfcls_client
+
+
+def _ip_key() -> str:
+    return f"ip:{request.remote_addr or 'unknown'}"
+
+
+def _client_key() -> str:
+    """The verified client id; requests without one share their IP's bucket."""
+    client = request_client()
+    return f"client:{client.id}" if client else _ip_key()
+
+
+def install_limits(app: Flask, config: Config) -> Limiter:
+    """Rate limits on :data:`LIMITED` routes (call after the blueprints are registered)."""
+    rl = config.serving.rate_limits
+    if rl.trusted_proxies:
+        proxies = rl.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
+    limiter = Limiter(
+        key_func=_ip_key,
+        app=app,
+        storage_uri=rl.storage_uri,
+        strategy="moving-window",
+        headers_enabled=True,  # X-RateLimit-* and Retry-After
+        swallow_errors=True,  # a storage outage lets requests through (logged), never a 500
+        in_memory_fallback_enabled=True,
+        enabled=rl.enabled,
+    )
+    keys: dict[str, Callable[[], str]] = {"client": _client_key, "ip": _ip_key}
+    for endpoint, limits in LIMITED.items():
+        view = app.view_functions[endpoint]
+        for attribute, key in limits.items():
+            exempt = _has_valid_client if attribute == "new_client_ids_per_ip" else None
+            view = limiter.limit(
+                getattr(rl, attribute),
+                key_func=keys[key],
+                exempt_when=exempt,
+                error_message=f"rate limit serving.rate_limits.{attribute} reached",
+            )(view)
+        app.view_functions[endpoint] = view
+    return limiter
+
+
+def _has_valid_client() -> bool:
+    """GET /api/model with a valid token mints nothing: not counted as a new id."""
+    return request_client() is not None
+
+
+def admin_token(config: Config) -> str | None:
+    """The admin token: ``$TFCLS_ADMIN_TOKEN``, else ``serving.admin_token``; None: off."""
+    return os.environ.get(ADMIN_TOKEN_ENV) or config.serving.admin_token or None
+
+
+def require_admin() -> None:
+    """Abort unless the request carries the admin token (404 when admin is off)."""
+    token = admin_token(state().config)
+    if token is None:
+        abort(404, f"admin endpoints are off; set ${ADMIN_TOKEN_ENV} to turn them on")
+    sent = request.headers.get("Authorization", "")
+    scheme, _, value = sent.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token.encode()):
+        what = f"send Authorization: Bearer <admin token> (the server's ${ADMIN_TOKEN_ENV})"
+        body = jsonify(error="Unauthorized", detail=what, errors={"Authorization": what})
+        abort(make_response(body, 401, {"WWW-Authenticate": 'Bearer realm="tfcls admin"'}))
+
+
+def issue_or_keep(client_ids: ClientIds) -> Client:
+    """The request's verified client, or a newly issued one."""
+    return request_client() or client_ids.issue()
