@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from pg import PostgresServer, server_fixture
 
 from tfcls.feedback.store import FeedbackStore, StoreError
-from tfcls.feedback.writer import GroupWriter
+from tfcls.feedback.writer import GroupWriter, process_queue
 
 pg_server = server_fixture(scope="module")
 
@@ -213,6 +213,17 @@ def test_close_while_callers_wait_commits_them(url: str):
         titles = {r["id"]: r["title"] for r in again.rows()}
     assert sorted(titles) == sorted(a[0]["id"] for a in answers)
     assert sorted(titles.values()) == ["first", *(f"waiting {i}" for i in range(5))]
+
+
+def test_sqlite_writers_of_other_processes_queue_on_the_flock(tmp_path: Path):
+    """Holding ``<file>-writer.lock`` (as another process's writer would) keeps the
+    store's group from committing until it is let go."""
+    with FeedbackStore.from_url(f"sqlite:///{tmp_path / 'f.sqlite3'}") as store:
+        with process_queue(store.sqlite_path):
+            caller = _block_writer(store)  # taken, waiting for the flock
+            assert store.commits == 0 and caller.is_alive()
+        assert caller.answer() is not None and store.commits == 1
+        assert Path(f"{store.sqlite_path}-writer.lock").exists()
 
 
 def test_a_forked_child_writes_through_its_own_writer(tmp_path: Path):

@@ -5,8 +5,9 @@ One code path (SQLAlchemy Core) over two backends:
 - **SQLite** (default, ``storage.path``): WAL journal, ``synchronous=FULL`` and a busy
   timeout on every connection, write transactions opened with ``BEGIN IMMEDIATE``, so
   several processes (gunicorn workers) and threads can write at once without "database is
-  locked" errors; within one process, writers to a file also queue on a lock. A row is on
-  disk when :meth:`FeedbackStore.add` returns.
+  locked" errors; within one process, writers to a file also queue on a lock, and feedback
+  writers of several processes on an flock. A row is on disk when
+  :meth:`FeedbackStore.add` returns.
 - **PostgreSQL** (``storage.url = postgresql+psycopg://user:pw@host:port/db``): an
   ordinary connection pool; a committed row is as durable as the server makes it.
 
@@ -45,7 +46,7 @@ counts single-label chosen labels only.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ from tfcls.feedback.database import (
     sqlite_write_lock,
 )
 from tfcls.feedback.schema import ACTIONS, LABEL_SET_FIELDS, check_row
-from tfcls.feedback.writer import Batch, GroupWriter
+from tfcls.feedback.writer import Batch, GroupWriter, process_queue
 
 
 def _check_row(row: Any, where: str) -> dict[str, Any]:
@@ -161,7 +162,8 @@ class FeedbackStore:
             values = [
                 {k: v for k, v in value.items() if k not in LABEL_SET_FIELDS} for value in values
             ]
-        with self._write("store feedback") as conn:
+        path = self._sqlite_path
+        with process_queue(path) if path else nullcontext(), self._write("store feedback") as conn:
             created_at = now()  # inside the write lock: SQLite ids and times agree
             for value in values:
                 value["created_at"] = created_at
