@@ -269,12 +269,35 @@ def test_typed_inputs_are_prefixes_of_titles():
 
 
 def test_bench_feedback_stores_every_created_row(tiny_bundle):
-    from tfcls.bench.serving import bench_feedback
+    """Two levels of clients in one result, each on its own gunicorn and store."""
+    from tfcls.bench.feedback_load import bench_feedback
 
-    r = bench_feedback(tiny_bundle, clients=4, requests=40, workers=1)
-    assert r["created_201"] == r["rows_stored"] == 40 and r["rows_lost"] == 0
-    assert r["other_statuses"] == [] and r["throughput_per_s"] > 0
-    assert 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p99"] <= r["latency_ms"]["max"]
+    r = bench_feedback(tiny_bundle, clients=[4, 8], requests=40, workers=1, threads=4)
+    assert r["server"] == "gunicorn -k gthread -w 1 --threads 4" and r["requests"] == 40
+    assert [level["clients"] for level in r["levels"]] == [4, 8]
+    for level in r["levels"]:
+        assert level["created_201"] == level["rows_stored"] == 40 and level["rows_lost"] == 0
+        assert level["other_statuses"] == [] and level["throughput_per_s"] > 0
+        assert 1 <= level["transactions"] <= 40
+        lat = level["latency_ms"]
+        assert 0 < lat["p50"] <= lat["p99"] <= lat["max"]
+
+
+def test_bench_feedback_arguments_and_config(tmp_path):
+    """--clients takes levels; the generated config turns the rate limits off."""
+    from tfcls.bench.feedback_load import write_config
+    from tfcls.cli.bench_arguments import parser
+    from tfcls.config import load_config
+
+    args = parser().parse_args(["feedback", "--clients", "50,200", "--threads", "0"])
+    assert args.clients == [50, 200] and args.threads == 0 and args.workers >= 1
+    assert parser().parse_args(["feedback"]).clients == [50, 200]
+    for bad in ("0", "x", ","):
+        with pytest.raises(SystemExit):
+            parser().parse_args(["feedback", "--clients", bad])
+    config = load_config(str(write_config(tmp_path, tmp_path / "exported", tmp_path / "f.db")))
+    assert config.serving.rate_limits.enabled is False
+    assert config.storage.path == str(tmp_path / "f.db")
 
 
 def test_bench_goemotions_on_a_small_slice(cache_dir, minilm, tmp_path):

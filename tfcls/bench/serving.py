@@ -1,145 +1,19 @@
-"""``python -m tfcls.bench feedback``: feedback POST throughput and latency under load.
+"""``python -m tfcls.bench retrain``: retrain time after new feedback, and whether a new
+category posted by a few people is learnt (``--scenario new_category``).
 
-Starts the production server (gunicorn, ``--workers`` processes) on 127.0.0.1 with an
-empty SQLite store, fires ``--requests`` POSTs from ``--clients`` concurrent clients
-(threads with keep-alive-less HTTP, as browsers' one-off POSTs are), then counts the rows:
-every 201 must be a stored row and every row a 201 (zero lost).
+The feedback load benchmark (``bench feedback``) is :mod:`tfcls.bench.feedback_load`.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
-import os
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tfcls.bench.browser import percentile
 from tfcls.errors import TfclsError
 
 if TYPE_CHECKING:
     from tfcls.feedback.retrain import RetrainResult
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise TfclsError(
-                f"gunicorn exited:\n{proc.stderr.read()[-2000:] if proc.stderr else ''}"
-            )
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TfclsError("gunicorn did not become healthy")
-
-
-def _feedback_body(i: int, clients: int, version: str) -> str:
-    """The ``i``-th benchmark verdict (a correction), from client ``i % clients``."""
-    return json.dumps(
-        {
-            "title": f"benchmark task {i}",
-            "description": "",
-            "predicted_label": None,
-            "confidence": None,
-            "chosen_label": "Development",
-            "action": "corrected",
-            "model_version": version,
-            "client_id": f"bench-{i % clients}",
-        }
-    )
-
-
-def _post(port: int, body: str) -> tuple[int, float]:
-    """One POST /api/feedback on a fresh connection: (status, seconds)."""
-    start = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("POST", "/api/feedback", body, {"Content-Type": "application/json"})
-    status = conn.getresponse().status
-    conn.close()
-    return status, time.perf_counter() - start
-
-
-def _start_gunicorn(config: Path, port: int, workers: int) -> subprocess.Popen:
-    """The production server on 127.0.0.1:``port`` with ``$TFCLS_CONFIG`` = ``config``."""
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    return subprocess.Popen(
-        [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{port}", "tfcls.serving.app:create_app()"],
-        env={**os.environ, "TFCLS_CONFIG": str(config)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _fire(
-    config: Path, workers: int, clients: int, requests: int, version: str
-) -> tuple[list[tuple[int, float]], float]:
-    """Start gunicorn, POST ``requests`` verdicts from ``clients`` threads, stop it:
-    (status and seconds per request, wall seconds)."""
-    port = _free_port()
-    proc = _start_gunicorn(config, port, workers)
-    try:
-        _wait(port, proc)
-        bodies = [_feedback_body(i, clients, version) for i in range(requests)]
-        start = time.perf_counter()
-        with ThreadPoolExecutor(clients) as pool:
-            results = list(pool.map(lambda body: _post(port, body), bodies))
-        return results, time.perf_counter() - start
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-def bench_feedback(exported: Path, clients: int, requests: int, workers: int) -> dict[str, Any]:
-    """Throughput and p50/p99 latency of POST /api/feedback; rows lost (must be 0)."""
-    from tfcls.bundle.registry import Registry
-    from tfcls.feedback.store import FeedbackStore
-
-    version = Registry(exported).require_current()
-    with tempfile.TemporaryDirectory(prefix="tfcls-bench-feedback-") as tmp:
-        db = Path(tmp) / "feedback.sqlite3"
-        config = Path(tmp) / "config.yaml"
-        config.write_text(f"serving:\n  exported: {exported.resolve()}\nstorage:\n  path: {db}\n")
-        results, wall = _fire(config, workers, clients, requests, version)
-        store = FeedbackStore.from_url(f"sqlite:///{db}")
-        stored = store.count()
-        store.close()
-    created = sum(s == 201 for s, _ in results)
-    times = [t * 1000 for _, t in results]
-    return {
-        "benchmark": "feedback",
-        "server": f"gunicorn -w {workers}",
-        "clients": clients,
-        "requests": requests,
-        "created_201": created,
-        "other_statuses": sorted({s for s, _ in results if s != 201}),
-        "rows_stored": stored,
-        "rows_lost": created - stored,
-        "throughput_per_s": round(requests / wall, 1),
-        "latency_ms": {
-            "p50": round(statistics.median(times), 2),
-            "p99": round(percentile(times, 99), 2),
-            "max": round(max(times), 2),
-        },
-    }
 
 
 RETRAIN_SCENARIOS = ("rows", "new_category")

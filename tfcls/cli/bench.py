@@ -169,19 +169,35 @@ def _main_retrain(args: Any) -> int:
 
 
 def _main_feedback(args: Any) -> int:
-    from tfcls.bench.serving import bench_feedback
+    from tfcls.bench.feedback_load import bench_feedback
 
-    if min(args.clients, args.requests, args.workers) < 1:
-        raise TfclsError("--clients, --requests and --workers must be positive")
-    result = bench_feedback(args.exported, args.clients, args.requests, args.workers)
-    _record(result, args)
-    lat = result["latency_ms"]
-    print(
-        f"feedback: {result['throughput_per_s']} POSTs/s from {result['clients']} clients "
-        f"({result['server']}), p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, "
-        f"{result['created_201']}/{result['requests']} created, {result['rows_lost']} rows lost"
+    if min(args.requests, args.workers) < 1 or args.threads < 0:
+        raise TfclsError("--requests and --workers must be positive, --threads ≥ 0")
+    result = bench_feedback(
+        args.exported, args.clients, args.requests, args.workers, args.threads, args.preload
     )
-    return 0 if result["rows_lost"] == 0 and result["created_201"] == result["requests"] else 1
+    _record(result, args)
+    targets, ok = result["targets"], True
+    for level in result["levels"]:
+        lat = level["latency_ms"]
+        verdict = ""
+        if level["clients"] == targets["clients"]:
+            meets = (
+                level["throughput_per_s"] >= targets["throughput_per_s"]
+                and lat["p99"] <= targets["p99_ms"]
+            )
+            verdict = (
+                f" ({'meets' if meets else 'MISSES'} ≥ {targets['throughput_per_s']:.0f}/s, "
+                f"p99 ≤ {targets['p99_ms']:.0f} ms)"
+            )
+        print(
+            f"feedback: {level['throughput_per_s']} POSTs/s from {level['clients']} clients "
+            f"({result['server']}), p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms{verdict}, "
+            f"{level['created_201']}/{level['requests']} created, {level['rows_lost']} rows "
+            f"lost, {level['rows_per_transaction']} rows per transaction"
+        )
+        ok = ok and level["rows_lost"] == 0 and level["created_201"] == level["requests"]
+    return 0 if ok else 1
 
 
 def _main_browser(args: Any) -> int:

@@ -138,16 +138,44 @@ def _browser_arguments(sub: Subparsers) -> None:
     _json_argument(br)
 
 
+def _client_levels(text: str) -> list[int]:
+    """``--clients 50,200`` → [50, 200] (each level a run of its own)."""
+    try:
+        levels = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of client counts: {text!r}") from None
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError(f"client counts must be positive: {text!r}")
+    return levels
+
+
 def _feedback_arguments(sub: Subparsers) -> None:
+    from tfcls.bench.feedback_load import DEFAULT_THREADS, DEFAULT_WORKERS
+
     fb = sub.add_parser(
         "feedback",
         help="feedback POST throughput and latency against gunicorn; rows lost",
-        description="Concurrent POST /api/feedback against gunicorn with a fresh SQLite store.",
+        description="Concurrent POST /api/feedback against gunicorn with a fresh SQLite "
+        "store, at each level of --clients.",
     )
     fb.add_argument("--exported", type=Path, default=Path("exported"), help="bundle folder")
-    fb.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
-    fb.add_argument("--requests", type=int, default=5000, help="POSTs in all (default 5000)")
-    fb.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    fb.add_argument(
+        "--clients",
+        type=_client_levels,
+        default=[50, 200],
+        help="concurrent clients, one run per comma-separated level (default 50,200)",
+    )
+    fb.add_argument("--requests", type=int, default=5000, help="POSTs per level (default 5000)")
+    fb.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS, help=f"gunicorn workers ({DEFAULT_WORKERS})"
+    )
+    fb.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"threads per gthread worker ({DEFAULT_THREADS}); 0: sync workers",
+    )
+    fb.add_argument("--preload", action="store_true", help="gunicorn --preload (fork the app)")
     _json_argument(fb)
 
 
