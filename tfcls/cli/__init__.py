@@ -20,6 +20,7 @@ COMMANDS = {
     "export": "TF.js bundle of a run (measured fidelity, atomic publishing, rollback)",
     "serve": "the web client, bundles and feedback API (Flask)",
     "retrain": "learn from feedback: train a candidate, gate it, promote it",
+    "feedback": "export feedback (jsonl/csv) and back up the store",
     "bench": "benchmarks (embedding, training, public datasets, unknown intents, browser)",
 }
 
