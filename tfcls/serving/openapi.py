@@ -68,9 +68,9 @@ def _feedback_schema(max_chars: int) -> dict[str, Any]:
     }
 
 
-def _schemas(config: Config) -> dict[str, Any]:
-    serving = config.serving
-    text = {"type": "string", "maxLength": serving.max_field_chars}
+def _predict_schemas(max_chars: int, max_texts: int) -> dict[str, Any]:
+    """``POST /api/predict``'s request and answer."""
+    text = {"type": "string", "maxLength": max_chars}
     item = {
         "oneOf": [
             text,
@@ -81,24 +81,12 @@ def _schemas(config: Config) -> dict[str, Any]:
             },
         ]
     }
-    string_map = {"type": "object", "additionalProperties": {"type": "string"}}
     return {
-        "Feedback": _feedback_schema(serving.max_field_chars),
-        "Stored": {
-            "type": "object",
-            "required": ["id", "created_at"],
-            "properties": {"id": {"type": "integer"}, "created_at": {"type": "string"}},
-        },
         "PredictRequest": {
             "type": "object",
             "required": ["texts"],
             "properties": {
-                "texts": {
-                    "type": "array",
-                    "items": item,
-                    "minItems": 1,
-                    "maxItems": serving.max_predict_texts,
-                },
+                "texts": {"type": "array", "items": item, "minItems": 1, "maxItems": max_texts},
                 "client_id": {"type": "string", "description": "a client_token (A/B version)"},
             },
         },
@@ -110,20 +98,37 @@ def _schemas(config: Config) -> dict[str, Any]:
                 "results": {"type": "array", "items": {"type": "object"}},
             },
         },
-        "ModelInfo": {
+    }
+
+
+MODEL_INFO = {
+    "type": "object",
+    "required": ["client_id", "client_token", "version", "bundle_url", "labels"],
+    "properties": {
+        "client_id": {"type": "string"},
+        "client_token": {"type": "string"},
+        "version": {"type": "string"},
+        "bundle_url": {"type": "string"},
+        "labels": {"type": "array", "items": {"type": "string"}},
+        "threshold": {"type": "number", "nullable": True},
+        "task": {"type": "string", "enum": ["multi_label"]},
+        "thresholds": {"type": "array", "items": {"type": "number"}},
+    },
+}
+
+
+def _schemas(config: Config) -> dict[str, Any]:
+    serving = config.serving
+    string_map = {"type": "object", "additionalProperties": {"type": "string"}}
+    return {
+        "Feedback": _feedback_schema(serving.max_field_chars),
+        "Stored": {
             "type": "object",
-            "required": ["client_id", "client_token", "version", "bundle_url", "labels"],
-            "properties": {
-                "client_id": {"type": "string"},
-                "client_token": {"type": "string"},
-                "version": {"type": "string"},
-                "bundle_url": {"type": "string"},
-                "labels": {"type": "array", "items": {"type": "string"}},
-                "threshold": {"type": "number", "nullable": True},
-                "task": {"type": "string", "enum": ["multi_label"]},
-                "thresholds": {"type": "array", "items": {"type": "number"}},
-            },
+            "required": ["id", "created_at"],
+            "properties": {"id": {"type": "integer"}, "created_at": {"type": "string"}},
         },
+        **_predict_schemas(serving.max_field_chars, serving.max_predict_texts),
+        "ModelInfo": MODEL_INFO,
         "Stats": {"type": "object", "required": ["total", "by_action", "by_model_version"]},
         "Health": {"type": "object", "required": ["status"]},
         "Errors": {
