@@ -289,6 +289,48 @@ def test_one_client_cannot_flip_a_base_label_three_agreeing_clients_can(tmp_path
     assert {r["text"]: r["label"] for r in training}["Dev task 5"] == "Meet"
 
 
+def test_through_the_api_a_script_cannot_reach_three_clients(tiny_bundle, tmp_path, monkeypatch):
+    """The same poisoning against the real app: one issued id posting 1,000 corrections is
+    stopped by its rate limit and then by the retrain's bound; made-up ids are refused;
+    three ids the server issued agreeing make the correction count."""
+    from tfcls.serving.app import create_app
+
+    monkeypatch.delenv("TFCLS_CLIENT_SECRET", raising=False)
+    shutil.copytree(tiny_bundle, tmp_path / "exported")
+    config = load_config(
+        overrides=[
+            f"serving.exported={tmp_path / 'exported'}",
+            f"storage.path={tmp_path / 'fb.sqlite3'}",
+            "retrain.recent_holdout=0",
+        ]
+    )
+    app = create_app(config)
+    client, store = app.test_client(), app.extensions["tfcls"].store
+    version = client.get("/api/model").json["version"]
+
+    def post(token):
+        row = fb(0, "Dev task 5", "corrected", chosen="Meet", client=token)
+        del row["id"]
+        return client.post("/api/feedback", json={**row, "model_version": version})
+
+    def tokens(n):
+        return [client.get("/api/model").json["client_token"] for _ in range(n)]
+
+    base = [{"text": f"{lab} task {i}", "label": lab} for lab in ("Dev", "Meet") for i in range(40)]
+    run = fake_run(tmp_path / "run", base, test=[0, 40])
+    (mallory,) = tokens(1)
+    statuses = [post(mallory).status_code for _ in range(1000)]
+    assert statuses.count(201) == 30 and statuses.count(429) == 970  # 30/minute per client
+    assert {post(f"forged-{i}").status_code for i in range(3)} == {401}
+    _, _, record = plan(config, run, store.rows())
+    assert record["base_labels_overridden"] == 0 and record["feedback_training_examples"] == 0
+    assert [post(t).status_code for t in tokens(2)] == [201, 201]
+    training, _, record = plan(config, run, store.rows())
+    assert record["base_labels_overridden"] == 1
+    assert {r["text"]: r["label"] for r in training}["Dev task 5"] == "Meet"
+    store.close()
+
+
 def test_one_client_gives_at_most_max_examples_per_client(tmp_path):
     base = [{"text": f"{lab} task {i}", "label": lab} for lab in ("Dev", "Meet") for i in range(40)]
     run = fake_run(tmp_path / "run", base, test=[0, 40])
