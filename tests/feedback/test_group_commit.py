@@ -9,9 +9,11 @@ second connection while callers queue behind a first, blocked transaction.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -309,3 +311,20 @@ def _refuse_boom(store: FeedbackStore, backend: str) -> None:
                 "CREATE TRIGGER boom BEFORE INSERT ON feedback FOR EACH ROW EXECUTE FUNCTION boom()"
             )
     engine.dispose()
+
+
+def _idle_twice(path: Path) -> weakref.ref[FeedbackStore]:
+    """Two adds, each followed by the writer thread ending idle; the store, never closed,
+    as a weak reference."""
+    store = FeedbackStore.from_url(f"sqlite:///{path}")
+    writer = store._writer = GroupWriter(store._commit_group, store.url, idle=0.05)
+    for n in (1, 2):  # the second add starts a new thread
+        assert store.add(row(title=f"add {n}"))["id"] == n
+        wait_until(lambda: writer._thread is None, "the idle thread ended")
+    return weakref.ref(store)
+
+
+def test_an_idle_writer_thread_ends_and_an_unclosed_store_can_be_collected(tmp_path: Path):
+    gone = _idle_twice(tmp_path / "f.sqlite3")
+    gc.collect()
+    assert gone() is None  # no thread holds it: nothing left open by a store never closed

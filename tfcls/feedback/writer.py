@@ -18,7 +18,8 @@ Guarantees:
 - Nobody waits forever: a writer thread that dies fails every queued caller, the next
   :meth:`~GroupWriter.submit` starts a new one, and a caller gives up after ``timeout``
   seconds (its rows may then still be committed, but were never acknowledged).
-- The thread is started by the first :meth:`~GroupWriter.submit`, not at construction; in
+- The thread is started by the first :meth:`~GroupWriter.submit`, not at construction,
+  and ends after :data:`IDLE_S` idle (an unclosed store stays collectable); in
   a forked child (gunicorn ``--preload``) every writer starts over with an empty queue and
   no thread, the next submit starting the child's own.
 - :meth:`~GroupWriter.close` refuses new batches, commits the queued ones, stops the thread.
@@ -46,6 +47,7 @@ from tfcls.feedback.database import StoreError
 
 MAX_GROUP_ROWS = 1000  # rows per transaction at most: bounded transactions under a flood
 WAIT_TIMEOUT_S = 60.0  # a caller's longest wait (busy_timeout is 10 s per BEGIN IMMEDIATE)
+IDLE_S = 10.0  # a writer thread with nothing to do for this long ends
 _POLL_S = 0.5  # how often a waiting caller checks that the writer thread is alive
 
 Batch = list[dict[str, Any]]
@@ -88,11 +90,13 @@ class GroupWriter:
         *,
         max_rows: int = MAX_GROUP_ROWS,
         timeout: float = WAIT_TIMEOUT_S,
+        idle: float = IDLE_S,
     ) -> None:
         self._commit = commit
         self._name = name  # the store's URL, for messages
         self._max_rows = max_rows
         self._timeout = timeout
+        self._idle = idle
         self._closed = False
         self._start_over()
         _writers.add(self)
@@ -174,9 +178,10 @@ class GroupWriter:
             while (group := self._take()) is not None:
                 self._commit_group(group)
         finally:  # whatever stopped the thread, nobody is left waiting (answered: no-op)
+            left: list[_Pending] = []
             with self._cond:  # from here on, submit() starts a new thread
-                left, self._queue = list(self._queue), deque()
-                if self._thread is threading.current_thread():
+                if self._thread is threading.current_thread():  # not an idle exit
+                    left, self._queue = list(self._queue), deque()
                     self._thread = None
             for pending in group or ():
                 pending.finish(
@@ -189,10 +194,13 @@ class GroupWriter:
 
     def _take(self) -> list[_Pending] | None:
         """The batches queued now (≤ max_rows rows, at least one); None once closed and
-        drained."""
+        drained, or after ``idle`` seconds without any (the thread ends, so an unclosed
+        store can be collected; the next submit starts a new one)."""
         with self._cond:
             while not self._queue and not self._closed:
-                self._cond.wait()
+                if not self._cond.wait(self._idle) and not self._queue:
+                    self._thread = None  # under the lock: submit() sees it at once
+                    return None
             if not self._queue:
                 return None
             group = [self._queue.popleft()]
