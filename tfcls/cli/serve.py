@@ -1,8 +1,11 @@
 """``python -m tfcls.serve [--host 127.0.0.1] [--port 5000] [--debug]``: run the web app.
 
-For local use (Flask's threaded server). In production run several workers behind
-gunicorn: ``gunicorn -w 4 -b 127.0.0.1:8000 'tfcls.serving.app:create_app()'`` (with
-``TFCLS_CONFIG=path/to/config.yaml`` for another config). Debug mode (reloader,
+For local use (Flask's threaded server). In production run threaded workers, one per
+core, behind gunicorn (threads let a worker's feedback POSTs share one commit)::
+
+    gunicorn -k gthread -w 2 --threads 16 -b 127.0.0.1:8000 'tfcls.serving.app:create_app()'
+
+with ``TFCLS_CONFIG=path/to/config.yaml`` for another config. Debug mode (reloader,
 interactive tracebacks) is only ever on with ``--debug``.
 """
 

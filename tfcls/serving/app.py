@@ -1,9 +1,9 @@
 """The Flask app: the web client, the exported bundles, the model/feedback/predict API.
 
 ``create_app(config)`` is the factory (``python -m tfcls.serve`` for local use; in
-production ``gunicorn -w 4 -b 127.0.0.1:8000 'tfcls.serving.app:create_app()'``, which reads
-``$TFCLS_CONFIG`` or configs/default.yaml). Routes live in two blueprints:
-:mod:`tfcls.serving.files` (page, client modules, TF.js, bundles) and
+production ``gunicorn -k gthread -w 2 --threads 16 -b 127.0.0.1:8000
+'tfcls.serving.app:create_app()'``, which reads ``$TFCLS_CONFIG`` or configs/default.yaml).
+Routes live in two blueprints: :mod:`tfcls.serving.files` (page, client modules, TF.js, bundles) and
 :mod:`tfcls.serving.api`. Every response carries a CSP without ``unsafe-inline``,
 ``nosniff``, ``frame-ancestors 'none'`` and cross-origin isolation (TF.js's threaded wasm).
 Vendored TF.js is sent precompressed from copies written at start
