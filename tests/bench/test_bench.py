@@ -284,7 +284,8 @@ def test_bench_feedback_stores_every_created_row(tiny_bundle):
 
 
 def test_bench_feedback_arguments_and_config(tmp_path):
-    """--clients takes levels; the generated config turns the rate limits off."""
+    """--clients takes levels; the generated config turns the rate limits off, or with
+    --rate-limits checks limits none reaches."""
     from tfcls.bench.feedback_load import write_config
     from tfcls.cli.bench_arguments import parser
     from tfcls.config import load_config
@@ -298,6 +299,10 @@ def test_bench_feedback_arguments_and_config(tmp_path):
     config = load_config(str(write_config(tmp_path, tmp_path / "exported", tmp_path / "f.db")))
     assert config.serving.rate_limits.enabled is False
     assert config.storage.path == str(tmp_path / "f.db")
+    assert parser().parse_args(["feedback", "--rate-limits"]).rate_limits
+    limited = write_config(tmp_path, tmp_path / "exported", tmp_path / "f.db", rate_limits=True)
+    limits = load_config(str(limited)).serving.rate_limits
+    assert limits.enabled and limits.feedback_per_client == "1000000/minute"
 
 
 def test_bench_goemotions_on_a_small_slice(cache_dir, minilm, tmp_path):

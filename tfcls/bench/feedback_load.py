@@ -52,14 +52,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def write_config(folder: Path, exported: Path, db: Path) -> Path:
-    """``folder/config.yaml``: serve ``exported``, store feedback in ``db``, no rate limits
-    (50 clients posting flat out from one IP would be limited, not measured)."""
+# --rate-limits: the limits checked on every request but set so high that none trips
+UNREACHED_LIMITS = {
+    "feedback_per_client": "1000000/minute",
+    "feedback_per_ip": "1000000/minute",
+    "new_client_ids_per_ip": "1000000/hour",
+}
+
+
+def write_config(folder: Path, exported: Path, db: Path, rate_limits: bool = False) -> Path:
+    """``folder/config.yaml``: serve ``exported``, store feedback in ``db``; no rate limits
+    (50 clients posting flat out from one IP would be limited, not measured), or with
+    ``rate_limits`` limits checked that none reaches (what checking them costs)."""
+    import yaml
+
+    limits = {"enabled": True, **UNREACHED_LIMITS} if rate_limits else {"enabled": False}
+    config = {
+        "serving": {"exported": str(exported.resolve()), "rate_limits": limits},
+        "storage": {"path": str(db)},
+    }
     path = folder / "config.yaml"
-    path.write_text(
-        f"serving:\n  exported: {exported.resolve()}\n  rate_limits:\n    enabled: false\n"
-        f"storage:\n  path: {db}\n"
-    )
+    path.write_text(yaml.safe_dump(config))
     return path
 
 
@@ -188,14 +201,19 @@ def _fire(port: int, bodies: list[str], clients: int) -> tuple[list[tuple[int, f
 
 
 def _level(
-    exported: Path, version: str, clients: int, requests: int, server: dict[str, Any]
+    exported: Path,
+    version: str,
+    clients: int,
+    requests: int,
+    server: dict[str, Any],
+    rate_limits: bool = False,
 ) -> dict[str, Any]:
     """One level of load on a fresh gunicorn and store: the figures and the rows lost."""
     from tfcls.feedback.store import FeedbackStore
 
     with tempfile.TemporaryDirectory(prefix="tfcls-bench-feedback-") as tmp:
         db = Path(tmp) / "feedback.sqlite3"
-        config = write_config(Path(tmp), exported, db)
+        config = write_config(Path(tmp), exported, db, rate_limits)
         port = free_port()
         proc = start_gunicorn(config, port, **server)
         try:
@@ -235,17 +253,20 @@ def bench_feedback(
     workers: int = DEFAULT_WORKERS,
     threads: int = DEFAULT_THREADS,
     preload: bool = False,
+    rate_limits: bool = False,
 ) -> dict[str, Any]:
     """Throughput, p50/p99 latency and rows lost at each level of ``clients`` (a fresh
-    gunicorn and store each), against the targets at :data:`TARGET_CLIENTS` clients."""
+    gunicorn and store each), against the targets at :data:`TARGET_CLIENTS` clients;
+    ``rate_limits``: with the limits checked (none reached)."""
     from tfcls.bundle.registry import Registry
 
     version = Registry(exported).require_current()
     server = {"workers": workers, "threads": threads, "preload": preload}
-    levels = [_level(exported, version, n, requests, server) for n in clients]
+    levels = [_level(exported, version, n, requests, server, rate_limits) for n in clients]
     return {
         "benchmark": "feedback",
         "server": server_name(workers, threads, preload),
+        "rate_limits": "checked, none reached" if rate_limits else "off",
         "store": "SQLite, WAL, synchronous=FULL, group commit",
         "requests": requests,
         "targets": {

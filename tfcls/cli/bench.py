@@ -174,7 +174,13 @@ def _main_feedback(args: Any) -> int:
     if min(args.requests, args.workers) < 1 or args.threads < 0:
         raise TfclsError("--requests and --workers must be positive, --threads ≥ 0")
     result = bench_feedback(
-        args.exported, args.clients, args.requests, args.workers, args.threads, args.preload
+        args.exported,
+        args.clients,
+        args.requests,
+        args.workers,
+        args.threads,
+        args.preload,
+        args.rate_limits,
     )
     _record(result, args)
     targets, ok = result["targets"], True

@@ -176,6 +176,11 @@ def _feedback_arguments(sub: Subparsers) -> None:
         help=f"threads per gthread worker ({DEFAULT_THREADS}); 0: sync workers",
     )
     fb.add_argument("--preload", action="store_true", help="gunicorn --preload (fork the app)")
+    fb.add_argument(
+        "--rate-limits",
+        action="store_true",
+        help="check the rate limits on every request, set so high that none trips (their cost)",
+    )
     _json_argument(fb)
 
 
