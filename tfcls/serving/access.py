@@ -14,12 +14,14 @@
 from __future__ import annotations
 
 import hmac
+import math
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, abort, g, jsonify, make_response, request
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tfcls.config import Config
@@ -73,7 +75,8 @@ def install_limits(app: Flask, config: Config) -> Limiter:
         app=app,
         storage_uri=rl.storage_uri,
         strategy="sliding-window-counter",  # O(1) per hit, no timestamp per request kept
-        headers_enabled=True,  # X-RateLimit-* and Retry-After
+        headers_enabled=False,  # X-RateLimit-* on every answer costs a lookup per limit;
+        # Retry-After is set on the 429s only (_too_many)
         swallow_errors=True,  # a storage outage lets requests through (logged), never a 500
         in_memory_fallback_enabled=True,
         enabled=rl.enabled,
@@ -90,7 +93,17 @@ def install_limits(app: Flask, config: Config) -> Limiter:
                 error_message=f"rate limit serving.rate_limits.{attribute} reached",
             )(view)
         app.view_functions[endpoint] = view
+    app.register_error_handler(RateLimitExceeded, lambda err: _too_many(limiter, err))
     return limiter
+
+
+def _too_many(limiter: Limiter, err: RateLimitExceeded) -> Any:
+    """429 as JSON naming the limit, with ``Retry-After``: seconds until it has room."""
+    resp = jsonify(error="Too Many Requests", detail=err.description)
+    breached = limiter.current_limit
+    wait = breached.reset_at - time.time() if breached is not None else 1
+    resp.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return resp, 429
 
 
 def _has_valid_client() -> bool:
