@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -183,17 +184,20 @@ def post_feedback(port: int, body: str, timeout: float = 60) -> tuple[int, float
     return resp.status, time.perf_counter() - start, data
 
 
-def _post_status(port: int, body: str) -> tuple[int, float]:
-    """(status, seconds) of one POST; status 0 when no answer came (connection error)."""
+def _post_status(port: int, body: str) -> tuple[int, float, str | None]:
+    """(status, seconds, error) of one POST; status 0 and the error's name when no answer
+    came (a connection error)."""
     start = time.perf_counter()
     try:
-        return post_feedback(port, body)[:2]
-    except OSError:
-        return 0, time.perf_counter() - start
+        return (*post_feedback(port, body)[:2], None)
+    except OSError as err:
+        return 0, time.perf_counter() - start, type(err).__name__
 
 
-def _fire(port: int, bodies: list[str], clients: int) -> tuple[list[tuple[int, float]], float]:
-    """POST ``bodies`` from ``clients`` threads: (status, seconds) each, wall seconds."""
+def _fire(
+    port: int, bodies: list[str], clients: int
+) -> tuple[list[tuple[int, float, str | None]], float]:
+    """POST ``bodies`` from ``clients`` threads: (status, seconds, error) each, wall seconds."""
     start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         results = list(pool.map(lambda body: _post_status(port, body), bodies))
@@ -225,14 +229,18 @@ def _level(
             stop_gunicorn(proc)
         with FeedbackStore.from_url(f"sqlite:///{db}") as store:
             rows = store.rows()
-    created = sum(s == 201 for s, _ in results)
-    times = [t * 1000 for _, t in results]
+        errors = Counter(e for _, _, e in results if e)
+        log = (Path(tmp) / "gunicorn.log").read_text(errors="replace")[-2000:] if errors else ""
+    created = sum(s == 201 for s, _, _ in results)
+    times = [t * 1000 for _, t, _ in results]
     transactions = len({r["created_at"] for r in rows})
     return {
         "clients": clients,
         "requests": requests,
         "created_201": created,
-        "other_statuses": sorted({s for s, _ in results if s != 201}),
+        "other_statuses": sorted({s for s, _, _ in results if s != 201}),
+        "connection_errors": dict(errors),  # no answer at all (status 0), by error
+        **({"server_log_tail": log} if errors else {}),
         "rows_stored": len(rows),
         "rows_lost": created - len(rows),
         "transactions": transactions,

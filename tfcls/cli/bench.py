@@ -191,6 +191,7 @@ def _main_feedback(args: Any) -> int:
             meets = (
                 level["throughput_per_s"] >= targets["throughput_per_s"]
                 and lat["p99"] <= targets["p99_ms"]
+                and level["created_201"] == level["requests"]  # every POST stored, or nothing
             )
             verdict = (
                 f" ({'meets' if meets else 'MISSES'} ≥ {targets['throughput_per_s']:.0f}/s, "
