@@ -413,6 +413,21 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 120) -> Non
     raise AssertionError("server did not become healthy")
 
 
+def feedback_row(**overrides: object) -> dict:
+    """A valid single-label feedback row as the store takes it; ``overrides`` change it."""
+    base = {
+        "title": "Fix login redirect",
+        "description": "",
+        "predicted_label": "bug",
+        "confidence": 0.91,
+        "chosen_label": "bug",
+        "action": "accepted",
+        "model_version": "v1",
+        "client_id": "client-a",
+    }
+    return {**base, **overrides}
+
+
 def serve_config(folder: Path, exported: Path, db: Path, **serving: object) -> Path:
     """A config.yaml in ``folder`` that serves ``exported`` and stores feedback in ``db``;
     ``serving`` adds keys of that section (e.g. ``rate_limits={"enabled": False}``)."""

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import feedback_row as row
 from pg import PostgresServer, server_fixture
 
 from tfcls import cli
@@ -19,20 +20,6 @@ from tfcls.feedback.backup import BackupResult, backup, pg_dump_command, pg_rest
 from tfcls.feedback.store import SCHEMA_VERSION, FeedbackStore, StoreError
 
 pg_server = server_fixture(scope="module")
-
-
-def row(**overrides) -> dict:
-    base = {
-        "title": "Fix login redirect",
-        "description": "",
-        "predicted_label": "bug",
-        "confidence": 0.91,
-        "chosen_label": "bug",
-        "action": "accepted",
-        "model_version": "v1",
-        "client_id": "client-a",
-    }
-    return {**base, **overrides}
 
 
 ROWS = [

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import feedback_row as row
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,20 +30,6 @@ from tfcls.feedback.schema import ACTIONS
 from tfcls.feedback.store import FeedbackStore, StoreError
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def row(**overrides) -> dict:
-    base = {
-        "title": "Fix login redirect",
-        "description": "",
-        "predicted_label": "bug",
-        "confidence": 0.91,
-        "chosen_label": "bug",
-        "action": "accepted",
-        "model_version": "v1",
-        "client_id": "client-a",
-    }
-    return {**base, **overrides}
 
 
 # Everything CSV and JSON Lines must carry through: separators, quotes, every kind of line

@@ -19,26 +19,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import feedback_row as row
 from pg import PostgresServer, server_fixture
 
 from tfcls.feedback.store import FeedbackStore, StoreError
 from tfcls.feedback.writer import GroupWriter, process_queue
 
 pg_server = server_fixture(scope="module")
-
-
-def row(**overrides) -> dict:
-    base = {
-        "title": "Fix login redirect",
-        "description": "",
-        "predicted_label": "bug",
-        "confidence": 0.91,
-        "chosen_label": "bug",
-        "action": "accepted",
-        "model_version": "v1",
-        "client_id": "client-a",
-    }
-    return {**base, **overrides}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

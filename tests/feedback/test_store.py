@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import feedback_row as row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pg import PostgresServer, server_fixture
@@ -33,20 +34,6 @@ from tfcls.feedback.store import SCHEMA_VERSION, FeedbackStore, StoreError
 REPO = Path(__file__).resolve().parents[2]
 
 pg_server = server_fixture(scope="module")
-
-
-def row(**overrides) -> dict:
-    base = {
-        "title": "Fix login redirect",
-        "description": "",
-        "predicted_label": "bug",
-        "confidence": 0.91,
-        "chosen_label": "bug",
-        "action": "accepted",
-        "model_version": "v1",
-        "client_id": "client-a",
-    }
-    return {**base, **overrides}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
