@@ -66,8 +66,9 @@ def create_app(config: Config | None = None, store: Any = None, bench: bool = Fa
     _register_error_handlers(app)
     app.register_blueprint(files)
     app.register_blueprint(api)
-    app.extensions["tfcls_limiter"] = install_limits(app, config)  # held: Flask-Limiter's
-    return app  # own references to it are weak
+    # held here: Flask-Limiter's own references to its limiter are weak
+    app.extensions["tfcls_limiter"] = install_limits(app, config)
+    return app
 
 
 def _is_api() -> bool:

@@ -318,7 +318,8 @@ class TaskPage {
       },
     });
     this.state.clf = clf;
-    this.state.clientId = clientToken(this.storage) || this.state.clientId; // issued or confirmed
+    // the token GET /api/model issued or confirmed (in the answer too: storage may be off)
+    this.state.clientId = clientToken(this.storage) || info.client_token || this.state.clientId;
     this.app.offlineReady = keepModelOffline(this.registration, info, undefined, { settled: bundleFetch.settled });
     return clf;
   }

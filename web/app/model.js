@@ -43,10 +43,12 @@ export function clientToken(storage) {
   return safeGet(storage, CLIENT_TOKEN_KEY) ?? "";
 }
 
-/** Keep the token an answer of GET /api/model carries (an answer without one changes nothing). */
+/** Keep the token an answer of GET /api/model carries and return it (an answer without
+ * one changes nothing: the stored token); storage that fails still gets the token back. */
 export function rememberClientToken(storage, info) {
-  if (typeof info?.client_token === "string" && info.client_token !== "") safeSet(storage, CLIENT_TOKEN_KEY, info.client_token);
-  return clientToken(storage);
+  if (typeof info?.client_token !== "string" || info.client_token === "") return clientToken(storage);
+  safeSet(storage, CLIENT_TOKEN_KEY, info.client_token);
+  return info.client_token;
 }
 
 /** A new client token from GET /api/model (the stored one was refused): the new token, or "". */

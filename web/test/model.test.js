@@ -42,7 +42,7 @@ test("client token: what the server issued, kept in storage; none before the fir
   };
   assert.equal(await renewClientToken({ fetch: offline, storage }), "");
   assert.equal(clientToken(storage), "id2.sig");
-  // storage that throws (disabled cookies, private mode): no token kept, no crash
+  // storage that throws (disabled cookies, private mode): the token still comes back
   const broken = {
     getItem() {
       throw new Error("SecurityError");
@@ -51,7 +51,8 @@ test("client token: what the server issued, kept in storage; none before the fir
       throw new Error("SecurityError");
     },
   };
-  assert.equal(rememberClientToken(broken, { client_token: "x.y" }), "");
+  assert.equal(rememberClientToken(broken, { client_token: "x.y" }), "x.y");
+  assert.equal(await renewClientToken({ fetch: fresh, storage: broken }), "id2.sig");
 });
 
 const INFO = { version: "v2", bundle_url: "/models/v2/", labels: ["A"], threshold: 0.97, unknown_threshold: 0.3, client_token: "c1.sig" };
