@@ -170,6 +170,18 @@ def test_predictions_and_new_ids_are_limited_per_ip(make_app):
     ]
 
 
+def test_behind_a_trusted_proxy_each_forwarded_ip_has_its_own_limit(make_app):
+    _, client, _ = make_app(
+        "serving.rate_limits.trusted_proxies=1",
+        "serving.rate_limits.new_client_ids_per_ip=1/minute",
+    )
+
+    def mint(ip: str) -> int:
+        return client.get("/api/model", headers={"X-Forwarded-For": ip}).status_code
+
+    assert [mint("203.0.113.7"), mint("203.0.113.7"), mint("198.51.100.2")] == [200, 429, 200]
+
+
 def test_limits_can_be_switched_off(make_app):
     _, client, version = make_app(
         "serving.rate_limits.enabled=false", "serving.rate_limits.feedback_per_client=1/minute"

@@ -67,9 +67,8 @@ def _client_key() -> str:
 def install_limits(app: Flask, config: Config) -> Limiter:
     """Rate limits on :data:`LIMITED` routes (call after the blueprints are registered)."""
     rl = config.serving.rate_limits
-    if rl.trusted_proxies:
-        proxies = rl.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
+    if rl.trusted_proxies:  # the client's IP from X-Forwarded-For, set by these proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=rl.trusted_proxies)  # type: ignore[method-assign]
     limiter = Limiter(
         key_func=_ip_key,
         app=app,
