@@ -16,6 +16,7 @@ from tfcls.decision.rule import decide
 from tfcls.feedback.schema import validate_request
 from tfcls.serving.access import issue_or_keep, request_client, require_admin
 from tfcls.serving.identity import ANONYMOUS
+from tfcls.serving.metrics import count_predictions, count_verdict
 from tfcls.serving.requests import json_body, predict_texts
 from tfcls.serving.state import state
 
@@ -89,6 +90,7 @@ def feedback() -> Any:
         return jsonify(errors={"client_id": UNSIGNED}), 401
     row["client_id"] = client.id if client else ANONYMOUS  # the id, never the token
     saved = s.store.add(row)
+    count_verdict(row["action"], row["model_version"])
     return jsonify(id=saved["id"], created_at=saved["created_at"]), 201
 
 
@@ -111,6 +113,7 @@ def predict() -> Any:
     version = _served_version(client.id if client else None)
     meta = _metadata(version)
     proba, sim = s.predictors.predict(version, texts)
+    count_predictions(version, len(texts))
     if _is_multi_label(meta):  # each label at or above its own threshold
         results = [decide_labels(p, meta.labels, meta.thresholds) for p in proba]
     else:

@@ -26,6 +26,7 @@ from tfcls.errors import TfclsError
 from tfcls.serving.access import install_limits
 from tfcls.serving.files import VENDOR
 from tfcls.serving.identity import ClientIds, load_secret
+from tfcls.serving.metrics import count_store_error, install_metrics
 from tfcls.serving.state import ServingState, state
 from tfcls.serving.vendor import VendorCopies
 
@@ -64,6 +65,7 @@ def create_app(config: Config | None = None, store: Any = None, bench: bool = Fa
     app.extensions["tfcls_vendor"] = copies
     app.after_request(_security_headers)
     _register_error_handlers(app)
+    install_metrics(app)  # GET /metrics; before the limits (the scrape is on none)
     app.register_blueprint(files)
     app.register_blueprint(api)
     # held here: Flask-Limiter's own references to its limiter are weak
@@ -111,6 +113,7 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StoreError)
     def store_error(err: StoreError) -> Any:
         app.logger.error("feedback store: %s", err)
+        count_store_error()
         return jsonify(error="Service Unavailable", detail="the feedback store failed"), 503
 
 
