@@ -1,5 +1,5 @@
 """The configuration's sections for what follows training: ``export``, ``storage``,
-``serving`` and ``retrain``.
+``serving``, ``retrain`` and ``monitor``.
 
 Part of ``tfcls.config_sections``' tree (re-exported by ``tfcls.config``); each section's
 ``__post_init__`` checks its values, so a bad value fails at load with the key named.
@@ -190,3 +190,40 @@ class RetrainConfig:
                 f"retrain.quantize must be auto or one of {', '.join(QUANTIZATIONS)}, "
                 f"got {self.quantize!r}"
             )
+
+
+@dataclass
+class MonitorConfig:
+    """``python -m tfcls.monitor``: the window of feedback it judges and the thresholds of
+    its verdict (:mod:`tfcls.monitoring`); exit 1 when one is crossed."""
+
+    days: int = 14  # the window: feedback of the last N days (the previous N: the baseline)
+    min_texts: int = 30  # fewer recent texts/verdicts: "not enough data", never an alarm
+    # data drift: MMD (RBF kernel, median heuristic) of recent vs training embeddings
+    mmd_p_value: float = 0.01  # alarm when the permutation p-value is below this
+    permutations: int = 200
+    max_texts: int = 500  # each side subsampled (seeded) to at most this many texts
+    seed: int = 0
+    similarity_floor: float = 0.5  # a text whose nearest training text is less similar…
+    below_floor_share: float = 0.3  # …alarm when more than this share of texts are
+    psi: float = 0.2  # prediction drift: alarm when the PSI of predicted labels exceeds this
+    min_acceptance: float = 0.5  # alarm when the window's acceptance rate is below this…
+    max_acceptance_drop: float = 0.1  # …or this much below the previous window's
+    history: str = "var/monitor.jsonl"  # one JSON line appended per run (folder created)
+
+    def __post_init__(self) -> None:
+        for name in ("days", "min_texts", "permutations", "max_texts"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"monitor.{name} must be an integer ≥ 1, got {value!r}")
+        for name in ("mmd_p_value", "below_floor_share", "min_acceptance", "max_acceptance_drop"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ConfigError(f"monitor.{name} must be in [0, 1], got {getattr(self, name)}")
+        if not -1 <= self.similarity_floor <= 1:
+            raise ConfigError(
+                f"monitor.similarity_floor must be in [-1, 1], got {self.similarity_floor}"
+            )
+        if not self.psi > 0:
+            raise ConfigError(f"monitor.psi must be > 0, got {self.psi}")
+        if not self.history:
+            raise ConfigError("monitor.history must name a file")

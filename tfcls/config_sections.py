@@ -3,8 +3,8 @@
 ``tfcls.config`` reads YAML into these (and re-exports them); a section's ``__post_init__``
 checks its values, so a bad value fails at load with the key named, never mid-run.
 The ``train`` sections live in ``tfcls.config_train``, those of what follows training
-(export, storage, serving, retrain) in ``tfcls.config_deploy``; this module holds the rest
-and the root, ``Config``.
+(export, storage, serving, retrain, monitor) in ``tfcls.config_deploy``; this module holds
+the rest and the root, ``Config``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from tfcls.config_deploy import (
     QUANTIZATIONS,
     ExportConfig,
+    MonitorConfig,
     RetrainConfig,
     ServingConfig,
     StorageConfig,
@@ -45,6 +46,7 @@ __all__ = [
     "ExportConfig",
     "MlflowConfig",
     "ModelConfig",
+    "MonitorConfig",
     "RetrainConfig",
     "ServingConfig",
     "StorageConfig",
@@ -260,4 +262,5 @@ class Config:
     serving: ServingConfig = field(default_factory=ServingConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)

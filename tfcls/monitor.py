@@ -1,0 +1,17 @@
+"""``python -m tfcls.monitor``: the monitoring command (:mod:`tfcls.cli.monitor`).
+
+This module only runs the command; importing it is an error (the library is
+:mod:`tfcls.monitoring`), as for ``tfcls.retrain``.
+"""
+
+import sys
+
+if __name__ != "__main__":
+    raise ImportError(
+        "tfcls.monitor is the `python -m tfcls.monitor` command; in code use the library "
+        "(tfcls.monitoring.monitor(...) or the tfcls.cli.monitor module)"
+    )
+
+from tfcls.cli import command
+
+sys.exit(command("monitor", sys.argv[1:]))
