@@ -204,7 +204,9 @@ class MonitorConfig:
     permutations: int = 200
     max_texts: int = 500  # each side subsampled (seeded) to at most this many texts
     seed: int = 0
-    similarity_floor: float = 0.5  # a text whose nearest training text is less similar…
+    # a text whose nearest training text is less similar (cosine) than the floor…
+    similarity_floor: float | None = None  # null: the training texts' own floor_quantile
+    floor_quantile: float = 0.05  # …of their nearest other training text's similarity
     below_floor_share: float = 0.3  # …alarm when more than this share of texts are
     psi: float = 0.2  # prediction drift: alarm when the PSI of predicted labels exceeds this
     min_acceptance: float = 0.5  # alarm when the window's acceptance rate is below this…
@@ -219,7 +221,11 @@ class MonitorConfig:
         for name in ("mmd_p_value", "below_floor_share", "min_acceptance", "max_acceptance_drop"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"monitor.{name} must be in [0, 1], got {getattr(self, name)}")
-        if not -1 <= self.similarity_floor <= 1:
+        if not 0 < self.floor_quantile < 1:
+            raise ConfigError(
+                f"monitor.floor_quantile must be in (0, 1), got {self.floor_quantile}"
+            )
+        if self.similarity_floor is not None and not -1 <= self.similarity_floor <= 1:
             raise ConfigError(
                 f"monitor.similarity_floor must be in [-1, 1], got {self.similarity_floor}"
             )

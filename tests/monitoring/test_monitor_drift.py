@@ -107,3 +107,22 @@ def test_bad_shapes_are_errors():
         drift.mmd_rbf(np.zeros((3, 2)), np.zeros((3, 4)))
     with pytest.raises(ValueError):
         drift.psi([1, 2], [1, 2, 3])
+
+
+def test_own_similarity_floor_by_hand_and_its_quantile():
+    # unit vectors at 0°, 10°, 90°: nearest others' cosines 0.985, 0.985, 0.174
+    angles = np.radians([0.0, 10.0, 90.0])
+    y = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    assert drift.own_similarity_floor(y, quantile=0.0) == pytest.approx(np.cos(np.radians(80)))
+    assert drift.own_similarity_floor(y, quantile=1.0) == pytest.approx(np.cos(np.radians(10)))
+
+
+def test_texts_of_the_training_distribution_fall_below_the_own_floor_at_its_quantile():
+    rng = np.random.default_rng(0)
+    train, recent = rng.normal(size=(400, 8)), rng.normal(size=(400, 8))
+    floor = drift.own_similarity_floor(train, quantile=0.05, limit=400)
+    assert drift.below_floor_share(recent, train, floor) == pytest.approx(0.05, abs=0.04)
+    far = np.concatenate([rng.normal(size=(400, 8)), rng.normal(size=(400, 8))], axis=1)
+    near = np.concatenate([train, np.zeros((400, 8))], axis=1)
+    # texts with half their direction in dimensions training never used: most fall below
+    assert drift.below_floor_share(far, near, floor) > 0.3

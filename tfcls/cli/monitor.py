@@ -38,30 +38,44 @@ def _check_line(name: str, check: dict[str, Any], scores: str) -> str:
     return f"    {name}: {check['status']} ({check['reason']})"
 
 
+def _acceptance_line(a: dict[str, Any]) -> str:
+    previous = a["previous"]
+    return (
+        f"    acceptance: {a['accepted']}/{a['verdicts']} = {_number(a['rate'], '.2f')} "
+        f"[{a['low']:.2f}, {a['high']:.2f}] (previous window {_number(previous['rate'], '.2f')} "
+        f"of {previous['verdicts']}) → {a['status']}"
+    )
+
+
+def _data_line(d: dict[str, Any]) -> str:
+    scores = (
+        f"MMD² {_number(d['mmd'], '.4f')} p={_number(d['p_value'], '.3f')}, "
+        f"{_number(d['below_floor_share'], '.0%')} of texts below similarity "
+        f"{_number(d['similarity_floor'], '.3f')}"
+    )
+    return _check_line("data drift", d, scores)
+
+
+def _prediction_line(p: dict[str, Any]) -> str:
+    scores = f"PSI {_number(p['psi'], '.3f')} (chi-square p={_number(p['p_value'], '.3g')})"
+    return _check_line("prediction drift", p, scores)
+
+
+def _corrections_line(c: dict[str, Any]) -> str:
+    top = [f"{p} → {k} ×{n}" for p, row in c["confusion"].items() for k, n in row.items()]
+    return f"    corrections: {c['corrections']}" + (f" ({', '.join(top[:3])})" if top else "")
+
+
 def summary(report: MonitorReport) -> list[str]:
-    """The human summary: per version, one line a check."""
+    """The human summary: per version its status, then one line a check; the alarms."""
     d = report.to_dict()
     lines = [f"monitor: {d['window']['days']} days to {d['window']['end']}"]
     for v in d["versions"]:
-        a, dd, pd, cd = v["acceptance"], v["data_drift"], v["prediction_drift"], v["concept_drift"]
         lines.append(f"  {v['version']}{' (current)' if v['current'] else ''}: {v['status']}")
-        lines.append(
-            f"    acceptance: {a['accepted']}/{a['verdicts']} = {_number(a['rate'], '.2f')} "
-            f"[{a['low']:.2f}, {a['high']:.2f}] (previous window "
-            f"{_number(a['previous']['rate'], '.2f')} of {a['previous']['verdicts']}) "
-            f"→ {a['status']}"
-        )
-        lines.append(_check_line("data drift", dd, (
-            f"MMD² {_number(dd['mmd'], '.4f')} p={_number(dd['p_value'], '.3f')}, "
-            f"{_number(dd['below_floor_share'], '.0%')} below similarity {dd['similarity_floor']}"
-        )))  # fmt: skip
-        lines.append(_check_line("prediction drift", pd, (
-            f"PSI {_number(pd['psi'], '.3f')} (chi-square p={_number(pd['p_value'], '.3g')})"
-        )))  # fmt: skip
-        top = [f"{p} → {c} ×{n}" for p, row in cd["confusion"].items() for c, n in row.items()]
-        lines.append(
-            f"    corrections: {cd['corrections']}" + (f" ({', '.join(top[:3])})" if top else "")
-        )
+        lines.append(_acceptance_line(v["acceptance"]))
+        lines.append(_data_line(v["data_drift"]))
+        lines.append(_prediction_line(v["prediction_drift"]))
+        lines.append(_corrections_line(v["concept_drift"]))
     lines += [f"  alarm: {alarm}" for alarm in d["alarms"]]
     return lines
 

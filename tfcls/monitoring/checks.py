@@ -61,7 +61,16 @@ def _empty_data_drift(texts: int, status: str, reason: str | None, cfg: MonitorC
         "permutations": cfg.permutations,
         "below_floor_share": None,
         "similarity_floor": cfg.similarity_floor,
+        "floor_source": "config" if cfg.similarity_floor is not None else None,
     }
+
+
+def _floor(y: np.ndarray, cfg: MonitorConfig) -> tuple[float, str]:
+    """The similarity floor and where it came from: the config, or the training texts."""
+    if cfg.similarity_floor is not None:
+        return cfg.similarity_floor, "config"
+    floor = drift.own_similarity_floor(y, cfg.floor_quantile, cfg.max_texts, cfg.seed)
+    return floor, f"training texts' {cfg.floor_quantile:g} quantile"
 
 
 def data_drift(texts: Sequence[str], reference: Reference | None, cfg: MonitorConfig) -> dict:
@@ -83,13 +92,14 @@ def data_drift(texts: Sequence[str], reference: Reference | None, cfg: MonitorCo
     y = drift.subsample(y_all, cfg.max_texts, cfg.seed + 1)
     progress.log(f"monitor: MMD with {cfg.permutations} permutations")
     mmd, p_value = drift.mmd_permutation_test(x, y, cfg.permutations, cfg.seed)
-    share = drift.below_floor_share(x, y_all, cfg.similarity_floor)
+    floor, source = _floor(y_all, cfg)
+    share = drift.below_floor_share(x, y_all, floor)
     alarms = []
     if p_value < cfg.mmd_p_value:
         alarms.append(f"data drift: MMD p-value {p_value:.4f} < mmd_p_value {cfg.mmd_p_value}")
     if share > cfg.below_floor_share:
         alarms.append(
-            f"data drift: {share:.0%} of texts below similarity_floor {cfg.similarity_floor} "
+            f"data drift: {share:.0%} of texts below similarity floor {floor:.3f} "
             f"(> below_floor_share {cfg.below_floor_share})"
         )
     out = _empty_data_drift(len(texts), DRIFT if alarms else OK, None, cfg)
@@ -99,6 +109,8 @@ def data_drift(texts: Sequence[str], reference: Reference | None, cfg: MonitorCo
         mmd=mmd,
         p_value=p_value,
         below_floor_share=share,
+        similarity_floor=floor,
+        floor_source=source,
     )
     return {**out, "alarms": alarms}
 

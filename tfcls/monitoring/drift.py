@@ -115,6 +115,26 @@ def nearest_similarity(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.max(xn @ yn.T, axis=1)
 
 
+def own_similarity_floor(
+    y: np.ndarray, quantile: float = 0.05, limit: int = 500, seed: int = 0
+) -> float:
+    """The ``quantile`` of the training texts' own nearest similarity: for (at most
+    ``limit``, seeded) rows of ``y``, the cosine of the nearest *other* row. Texts of the
+    training distribution fall below it about ``quantile`` of the time whatever the
+    encoder's scale of similarities (MiniLM's in-domain neighbours of a small task can sit
+    near 0.5, a tiny test encoder's near 1), which a fixed floor cannot promise."""
+    y = np.asarray(y, np.float64)
+    if len(y) < 2:
+        raise ValueError("need at least two training rows to compare each with another")
+    yn = y / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)
+    rows = np.arange(len(y))
+    if len(y) > limit:
+        rows = np.sort(np.random.default_rng(seed).choice(len(y), limit, replace=False))
+    sims = yn[rows] @ yn.T
+    sims[np.arange(len(rows)), rows] = -np.inf  # not itself
+    return float(np.quantile(np.max(sims, axis=1), quantile))
+
+
 def below_floor_share(x: np.ndarray, y: np.ndarray, floor: float) -> float:
     """The share of rows of ``x`` (recent texts) whose nearest row of ``y`` (training
     texts) has a cosine similarity below ``floor``: in [0, 1]."""

@@ -7,7 +7,8 @@ each model version that got verdicts in it (and the current one), reports:
   the previous window's (the ``days`` before) and one rate per day;
 - ``data_drift``: recent texts (title and description joined as in training) against the
   version's training texts in the run's embedding space: MMD² with a permutation p-value,
-  and the share of recent texts below ``monitor.similarity_floor`` of their nearest
+  and the share of recent texts below a similarity floor (``monitor.similarity_floor``,
+  or by default the training texts' own ``monitor.floor_quantile``) of their nearest
   training text;
 - ``prediction_drift``: the predicted labels against the training labels: PSI and a
   chi-square p-value;
@@ -34,7 +35,8 @@ for cron), else ``ok`` (or ``not enough data``; exit code 0).
                      daily: [{date, rate, low, high, accepted, verdicts}, ...]}
       data_drift    {status, reason, texts, reference_texts, compared (texts per side
                      after subsampling), mmd, p_value, permutations,
-                     below_floor_share, similarity_floor}
+                     below_floor_share, similarity_floor (as used),
+                     floor_source ("config" or "training texts' <q> quantile")}
       prediction_drift {status, reason, texts, psi, chi_square, p_value, dof,
                      expected {label: share}, actual {label: share}}
       concept_drift {corrections, per_label {label: {verdicts, corrected,
@@ -172,6 +174,7 @@ def _history_scores(v: VersionReport) -> dict[str, Any]:
         "mmd": d["mmd"],
         "mmd_p_value": d["p_value"],
         "below_floor_share": d["below_floor_share"],
+        "similarity_floor": d["similarity_floor"],
         "psi": p["psi"],
         "chi_square_p_value": p["p_value"],
         "corrections": v.concept_drift["corrections"],
