@@ -115,17 +115,30 @@ def admin_token(config: Config) -> str | None:
     return os.environ.get(ADMIN_TOKEN_ENV) or config.serving.admin_token or None
 
 
-def require_admin() -> None:
-    """Abort unless the request carries the admin token (404 when admin is off)."""
+def _sent_admin_token() -> str:
+    """The token in ``Authorization``: ``Bearer <token>``, or HTTP Basic with the token as
+    the password (what a browser sends after its login prompt); "" if neither."""
+    auth = request.authorization
+    if auth is None:
+        return ""
+    if auth.type == "bearer":
+        return auth.token or ""
+    return (auth.password or "") if auth.type == "basic" else ""
+
+
+def require_admin(challenge: str = "Bearer") -> None:
+    """Abort unless the request carries the admin token (404 when admin is off).
+
+    ``challenge``: the 401's ``WWW-Authenticate`` scheme; ``Basic`` for pages, so that a
+    browser asks for the token (any user name, the token as password)."""
     token = admin_token(state().config)
     if token is None:
         abort(404, f"admin endpoints are off; set ${ADMIN_TOKEN_ENV} to turn them on")
-    sent = request.headers.get("Authorization", "")
-    scheme, _, value = sent.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token.encode()):
+    if not hmac.compare_digest(_sent_admin_token().encode(), token.encode()):
         what = f"send Authorization: Bearer <admin token> (the server's ${ADMIN_TOKEN_ENV})"
         body = jsonify(error="Unauthorized", detail=what, errors={"Authorization": what})
-        abort(make_response(body, 401, {"WWW-Authenticate": 'Bearer realm="tfcls admin"'}))
+        realm = {"WWW-Authenticate": f'{challenge} realm="tfcls admin"'}
+        abort(make_response(body, 401, realm))
 
 
 def issue_or_keep(client_ids: ClientIds) -> Client:

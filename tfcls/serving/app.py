@@ -45,6 +45,7 @@ def create_app(config: Config | None = None, store: Any = None, bench: bool = Fa
     """The app for ``config`` (default: $TFCLS_CONFIG or configs/default.yaml); ``bench``
     also serves ``/web/bench/`` (the browser benchmark page), never in production."""
     from tfcls.feedback.store import FeedbackStore
+    from tfcls.serving.admin import admin
     from tfcls.serving.api import api
     from tfcls.serving.files import files
 
@@ -68,6 +69,7 @@ def create_app(config: Config | None = None, store: Any = None, bench: bool = Fa
     install_metrics(app)  # GET /metrics; before the limits (the scrape is on none)
     app.register_blueprint(files)
     app.register_blueprint(api)
+    app.register_blueprint(admin)
     # held here: Flask-Limiter's own references to its limiter are weak
     app.extensions["tfcls_limiter"] = install_limits(app, config)
     return app
