@@ -131,6 +131,7 @@ def _schemas(config: Config) -> dict[str, Any]:
         "ModelInfo": MODEL_INFO,
         "Stats": {"type": "object", "required": ["total", "by_action", "by_model_version"]},
         "Health": {"type": "object", "required": ["status"]},
+        "Monitor": {"type": "object", "required": ["window", "acceptance", "history"]},
         "Errors": {
             "type": "object",
             "required": ["errors"],
@@ -177,6 +178,13 @@ def _paths() -> dict[str, Any]:
                 "summary": "verdict counts per version and action (admin)",
                 "security": [{"admin": []}],
                 "responses": _responses(200, "Stats", 401, 404, 503),
+            }
+        },
+        "/api/monitor": {
+            "get": {
+                "summary": "acceptance, corrections and the monitor's drift history (admin)",
+                "security": [{"admin": []}],
+                "responses": _responses(200, "Monitor", 401, 404, 503),
             }
         },
         "/api/predict": {
