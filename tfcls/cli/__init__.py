@@ -21,6 +21,7 @@ COMMANDS = {
     "serve": "the web client, bundles and feedback API (Flask)",
     "retrain": "learn from feedback: train a candidate, gate it, promote it",
     "feedback": "export feedback (jsonl/csv) and back up the store",
+    "monitor": "drift, acceptance and corrections of the served model (exit 1: drift)",
     "bench": "benchmarks (embedding, training, public datasets, unknown intents, browser)",
 }
 
