@@ -71,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main_goemotions(args, config)
     if args.benchmark == "augment":
         return _main_augment(args, config)
+    if args.benchmark == "active":
+        return _main_active(args, config)
     return _main_embed(args, config)
 
 
@@ -357,6 +359,31 @@ def _main_augment(args: Any, config: Any) -> int:
             )
             for d in result["datasets"]
         )
+    )
+    return 0
+
+
+def _main_active(args: Any, config: Any) -> int:
+    from tfcls.bench.active import bench_active, plot_curves
+    from tfcls.encoders import load_encoder_from
+
+    if min(args.rounds, args.per_round, args.seeds, args.seed_per_label, args.val_per_label) < 1:
+        raise TfclsError("--rounds, --per-round, --seeds and the --*-per-label must be ≥ 1")
+    kwargs = {"seed_per_label": args.seed_per_label, "val_per_label": args.val_per_label}
+    kwargs.update(by=args.by, radius=args.radius, slices=(args.labels, args.test_per_label))
+    enc = load_encoder_from(config.encoder)
+    result = bench_active(enc, args.rounds, args.per_round, args.seeds, **kwargs)
+    if args.plot:
+        result["plot"] = str(plot_curves(result, args.plot))
+    _record(result, args, hide=("machine", "per_seed"))
+    ours, rand = (
+        result["held_out_accuracy"][s][-1]["mean"] for s in ("uncertainty+diversity", "random")
+    )
+    won = result["rounds_won_over_random"]
+    print(
+        f"active: after {args.rounds} rounds of {args.per_round}, held-out accuracy "
+        f"uncertainty+diversity {ours:.4f} vs random {rand:.4f}; beats random in {len(won)}/"
+        f"{args.rounds} rounds ({'meets' if len(won) == args.rounds else 'MISSES'} every round)"
     )
     return 0
 

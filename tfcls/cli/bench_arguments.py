@@ -29,6 +29,7 @@ def parser() -> argparse.ArgumentParser:
     _quantization_arguments(sub)
     _goemotions_arguments(sub)
     _augment_arguments(sub)
+    _active_arguments(sub)
     for command in sub.choices.values():
         cli.add_config_arguments(command, subcommand=True)
     return p
@@ -279,3 +280,31 @@ def _augment_arguments(sub: Subparsers) -> None:
         "--val-fraction", type=float, default=0.2, help="bundled data held out (default 0.2)"
     )
     _slice_arguments(au)
+
+
+def _active_arguments(sub: Subparsers) -> None:
+    from tfcls.labeling.rank import DEFAULT_RADIUS, UNCERTAINTY
+
+    ac = sub.add_parser(
+        "active",
+        help="active learning on BANKING77: suggestion ranking vs random picks, per round",
+        description="From a small labelled seed set, each round labels --per-round more "
+        "train texts picked by the suggestion ranking (tfcls.label suggest) or at random; a "
+        "quick head on frozen embeddings is scored on held-out train texts (tfcls.bench.active).",
+    )
+    ac.add_argument("--rounds", type=int, default=5, help="rounds of picking (default 5)")
+    ac.add_argument("--per-round", type=int, default=10, help="texts labelled a round (10)")
+    ac.add_argument("--seeds", type=int, default=3, help="seeds (default 3)")
+    ac.add_argument("--seed-per-label", type=int, default=3, help="seed texts per intent (3)")
+    ac.add_argument(
+        "--val-per-label", type=int, default=10, help="held-out train texts per intent (10)"
+    )
+    ac.add_argument("--by", choices=UNCERTAINTY, default="margin", help="uncertainty (margin)")
+    ac.add_argument(
+        "--radius",
+        type=float,
+        default=DEFAULT_RADIUS,
+        help="diversity distance (default %(default)s)",
+    )
+    ac.add_argument("--plot", type=Path, help="also draw the learning curves as a PNG here")
+    _slice_arguments(ac)
