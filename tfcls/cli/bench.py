@@ -73,7 +73,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main_augment(args, config)
     if args.benchmark == "active":
         return _main_active(args, config)
+    if args.benchmark == "drift":
+        return _main_drift(args, config)
     return _main_embed(args, config)
+
+
+def _main_drift(args: Any, config: Any) -> int:
+    from tfcls.bench.drift import bench_drift, summary
+
+    result = bench_drift(config, args.seeds, args.foreign_pool)
+    _record(result, args)
+    print(summary(result), file=sys.stderr)
+    return 0
 
 
 def _main_embed(args: Any, config: Any) -> int:

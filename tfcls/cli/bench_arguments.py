@@ -30,6 +30,7 @@ def parser() -> argparse.ArgumentParser:
     _goemotions_arguments(sub)
     _augment_arguments(sub)
     _active_arguments(sub)
+    _drift_arguments(sub)
     for command in sub.choices.values():
         cli.add_config_arguments(command, subcommand=True)
     return p
@@ -308,3 +309,17 @@ def _active_arguments(sub: Subparsers) -> None:
     )
     ac.add_argument("--plot", type=Path, help="also draw the learning curves as a PNG here")
     _slice_arguments(ac)
+
+
+def _drift_arguments(sub: Subparsers) -> None:
+    dr = sub.add_parser(
+        "drift",
+        help="tfcls.monitor's data-drift check: false alarms (own texts) vs BANKING77 shifts",
+        description="Alarm rates of the monitor's data-drift check over seeded samples of the "
+        "bundled data's unseen part, mixed with BANKING77 train texts (monitor.* thresholds).",
+    )
+    dr.add_argument("--seeds", type=int, default=50, help="samples per scenario (default 50)")
+    dr.add_argument(
+        "--foreign-pool", type=int, default=600, help="BANKING77 train texts drawn (default 600)"
+    )
+    _json_argument(dr)
