@@ -22,6 +22,7 @@ COMMANDS = {
     "retrain": "learn from feedback: train a candidate, gate it, promote it",
     "feedback": "export feedback (jsonl/csv) and back up the store",
     "monitor": "drift, acceptance and corrections of the served model (exit 1: drift)",
+    "label": "what to label next: uncertain, diverse texts to a CSV/JSONL to fill in",
     "bench": "benchmarks (embedding, training, public datasets, unknown intents, browser)",
 }
 
