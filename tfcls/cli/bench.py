@@ -53,29 +53,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark ``argv`` names; prints its figures against their targets."""
     args = parser().parse_args(argv)
     config = cli.config_from(args)
-    if args.benchmark == "train":
-        return _main_train(args, config)
-    if args.benchmark == "quality":
-        return _main_quality(args, config)
+    plain = {"browser": _main_browser, "feedback": _main_feedback, "retrain": _main_retrain}
+    if args.benchmark in plain:
+        return plain[args.benchmark](args)
     if args.benchmark in (*DATASETS, "unknown"):
         return _main_public(args, config)
-    if args.benchmark == "browser":
-        return _main_browser(args)
-    if args.benchmark == "feedback":
-        return _main_feedback(args)
-    if args.benchmark == "retrain":
-        return _main_retrain(args)
-    if args.benchmark == "quantization":
-        return _main_quantization(args, config)
-    if args.benchmark == "goemotions":
-        return _main_goemotions(args, config)
-    if args.benchmark == "augment":
-        return _main_augment(args, config)
-    if args.benchmark == "active":
-        return _main_active(args, config)
-    if args.benchmark == "drift":
-        return _main_drift(args, config)
-    return _main_embed(args, config)
+    with_config = {
+        "train": _main_train,
+        "quality": _main_quality,
+        "quantization": _main_quantization,
+        "goemotions": _main_goemotions,
+        "augment": _main_augment,
+        "active": _main_active,
+        "drift": _main_drift,
+    }
+    return with_config.get(args.benchmark, _main_embed)(args, config)
 
 
 def _main_drift(args: Any, config: Any) -> int:
