@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -166,6 +168,20 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _journal_mode_wal(cursor: Any) -> str:
+    """``PRAGMA journal_mode = WAL``, retried while another connection holds the lock: on
+    a new file SQLite answers "database is locked" at once, without its busy handler, when
+    openers race (seen with 8 threads opening one new store on a loaded machine)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def install_sqlite_listeners(engine: Engine, path: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -174,7 +190,7 @@ def install_sqlite_listeners(engine: Engine, path: str) -> None:
         cursor = dbapi_conn.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _journal_mode_wal(cursor)
             if str(mode).lower() != "wal":
                 raise StoreError(
                     f"{path}: SQLite refused WAL mode (journal_mode is {mode!r}); put storage.path "
