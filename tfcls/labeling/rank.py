@@ -25,7 +25,7 @@ import numpy as np
 from tfcls.errors import TfclsError
 
 UNCERTAINTY = ("margin", "entropy")
-DEFAULT_RADIUS = 0.8  # Euclidean on L2-normalised embeddings: cos ≈ 0.68 (see BENCHMARKS.md)
+DEFAULT_RADIUS = 0.65  # Euclidean on L2-normalised embeddings: cos ≈ 0.79 (see BENCHMARKS.md)
 
 
 class LabelingError(TfclsError):
