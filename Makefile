@@ -81,9 +81,15 @@ wheel: setup
 	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
 	@ls dist/tfcls-*.whl
 
+# pytest imports test files by basename (tests/ has no __init__.py): two test_x.py in
+# different folders stop the whole run at collection, so lint refuses them first.
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	@dups=$$(find tests -name 'test_*.py' -printf '%f\n' | sort | uniq -d); \
+	if [ -n "$$dups" ]; then \
+	    echo "tests/: test file names used twice (rename one): $$dups" >&2; exit 1; \
+	fi; echo "test file names are unique"
 
 clean:
 	rm -rf $(VENV) web/node_modules .cache .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
