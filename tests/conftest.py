@@ -462,6 +462,16 @@ def server_process(
         proc.wait(timeout=30)
 
 
+def bundle_copy(bundles: Path, folder: Path) -> tuple[list[str], str]:
+    """Copy the ``bundles`` folder (exported/) into ``folder``: (config overrides that
+    serve it with a fresh SQLite store there, the version it serves), for an in-process
+    ``create_app(load_config(overrides=...))``."""
+    exported = folder / "exported"
+    shutil.copytree(bundles, exported)
+    version = json.loads((exported / "current.json").read_text())["version"]
+    return [f"serving.exported={exported}", f"storage.path={folder / 'fb.sqlite3'}"], version
+
+
 class DevServer(NamedTuple):
     """A running ``python -m tfcls.serve``: its URL, process, feedback database and bundle."""
 

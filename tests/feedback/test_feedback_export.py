@@ -16,6 +16,7 @@ import pytest
 from conftest import feedback_row as row
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from store_rows import valid_rows
 
 from tfcls import cli
 from tfcls.feedback.export import (
@@ -26,7 +27,6 @@ from tfcls.feedback.export import (
     parse_since,
     read_rows,
 )
-from tfcls.feedback.schema import ACTIONS
 from tfcls.feedback.store import FeedbackStore, StoreError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -216,22 +216,6 @@ def test_output_in_a_missing_folder_is_an_error_naming_it(store: FeedbackStore, 
 
 
 # --- property: any valid rows round-trip --------------------------------------------------
-
-text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=30)
-valid_rows = st.fixed_dictionaries(
-    {
-        "title": text.filter(bool),
-        "description": text,
-        "predicted_label": st.none() | text,
-        "confidence": st.none() | st.floats(allow_nan=False, allow_infinity=False),
-        "chosen_label": st.none() | text,
-        "action": st.sampled_from(ACTIONS),
-        "model_version": text,
-        "client_id": text,
-        "chosen_labels": st.none() | st.lists(text.filter(str.strip), min_size=1, unique=True),
-        "predicted_labels": st.none() | st.lists(text.filter(str.strip), unique=True),
-    }
-)
 
 
 @settings(max_examples=25, deadline=None)

@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import feedback_row as row
 from pg import PostgresServer, server_fixture
+from store_rows import refuse_boom
 
 from tfcls.feedback.store import FeedbackStore, StoreError
 from tfcls.feedback.writer import GroupWriter, process_queue
@@ -162,7 +163,7 @@ def test_rows_queued_during_a_commit_share_the_next_transaction(store: FeedbackS
 
 
 def test_a_failed_transaction_fails_every_caller_of_its_group(store: FeedbackStore, backend):
-    _refuse_boom(store, backend)
+    refuse_boom(store, backend)
     with write_lock_held(store):
         first = _block_writer(store)
         group = _queue(store, row(title="a"), row(title="boom"), row(title="c"))
@@ -277,27 +278,6 @@ def test_a_caller_gives_up_after_the_timeout():
     release.set()
     writer.close()
     assert writer.commits == 1 and writer.groups == 1
-
-
-def _refuse_boom(store: FeedbackStore, backend: str) -> None:
-    """A trigger: the database itself refuses a row titled 'boom' (the whole insert)."""
-    engine = sa.create_engine(store._engine.url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        if backend == "sqlite":
-            conn.exec_driver_sql(
-                "CREATE TRIGGER boom BEFORE INSERT ON feedback WHEN NEW.title = 'boom' "
-                "BEGIN SELECT RAISE(ABORT, 'boom refused'); END"
-            )
-        else:
-            conn.exec_driver_sql(
-                "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                "IF NEW.title = 'boom' THEN RAISE EXCEPTION 'boom refused'; END IF; "
-                "RETURN NEW; END $$"
-            )
-            conn.exec_driver_sql(
-                "CREATE TRIGGER boom BEFORE INSERT ON feedback FOR EACH ROW EXECUTE FUNCTION boom()"
-            )
-    engine.dispose()
 
 
 def _idle_twice(path: Path) -> weakref.ref[FeedbackStore]:

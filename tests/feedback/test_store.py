@@ -25,6 +25,7 @@ from conftest import feedback_row as row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pg import PostgresServer, server_fixture
+from store_rows import refuse_boom, text, valid_rows
 
 from tfcls.config import StorageConfig
 from tfcls.feedback import store as store_mod
@@ -175,23 +176,7 @@ def test_add_many_is_atomic(store: FeedbackStore):
 
 def test_add_many_rolls_back_when_the_database_fails_midway(store: FeedbackStore, backend):
     """A row the database itself refuses (a trigger) undoes the rows before it."""
-    engine = _engine(store._engine.url)
-    with engine.begin() as conn:
-        if backend == "sqlite":
-            conn.exec_driver_sql(
-                "CREATE TRIGGER boom BEFORE INSERT ON feedback WHEN NEW.title = 'boom' "
-                "BEGIN SELECT RAISE(ABORT, 'boom refused'); END"
-            )
-        else:
-            conn.exec_driver_sql(
-                "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                "IF NEW.title = 'boom' THEN RAISE EXCEPTION 'boom refused'; END IF; "
-                "RETURN NEW; END $$"
-            )
-            conn.exec_driver_sql(
-                "CREATE TRIGGER boom BEFORE INSERT ON feedback FOR EACH ROW EXECUTE FUNCTION boom()"
-            )
-    engine.dispose()
+    refuse_boom(store, backend)
     store.add(row(title="kept"))
     with pytest.raises(StoreError, match=r"nothing was stored.*boom refused"):
         store.add_many([row(title="a"), row(title="b"), row(title="boom"), row(title="c")])
@@ -622,22 +607,6 @@ def test_postgresql_wrong_password(pg_server: PostgresServer):
 
 
 # --- property: any valid row round-trips exactly ------------------------------------------
-
-text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=40)
-valid_rows = st.fixed_dictionaries(
-    {
-        "title": text.filter(bool),
-        "description": text,
-        "predicted_label": st.none() | text,
-        "confidence": st.none() | st.floats(allow_nan=False, allow_infinity=False),
-        "chosen_label": st.none() | text,
-        "action": st.sampled_from(ACTIONS),
-        "model_version": text,
-        "client_id": text,
-        "chosen_labels": st.none() | st.lists(text.filter(str.strip), min_size=1, unique=True),
-        "predicted_labels": st.none() | st.lists(text.filter(str.strip), unique=True),
-    }
-)
 
 
 @settings(

@@ -3,13 +3,12 @@ rate limits (429 + Retry-After, then recovery) and the admin token."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import stat
 import time
 
 import pytest
+from conftest import bundle_copy
 
 from tfcls.config import load_config
 from tfcls.serving.app import create_app
@@ -24,20 +23,11 @@ def make_app(tiny_bundle, tmp_path, cache_dir, monkeypatch):
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     monkeypatch.delenv(SECRET_ENV, raising=False)
     monkeypatch.delenv("TFCLS_ADMIN_TOKEN", raising=False)
-    exported = tmp_path / "exported"
-    shutil.copytree(tiny_bundle, exported)
-    version = json.loads((exported / "current.json").read_text())["version"]
+    served, version = bundle_copy(tiny_bundle, tmp_path)
     apps = []
 
     def make(*overrides: str):
-        config = load_config(
-            overrides=[
-                f"serving.exported={exported}",
-                f"storage.path={tmp_path / 'fb.sqlite3'}",
-                *overrides,
-            ]
-        )
-        app = create_app(config)
+        app = create_app(load_config(overrides=[*served, *overrides]))
         apps.append(app)
         return app, app.test_client(), version
 

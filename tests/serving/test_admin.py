@@ -6,13 +6,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 import yaml
-from conftest import SERVE, child_env, feedback_row, free_port, server_process
+from conftest import SERVE, bundle_copy, child_env, feedback_row, free_port, server_process
 
 from tfcls.bench.browser import CHROMIUM
 from tfcls.config import load_config
@@ -38,8 +37,7 @@ def admin_setup(tiny_bundle, tmp_path, cache_dir, monkeypatch):
     (two corrections of one text), and a monitor history of three runs."""
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     monkeypatch.delenv("TFCLS_ADMIN_TOKEN", raising=False)
-    shutil.copytree(tiny_bundle, tmp_path / "exported")
-    version = json.loads((tmp_path / "exported" / "current.json").read_text())["version"]
+    served, version = bundle_copy(tiny_bundle, tmp_path)
     history = tmp_path / "monitor.jsonl"
     history.write_text(
         "".join(
@@ -47,11 +45,7 @@ def admin_setup(tiny_bundle, tmp_path, cache_dir, monkeypatch):
             for d, p in ((1, 0.4), (2, 0.2), (3, 0.001))
         )
     )
-    overrides = [
-        f"serving.exported={tmp_path / 'exported'}",
-        f"storage.path={tmp_path / 'fb.sqlite3'}",
-        f"monitor.history={history}",
-    ]
+    overrides = [*served, f"monitor.history={history}"]
     app = create_app(load_config(overrides=overrides))
     store = app.extensions["tfcls"].store
     store.add_many(

@@ -7,6 +7,7 @@ import json
 import shutil
 
 import pytest
+from conftest import bundle_copy
 
 from tfcls.config import load_config
 from tfcls.feedback.store import FeedbackStore
@@ -21,13 +22,9 @@ def served(tiny_bundle, tmp_path, cache_dir, monkeypatch):
     token set, and the verdicts of good() carry a client id the app issued."""
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     monkeypatch.setenv("TFCLS_ADMIN_TOKEN", ADMIN)
+    overrides, version = bundle_copy(tiny_bundle, tmp_path)
+    app = create_app(load_config(overrides=overrides))
     exported = tmp_path / "exported"
-    shutil.copytree(tiny_bundle, exported)
-    config = load_config(
-        overrides=[f"serving.exported={exported}", f"storage.path={tmp_path / 'fb.sqlite3'}"]
-    )
-    app = create_app(config)
-    version = json.loads((exported / "current.json").read_text())["version"]
     client = app.test_client()
     global TOKEN
     TOKEN = app.extensions["tfcls"].client_ids.issue().token  # as GET /api/model does

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections import Counter
 
 import pytest
 import schemathesis
+from conftest import bundle_copy
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -32,15 +32,8 @@ def fuzzed_app(tiny_bundle, tmp_path_factory, cache_dir):
     tmp = tmp_path_factory.mktemp("fuzz")
     os.environ["TFCLS_CACHE"] = str(cache_dir)
     os.environ["TFCLS_ADMIN_TOKEN"] = ADMIN
-    shutil.copytree(tiny_bundle, tmp / "exported")
-    config = load_config(
-        overrides=[
-            f"serving.exported={tmp / 'exported'}",
-            f"storage.path={tmp / 'fb.sqlite3'}",
-            "serving.rate_limits.enabled=false",
-        ]
-    )
-    app = create_app(config)
+    overrides, _ = bundle_copy(tiny_bundle, tmp)
+    app = create_app(load_config(overrides=[*overrides, "serving.rate_limits.enabled=false"]))
     yield app
     del os.environ["TFCLS_ADMIN_TOKEN"]
     app.extensions["tfcls"].store.close()

@@ -7,9 +7,7 @@ test's requests added), never absolute values.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import signal
 import sys
 import time
@@ -18,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import child_env, free_port, request, serve_config, server_process
+from conftest import bundle_copy, child_env, free_port, request, serve_config, server_process
 from prometheus_client.parser import text_string_to_metric_families
 
 from tfcls.config import load_config
@@ -56,13 +54,8 @@ def served(tiny_bundle, tmp_path, cache_dir, monkeypatch):
     the app issued."""
     monkeypatch.setenv("TFCLS_CACHE", str(cache_dir))
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    exported = tmp_path / "exported"
-    shutil.copytree(tiny_bundle, exported)
-    config = load_config(
-        overrides=[f"serving.exported={exported}", f"storage.path={tmp_path / 'fb.sqlite3'}"]
-    )
-    app = create_app(config)
-    version = json.loads((exported / "current.json").read_text())["version"]
+    overrides, version = bundle_copy(tiny_bundle, tmp_path)
+    app = create_app(load_config(overrides=overrides))
     token = app.extensions["tfcls"].client_ids.issue().token
     yield app, app.test_client(), version, token
     app.extensions["tfcls"].store.close()
