@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from tfcls.atomic import write_replacing
 from tfcls.bundle.metadata import BundleMetadata, MetadataError
 from tfcls.errors import TfclsError
 
@@ -27,13 +28,6 @@ METADATA = "metadata.json"
 class RegistryError(TfclsError):
     """``exported/`` is unreadable (a broken ``current.json`` or ``metadata.json``): the
     server answers 503."""
-
-
-def _fsync_write(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
 
 
 class Registry:
@@ -142,14 +136,7 @@ class Registry:
         before = self.current()
         previous = [v for v in [before, *self.previous()] if v and v != version][:HISTORY]
         record = {"version": version, "updated_at": now(), "previous": previous}
-        tmp = self.root / f".current-{os.getpid()}.json"
-        _fsync_write(tmp, json.dumps(record, indent=2) + "\n")
-        os.replace(tmp, self.pointer)
-        fd = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_replacing(self.pointer, json.dumps(record, indent=2) + "\n")
 
     def live(self, ab: Iterable[str] = ()) -> dict[str, list[str]]:
         """Versions retention never deletes, with why: ``current``, ``rollback`` (the latest

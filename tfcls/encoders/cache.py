@@ -23,12 +23,13 @@ import hashlib
 import logging
 import os
 import struct
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from tfcls.atomic import write_replacing
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +56,7 @@ def write_shard(path: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
     header = _HEADER.pack(
         MAGIC, VERSION, vectors.shape[1], len(keys), hashlib.sha256(payload).digest()
     )
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(header + payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_replacing(path, header + payload)
 
 
 def read_shard(path: Path, dim: int) -> tuple[np.ndarray, np.ndarray]:

@@ -22,17 +22,16 @@ the old file.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 import sqlite3
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from tfcls.atomic import replacing
 from tfcls.feedback.database import BUSY_TIMEOUT_MS, StoreError
 from tfcls.feedback.store import FeedbackStore
 
@@ -65,27 +64,21 @@ def backup(
     source = Path(store.sqlite_path)
     target = _target(path, source, force)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with replacing(target) as tmp:
+            try:
+                os.chmod(tmp, source.stat().st_mode & 0o777)  # readable by whom the live is
+                rows = _copy(source, tmp, step_pages, target)
+                _verify(tmp, rows, target)
+            finally:
+                for name in (f"{tmp}{s}" for s in ("-wal", "-shm", "-journal")):
+                    Path(name).unlink(missing_ok=True)
+            if target.exists() and not force:  # appeared while we copied
+                raise StoreError(_exists_message(target))
     except OSError as err:
         raise StoreError(
-            f"backup {target}: cannot create a file in {target.parent} ({err.strerror}); "
-            "choose a folder this user can write"
+            f"backup {target}: cannot write a file in {target.parent} ({err.strerror}); "
+            "choose a folder this user can write, with room to spare"
         ) from None
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        os.chmod(tmp, source.stat().st_mode & 0o777)  # readable by whom the live file is
-        rows = _copy(source, tmp, step_pages, target)
-        _verify(tmp, rows, target)
-        _fsync(tmp)
-        if target.exists() and not force:  # appeared while we copied
-            raise StoreError(_exists_message(target))
-        os.replace(tmp, target)
-        _fsync(target.parent)
-    finally:
-        for leftover in (tmp, *(Path(f"{tmp}{s}") for s in ("-wal", "-shm", "-journal"))):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
     return BackupResult(target, rows, target.stat().st_size, time.perf_counter() - start)
 
 
@@ -166,15 +159,6 @@ def _verify(copy: Path, rows: int, target: Path) -> None:
             f"backup to {target}: the copy failed verification ({problem}); nothing was "
             f"written to {target}; check the disk and the source with PRAGMA integrity_check"
         )
-
-
-def _fsync(path: Path) -> None:
-    """Flush a file's (or a folder's entries') data to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------

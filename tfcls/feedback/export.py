@@ -22,15 +22,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 import sqlalchemy as sa
 
+from tfcls.atomic import open_replacing
 from tfcls.errors import TfclsError
 from tfcls.feedback.database import LabelSet, feedback
 from tfcls.feedback.store import FeedbackStore
@@ -174,21 +173,13 @@ def atomic_text_file(path: str | Path, option: str = "--output") -> Iterator[Tex
     the block succeeds: a temp file next to it is fsynced and renamed over it."""
     target = output_path(path, option)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with open_replacing(target, newline="") as f:
+            yield f
     except OSError as err:
         raise ExportError(
-            f"{option} {target}: cannot create a file in {target.parent} ({err.strerror}); "
-            "choose a folder this user can write"
+            f"{option} {target}: cannot write a file in {target.parent} ({err.strerror}); "
+            "choose a folder this user can write, with room to spare"
         ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
 
 
 def output_path(path: str | Path, option: str) -> Path:

@@ -68,6 +68,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tfcls.atomic import write_replacing
 from tfcls.config import Config, to_dict
 from tfcls.feedback.examples import plan
 from tfcls.feedback.gate import gate, holdout_scores
@@ -205,7 +206,7 @@ def _settle(
     if latest_before is None:
         marker.unlink(missing_ok=True)
     else:
-        runs.write_text_atomic(marker, latest_before)
+        write_replacing(marker, latest_before)
     record["verdict"] = f"refused: {version} stays current"
 
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tfcls.atomic import open_replacing
 from tfcls.data.formats import DataError, decode, read_csv
 from tfcls.data.text import join_title_description
 from tfcls.labeling.rank import LabelingError
@@ -134,7 +135,6 @@ def write_suggestions(suggestions: Sequence[Suggestion], path: str | os.PathLike
         writer.writerows(rows)
         body = buffer.getvalue()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(body, encoding="utf-8", newline="")
-    tmp.replace(path)
+    with open_replacing(path, newline="") as f:
+        f.write(body)
     return path

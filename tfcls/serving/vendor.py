@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from tfcls import resources
+from tfcls.atomic import write_replacing
 from tfcls.bundle.compress import ENCODINGS, encode
 
 log = logging.getLogger(__name__)
@@ -65,21 +64,10 @@ class VendorCopies:
                 if target.is_file():
                     continue
                 try:
-                    _write_atomic(target, encode(source.read_bytes(), encoding))
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    write_replacing(target, encode(source.read_bytes(), encoding))
                 except OSError as err:
                     log.warning("vendor files are sent uncompressed: %s: %s", target, err)
                     return written
                 written += 1
         return written
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

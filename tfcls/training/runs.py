@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tfcls.atomic import open_replacing, write_replacing
 from tfcls.decision.rule import Calibration
 from tfcls.errors import TfclsError
 
@@ -49,11 +48,9 @@ def write_json(path: str | Path, data: Any) -> None:
     """Write JSON atomically (temp file + rename): a crash never leaves half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with open_replacing(path) as f:
         json.dump(to_jsonable(data), f, indent=2, ensure_ascii=False)
         f.write("\n")
-    os.replace(tmp, path)
 
 
 def read_json(path: str | Path) -> Any:
@@ -91,16 +88,9 @@ def now() -> str:
 LATEST = "LATEST"
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step (temp file + rename)."""
-    tmp = path.parent / f".{path.name}.{os.getpid()}"
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def mark_latest(run_dir: Path) -> None:
     """Record ``run_dir`` as the newest finished run of its output directory (atomic)."""
-    write_text_atomic(run_dir.parent / LATEST, run_dir.name + "\n")
+    write_replacing(run_dir.parent / LATEST, run_dir.name + "\n")
 
 
 def latest_run(output_dir: str | Path) -> Path:
