@@ -60,9 +60,8 @@ def test_open_options_pass_through_and_mode_is_checked(tmp_path: Path):
     with open_replacing(path, newline="") as f:
         f.write("a\r\nb\n")
     assert path.read_bytes() == b"a\r\nb\n"
-    with pytest.raises(ValueError, match="mode must be"):
-        with open_replacing(path, "a"):
-            pass
+    with pytest.raises(ValueError, match="mode must be"), open_replacing(path, "a"):
+        pass
 
 
 def test_a_reader_never_sees_half_a_file(tmp_path: Path):
