@@ -112,7 +112,7 @@ def test_uncertainty_measures():
     ("call", "message"),
     [
         (lambda: uncertainty(np.ones((2, 2)) / 2, "least"), "unknown uncertainty measure 'least'"),
-        (lambda: rank_uncertain(np.ones((2, 2)) / 2, np.ones((2, 1)), 0), "n must be at least 1"),
+        (lambda: rank_uncertain(np.ones((2, 2)) / 2, np.ones((2, 1)), 0), "-n must be at least 1"),
         (lambda: rank_uncertain(np.ones((2, 2)) / 2, np.ones((3, 1)), 1), "embeddings must be"),
         (lambda: select_diverse(np.ones(2), np.ones((2, 1)), 1, radius=-1), "radius must be"),
     ],

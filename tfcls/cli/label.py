@@ -64,12 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, write the suggestions, print one summary line on stderr."""
     from tfcls.decision.predictor import Predictor
     from tfcls.labeling import files
-    from tfcls.labeling.rank import LabelingError, check_measure
+    from tfcls.labeling.rank import check_count, check_measure
     from tfcls.labeling.suggest import suggest
 
     args = _parser().parse_args(argv)
-    if args.n < 1:
-        raise LabelingError(f"-n must be at least 1, got {args.n}")
+    check_count(args.n)  # before the run is loaded
     check_measure(args.by)
     config = cli.config_from(args)
     from_feedback = args.source == FEEDBACK

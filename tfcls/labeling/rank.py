@@ -41,15 +41,19 @@ def check_measure(by: str) -> str:
     return by
 
 
+def check_count(n: int) -> int:
+    """``n`` if at least one suggestion is asked for (``-n``), else a LabelingError."""
+    if n < 1:
+        raise LabelingError(f"-n must be at least 1, got {n}")
+    return n
+
+
 def uncertainty(proba: np.ndarray, by: str = "margin") -> np.ndarray:
     """Per row of ``proba`` [n, k], how unsure the model is, in [0, 1] (higher: less sure).
 
     ``margin``: 1 − (top probability − second), so two labels nearly tied score near 1;
     ``entropy``: the entropy of the row over log k, which also counts the tail."""
-    if by not in UNCERTAINTY:
-        raise LabelingError(
-            f"unknown uncertainty measure {by!r}; use one of {', '.join(UNCERTAINTY)}"
-        )
+    check_measure(by)
     p = np.asarray(proba, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] < 2:
         raise LabelingError(f"probabilities must be [n, k ≥ 2], got shape {p.shape}")
@@ -82,8 +86,7 @@ def select_diverse(
     """Indices of ``min(n, len)`` rows chosen greedily by the module's weighted k-center
     score, best first. ``scores`` are uncertainties in [0, 1]; ``radius`` ≤ 0 turns the
     diversity discount off (exact duplicates still come after every distinct row)."""
-    if n < 1:
-        raise LabelingError(f"n must be at least 1, got {n}")
+    check_count(n)
     if radius < 0 or not np.isfinite(radius):
         raise LabelingError(f"radius must be a finite number ≥ 0, got {radius}")
     u = np.asarray(scores, dtype=np.float64)

@@ -20,6 +20,7 @@ from tfcls.data.text import join_title_description
 from tfcls.labeling.rank import (
     DEFAULT_RADIUS,
     LabelingError,
+    check_count,
     check_measure,
     rank_uncertain,
     uncertainty,
@@ -97,9 +98,8 @@ def suggest(
     ``by``: ``margin`` or ``entropy``; ``radius``: the diversity distance
     (:mod:`tfcls.labeling.rank`; 0 turns diversity off); ``seed`` breaks ties, so the same
     inputs always give the same list. Raises :class:`LabelingError` for a bad request."""
-    if n < 1:
-        raise LabelingError(f"-n must be at least 1, got {n}")
-    check_measure(by)  # an unknown measure fails before any embedding
+    check_count(n)  # a bad request fails before any embedding
+    check_measure(by)
     unique = model_texts(texts)
     if not unique:
         raise LabelingError("no texts to rank: the input holds no non-empty text")
