@@ -9,14 +9,18 @@ tfcls.<command>``, in :mod:`tfcls.cli`) are thin wrappers around it::
     tfcls.evaluate(result.run_dir).accuracy   # EvaluationResult; evaluation.json + report.html
     tfcls.export(result.run_dir, "exported").version  # ExportResult: a TF.js bundle, measured
     tfcls.Predictor(result.run_dir).predict(["Fix login redirect bug"])
+    tfcls.monitor(config).verdict              # MonitorReport: drift, acceptance, corrections
+    tfcls.suggest(tfcls.Predictor(run_dir), texts, n=50)  # what to label next
 
 Stages, as the flow runs: :mod:`tfcls.data`, :mod:`tfcls.encoders`, :mod:`tfcls.training`,
 :mod:`tfcls.decision`, :mod:`tfcls.evaluation`, :mod:`tfcls.bundle` (export and the bundle
-registry), :mod:`tfcls.serving`, :mod:`tfcls.feedback` (store, retraining) and
-:mod:`tfcls.bench` (benchmarks, off the runtime path). Results are frozen dataclasses
-(``TrainResult``, ``EvaluationResult``, ``ExportResult``, ``RetrainResult``; a bundle's
-metadata is ``BundleMetadata``). A multi-label run (label sets, e.g. emotions) trains and
-exports the same way; ``tfcls.evaluate`` returns a ``LabelSetEvaluationResult`` for it and
+registry), :mod:`tfcls.serving`, :mod:`tfcls.feedback` (store, retraining),
+:mod:`tfcls.monitoring` (drift and acceptance of the served model), :mod:`tfcls.labeling`
+(what to label next) and :mod:`tfcls.bench` (benchmarks, off the runtime path). Results
+are dataclasses (``TrainResult``, ``EvaluationResult``, ``ExportResult``,
+``RetrainResult``, ``MonitorReport``, ``Suggestion``; a bundle's metadata is
+``BundleMetadata``). A multi-label run (label sets, e.g. emotions) trains and exports the
+same way; ``tfcls.evaluate`` returns a ``LabelSetEvaluationResult`` for it and
 ``tfcls.LabelSetPredictor`` predicts its label sets. Names load lazily, so ``import
 tfcls`` imports no TensorFlow and changes no logging.
 """
@@ -42,6 +46,10 @@ _API = {
     "BundleMetadata": ("tfcls.bundle.metadata", "BundleMetadata"),
     "retrain": ("tfcls.feedback.retrain", "retrain"),
     "RetrainResult": ("tfcls.feedback.retrain", "RetrainResult"),
+    "monitor": ("tfcls.monitoring.report", "monitor"),
+    "MonitorReport": ("tfcls.monitoring.report", "MonitorReport"),
+    "suggest": ("tfcls.labeling.suggest", "suggest"),
+    "Suggestion": ("tfcls.labeling.suggest", "Suggestion"),
     "Predictor": ("tfcls.decision.predictor", "Predictor"),
     "LabelSetPredictor": ("tfcls.decision.label_predictor", "LabelSetPredictor"),
     "Config": ("tfcls.config", "Config"),

@@ -48,6 +48,9 @@ def test_importing_the_library_loads_no_tensorflow_and_sets_no_logging():
         "import tfcls.training, tfcls.decision.rule, tfcls.feedback.schema\n"
         "assert 'tensorflow' not in sys.modules, 'tf imported'\n"
         "assert 'TF_CPP_MIN_LOG_LEVEL' not in os.environ, 'logging changed'\n"
+        "from tfcls.monitoring.report import monitor\n"
+        "assert tfcls.monitor is monitor, 'tfcls.monitor is no longer the function'\n"
+        "assert 'tensorflow' not in sys.modules, 'tf imported by the monitor'\n"
         "try:\n"
         "    import tfcls.train\n"
         "except ImportError as err:\n"
@@ -67,7 +70,8 @@ def test_the_library_exports_its_typed_results():
 
     import tfcls
 
-    for name in ("TrainResult", "EvaluationResult", "ExportResult", "RetrainResult"):
+    results = ("TrainResult", "EvaluationResult", "ExportResult", "RetrainResult")
+    for name in (*results, "MonitorReport", "Suggestion", "monitor", "suggest"):
         assert name in tfcls.__all__, name
     for cls in (tfcls.BundleMetadata, tfcls.RetrainResult):
         assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, cls
