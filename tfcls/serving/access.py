@@ -25,6 +25,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tfcls.config import Config
+from tfcls.config_errors import ConfigError
 from tfcls.serving.identity import Client, ClientIds
 from tfcls.serving.state import state
 
@@ -69,6 +70,7 @@ def install_limits(app: Flask, config: Config) -> Limiter:
     rl = config.serving.rate_limits
     if rl.trusted_proxies:  # the client's IP from X-Forwarded-For, set by these proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=rl.trusted_proxies)  # type: ignore[method-assign]
+    _check_storage(rl.storage_uri)
     limiter = Limiter(
         key_func=_ip_key,
         app=app,
@@ -94,6 +96,28 @@ def install_limits(app: Flask, config: Config) -> Limiter:
         app.view_functions[endpoint] = view
     app.register_error_handler(RateLimitExceeded, lambda err: _too_many(limiter, err))
     return limiter
+
+
+def _check_storage(uri: str) -> None:
+    """A ConfigError naming ``serving.rate_limits.storage_uri`` when ``uri`` is no storage
+    the ``limits`` package knows, or its client library is not installed (Flask-Limiter
+    would raise deep inside app creation). A server that is down is not an error here:
+    requests go through, counted in memory, until it is back (logged)."""
+    from limits.errors import ConfigurationError
+    from limits.storage import SCHEMES, storage_from_string
+
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    if scheme not in SCHEMES:
+        raise ConfigError(
+            f"serving.rate_limits.storage_uri: {uri!r} is not a storage the limits package "
+            "knows; use memory:// (one process) or redis://HOST:PORT (shared by workers "
+            f"and machines); known schemes: {', '.join(sorted(SCHEMES))}"
+        )
+    try:
+        storage_from_string(uri)  # checks the client library; connects lazily
+    except ConfigurationError as err:
+        extra = " (pip install 'tfcls[redis]')" if scheme.startswith("redis") else ""
+        raise ConfigError(f"serving.rate_limits.storage_uri {uri!r}: {err}{extra}") from None
 
 
 def _too_many(limiter: Limiter, err: RateLimitExceeded) -> Any:
