@@ -22,7 +22,7 @@ from tfcls.labeling.rank import (
     LabelingError,
     check_count,
     check_measure,
-    rank_uncertain,
+    select_diverse,
     uncertainty,
 )
 
@@ -70,8 +70,8 @@ def suggestions_from(
             f"probabilities must be [{len(texts)} texts, {len(labels)} labels], "
             f"got shape {proba.shape}"
         )
-    order = rank_uncertain(proba, embeddings, n, by, seed, radius)
     scores = uncertainty(proba, by)
+    order = select_diverse(scores, embeddings, n, radius, seed)  # = rank_uncertain, once
     top = proba.argmax(axis=1)
     return [
         Suggestion(
