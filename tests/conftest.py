@@ -375,6 +375,8 @@ def tiny_multilabel_bundle(tiny_multilabel_run, cache_dir, tmp_path_factory):
 # --- real server processes (tests/serving/test_serve.py, tests/test_e2e.py) ---------------
 
 SERVE = [sys.executable, "-m", "tfcls.serve"]  # the development server
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+APP = "tfcls.serving.app:create_app()"  # the production command in the README
 
 
 def free_port() -> int:

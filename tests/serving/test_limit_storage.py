@@ -4,20 +4,17 @@ through a real Redis server; a storage tfcls cannot use is a config error naming
 from __future__ import annotations
 
 import json
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
-from conftest import bundle_copy, child_env, free_port, serve_config, server_process
+from conftest import APP, GUNICORN, bundle_copy, child_env, free_port, serve_config, server_process
 from redis_server import redis_fixture
 
 from tfcls.config import load_config
 from tfcls.config_errors import ConfigError
 from tfcls.serving.app import create_app
 
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 redis_url = redis_fixture()
 
 
@@ -60,9 +57,8 @@ def test_gunicorn_workers_count_one_limit_through_redis(
     limits = {"storage_uri": redis_url, "feedback_per_client": "5/minute"}
     config = serve_config(tmp_path, tiny_bundle, tmp_path / "fb.sqlite3", rate_limits=limits)
     env = {**child_env(cache_dir), "TFCLS_CONFIG": str(config)}
-    app = "tfcls.serving.app:create_app()"
     command = [GUNICORN, "-k", "gthread", "-w", "2", "--threads", "4"]
-    with server_process([*command, "-b", f"127.0.0.1:{port}", app], port, env) as (base, _):
+    with server_process([*command, "-b", f"127.0.0.1:{port}", APP], port, env) as (base, _):
         with urllib.request.urlopen(base + "/api/model", timeout=30) as resp:
             model = json.loads(resp.read())
         body = {

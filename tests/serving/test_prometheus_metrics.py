@@ -9,22 +9,28 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import bundle_copy, child_env, free_port, request, serve_config, server_process
+from conftest import (
+    APP,
+    GUNICORN,
+    bundle_copy,
+    child_env,
+    free_port,
+    request,
+    serve_config,
+    server_process,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 from tfcls.config import load_config
 from tfcls.serving.app import create_app
 from tfcls.serving.gunicorn_config import clear_multiproc_dir
 
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
-APP = "tfcls.serving.app:create_app()"
 REQUESTS = "tfcls_http_requests_total"
 LATENCY_COUNT = "tfcls_http_request_duration_seconds_count"
 VERDICTS = "tfcls_feedback_verdicts_total"

@@ -5,17 +5,21 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from conftest import SERVE, child_env, free_port, request, serve_config, server_process
+from conftest import (
+    APP,
+    GUNICORN,
+    SERVE,
+    child_env,
+    free_port,
+    request,
+    serve_config,
+    server_process,
+)
 
 from tfcls.feedback.store import FeedbackStore
-
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
-APP = "tfcls.serving.app:create_app()"  # the production command in the README
 
 
 def feedback(version: str, client: str, seq: int) -> dict:
