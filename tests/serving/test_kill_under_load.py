@@ -18,6 +18,7 @@ from pathlib import Path
 from tfcls.bench.feedback_load import (
     DEFAULT_THREADS,
     DEFAULT_WORKERS,
+    NO_ANSWER,
     client_ids,
     feedback_body,
     free_port,
@@ -64,7 +65,7 @@ class Load:
                 status, _, data = post_feedback(
                     self.port, feedback_body(i, token, self.version), 10
                 )
-            except OSError:  # killed: no answer, nothing acknowledged
+            except NO_ANSWER:  # killed: no whole answer, nothing acknowledged
                 return
             if status == 201:
                 with self.lock:

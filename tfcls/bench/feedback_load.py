@@ -44,6 +44,9 @@ DEFAULT_THREADS = 16  # per worker: requests waiting on one commit join the next
 TARGET_CLIENTS = 50  # the targets hold at this level (issue 15.4)
 TARGET_THROUGHPUT = 1500.0  # POSTs/s
 TARGET_P99_MS = 100.0
+# what a POST raises when the server gave no whole answer (refused, reset, killed midway:
+# IncompleteRead when the headers came and the body did not): nothing was acknowledged
+NO_ANSWER = (OSError, http.client.HTTPException)
 
 
 def free_port() -> int:
@@ -190,7 +193,7 @@ def _post_status(port: int, body: str) -> tuple[int, float, str | None]:
     start = time.perf_counter()
     try:
         return (*post_feedback(port, body)[:2], None)
-    except OSError as err:
+    except NO_ANSWER as err:
         return 0, time.perf_counter() - start, type(err).__name__
 
 
